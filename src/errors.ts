@@ -1,0 +1,30 @@
+/**
+ * Errors a user can cause or fix. The CLI prints them as one line and exits 2; anything else
+ * is a bug and keeps its stack.
+ */
+export class XfedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Something missing or broken in the environment, with the fix in the message. */
+export class EnvironmentError extends XfedError {}
+
+/** A server that xfed started did not come up; `logLines` hold the relevant lines of its log. */
+export class StartupError extends XfedError {
+  constructor(
+    message: string,
+    readonly logLines: string[] = [],
+  ) {
+    super(logLines.length > 0 ? `${message}\n${logLines.map((l) => `  | ${l}`).join('\n')}` : message);
+  }
+}
+
+/** A bounded wait ran out. */
+export class TimeoutError extends XfedError {}
+
+export function isUserError(err: unknown): err is XfedError {
+  return err instanceof XfedError;
+}

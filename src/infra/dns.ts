@@ -1,0 +1,143 @@
+import dns2 from 'dns2';
+import { EventEmitter } from 'node:events';
+
+const { Packet } = dns2;
+
+export interface SrvRecord {
+  priority: number;
+  weight: number;
+  port: number;
+  target: string;
+}
+
+export interface DnsQueryLog {
+  at: number;
+  name: string;
+  type: string;
+  answers: number;
+  rcode: 'NOERROR' | 'NXDOMAIN';
+}
+
+interface Question {
+  name: string;
+  type: number;
+  class: number;
+}
+interface Header {
+  aa: number;
+  ra: number;
+  rcode: number;
+}
+interface Response {
+  header: Header;
+  answers: Array<Record<string, unknown>>;
+}
+
+const RCODE_NXDOMAIN = 3;
+const TYPE_NAMES = new Map<number, string>(Object.entries(Packet.TYPE).map(([k, v]) => [v as number, k]));
+
+/**
+ * The test DNS zone: A and SRV records of the test domains, served over UDP and TCP on loopback,
+ * so Prosody resolves federation peers the real way (SRV first, then A). Records can be changed
+ * while servers run (a later migration step repoints or removes an SRV record).
+ */
+export class TestDnsServer extends EventEmitter {
+  private readonly a = new Map<string, string[]>();
+  private readonly srv = new Map<string, SrvRecord[]>();
+  private udp: ReturnType<typeof dns2.createUDPServer> | undefined;
+  private tcp: ReturnType<typeof dns2.createTCPServer> | undefined;
+  private boundPort = 0;
+
+  get port(): number {
+    return this.boundPort;
+  }
+  get host(): string {
+    return '127.0.0.1';
+  }
+
+  setA(name: string, addresses: string[]): void {
+    this.a.set(norm(name), addresses);
+  }
+
+  setSrv(name: string, records: SrvRecord[]): void {
+    this.srv.set(norm(name), records.map((r) => ({ ...r, target: norm(r.target) })));
+  }
+
+  remove(name: string): void {
+    this.a.delete(norm(name));
+    this.srv.delete(norm(name));
+  }
+
+  /** Publishes what a federating XMPP domain needs: `_xmpp-server._tcp` SRV and the target's A. */
+  publishXmppServer(domain: string, target: { host: string; address: string; port: number }): void {
+    this.setA(target.host, [target.address]);
+    this.setSrv(`_xmpp-server._tcp.${domain}`, [{ priority: 0, weight: 5, port: target.port, target: target.host }]);
+  }
+
+  records(): { a: Record<string, string[]>; srv: Record<string, SrvRecord[]> } {
+    return { a: Object.fromEntries(this.a), srv: Object.fromEntries(this.srv) };
+  }
+
+  async start(port = 0): Promise<void> {
+    const handle = (request: unknown, send: (r: never) => unknown) => {
+      void send(this.answer(request as { questions: Question[] }) as never);
+    };
+    const udp = dns2.createUDPServer({ type: 'udp4' });
+    udp.on('request', handle);
+    udp.on('requestError', (err: Error) => this.emit('error', err));
+    await udp.listen(port, this.host);
+    this.udp = udp;
+    // TCP on the same port number: resolvers retry over TCP when an answer is truncated.
+    const tcp = dns2.createTCPServer(handle as never);
+    tcp.on('requestError', (err: Error) => this.emit('error', err));
+    const udpPort = udp.address().port;
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(udpPort, this.host, () => resolve());
+    });
+    this.tcp = tcp;
+    this.boundPort = udpPort;
+  }
+
+  async stop(): Promise<void> {
+    const { udp, tcp } = this;
+    this.udp = undefined;
+    this.tcp = undefined;
+    if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+  }
+
+  private answer(request: { questions: Question[] }): Response {
+    const response = Packet.createResponseFromRequest(request as never) as unknown as Response;
+    response.header.aa = 1;
+    response.header.ra = 1;
+    for (const q of request.questions) {
+      const name = norm(q.name);
+      const known = this.a.has(name) || this.srv.has(name);
+      if (q.type === Packet.TYPE.A || q.type === Packet.TYPE.ANY) {
+        for (const address of this.a.get(name) ?? []) {
+          response.answers.push({ name: q.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 1, address });
+        }
+      }
+      if (q.type === Packet.TYPE.SRV || q.type === Packet.TYPE.ANY) {
+        for (const r of this.srv.get(name) ?? []) {
+          response.answers.push({ name: q.name, type: Packet.TYPE.SRV, class: Packet.CLASS.IN, ttl: 1, ...r });
+        }
+      }
+      if (!known) response.header.rcode = RCODE_NXDOMAIN;
+      const entry: DnsQueryLog = {
+        at: Date.now(),
+        name,
+        type: TYPE_NAMES.get(q.type) ?? String(q.type),
+        answers: response.answers.length,
+        rcode: known ? 'NOERROR' : 'NXDOMAIN',
+      };
+      this.emit('query', entry);
+    }
+    return response;
+  }
+}
+
+function norm(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}

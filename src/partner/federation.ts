@@ -1,0 +1,56 @@
+import { TestCa } from '../infra/pki.js';
+import { TeardownStack } from '../infra/teardown.js';
+import { PartnerServer } from './partner-server.js';
+import { startRuntime } from './runtime-choice.js';
+import type { ProsodyRuntime } from './runtimes/runtime.js';
+import type { PartnerOptions, RuntimeChoice, RuntimeKind } from './types.js';
+
+export interface FederationOptions {
+  runtime?: RuntimeChoice;
+  /** Base image for the container runtime (else XFED_BASE_IMAGE, else the default). */
+  baseImage?: string;
+}
+
+/**
+ * The servers of one run that federate with each other: one runtime (test DNS or Docker network),
+ * one test CA, any number of Prosody servers. `stop()` releases all of them, in reverse order.
+ */
+export class Federation {
+  private readonly teardown: TeardownStack;
+
+  private constructor(
+    readonly runtime: ProsodyRuntime,
+    readonly ca: TestCa,
+    teardown: TeardownStack,
+  ) {
+    this.teardown = teardown;
+  }
+
+  static async start(opts: FederationOptions = {}): Promise<Federation> {
+    const teardown = new TeardownStack('federation');
+    try {
+      const ca = await TestCa.create();
+      const runtime = await startRuntime(opts.runtime ?? 'auto', opts.baseImage ? { baseImage: opts.baseImage } : {});
+      teardown.defer(`${runtime.kind} runtime`, () => runtime.stop());
+      return new Federation(runtime, ca, teardown);
+    } catch (err) {
+      await teardown.close();
+      throw err;
+    }
+  }
+
+  get kind(): RuntimeKind {
+    return this.runtime.kind;
+  }
+
+  /** Starts a partner Prosody in this federation; it is stopped with the federation at the latest. */
+  async addPartner(options: PartnerOptions): Promise<PartnerServer> {
+    const partner = await PartnerServer.start(options, { runtime: this.runtime, ca: this.ca });
+    this.teardown.defer(`partner ${partner.domains[0]}`, () => partner.stop());
+    return partner;
+  }
+
+  async stop(): Promise<void> {
+    await this.teardown.close();
+  }
+}

@@ -1,0 +1,154 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { XfedError } from '../errors.js';
+import { withDeadline } from '../infra/deadline.js';
+import { TestCa, selfSignedCertificate, type KeyAndCert } from '../infra/pki.js';
+import { TeardownStack } from '../infra/teardown.js';
+import { planAccounts, writeAccounts } from './accounts.js';
+import { renderProsodyConfig, validateS2sSecurity } from './config.js';
+import type { ProsodyInstance, ProsodyRuntime } from './runtimes/runtime.js';
+import {
+  DEFAULT_S2S_SECURITY,
+  type Endpoint,
+  type PartnerAccount,
+  type PartnerHandle,
+  type PartnerOptions,
+  type RuntimeKind,
+  type S2sSecurity,
+} from './types.js';
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
+
+/** Everything a partner start needs from the run it belongs to. */
+export interface PartnerContext {
+  runtime: ProsodyRuntime;
+  ca: TestCa;
+}
+
+/**
+ * A real Prosody serving one or more XMPP partner domains, with accounts, per-run certificates and
+ * the S2S security asked for. Start it through `Federation.addPartner` (several servers that
+ * federate) or `startPartner` (one server on its own).
+ */
+export class PartnerServer implements PartnerHandle {
+  private constructor(
+    readonly domains: string[],
+    readonly accounts: PartnerAccount[],
+    readonly s2sSecurity: S2sSecurity,
+    readonly trustPem: string,
+    readonly trustPath: string,
+    readonly workDir: string,
+    readonly runtime: RuntimeKind,
+    private readonly instance: ProsodyInstance,
+    private readonly teardown: TeardownStack,
+  ) {}
+
+  static async start(options: PartnerOptions, ctx: PartnerContext): Promise<PartnerServer> {
+    const domains = options.domains.map((d) => d.toLowerCase());
+    if (domains.length === 0) throw new XfedError('a partner needs at least one domain');
+    for (const d of domains) {
+      if (!DOMAIN.test(d)) throw new XfedError(`'${d}' is not a valid XMPP domain name`);
+    }
+    const s2s: S2sSecurity = { ...DEFAULT_S2S_SECURITY, ...options.s2s };
+    validateS2sSecurity(s2s);
+    const accounts = planAccounts(domains, options.users ?? []);
+    const label = domains[0]!;
+
+    const teardown = new TeardownStack(`partner ${label}`);
+    try {
+      const workDir = await mkdtemp(path.join(os.tmpdir(), `xfed-${label}-`));
+      teardown.defer(`work directory ${workDir}`, () => rm(workDir, { recursive: true, force: true }));
+
+      const certs = new Map<string, KeyAndCert>();
+      for (const d of domains) {
+        if (s2s.certificates === 'ca') certs.set(d, await ctx.ca.issue(d));
+        else if (s2s.certificates === 'self-signed') certs.set(d, await selfSignedCertificate(d));
+      }
+      await mkdir(path.join(workDir, 'certs'));
+      // 0644: inside a container the files belong to root and Prosody must read them (test keys only).
+      for (const [d, kc] of certs) {
+        await writeFile(path.join(workDir, 'certs', `${d}.crt`), kc.certPem, { mode: 0o644 });
+        await writeFile(path.join(workDir, 'certs', `${d}.key`), kc.keyPem, { mode: 0o644 });
+      }
+      const trustPem = s2s.certificates === 'ca' ? ctx.ca.certPem : [...certs.values()].map((c) => c.certPem).join('');
+      const trustPath = path.join(workDir, 'trust.pem');
+      await writeFile(trustPath, trustPem, { mode: 0o644 });
+      // Peers are verified against the test CA unless this server does dialback only.
+      const verifyPeers = s2s.auth !== 'dialback' && s2s.certificates !== 'none';
+      if (verifyPeers) await writeFile(path.join(workDir, 'peer-ca.pem'), ctx.ca.certPem, { mode: 0o644 });
+      await writeAccounts(path.join(workDir, 'data'), accounts);
+
+      const instance = await ctx.runtime.startProsody({
+        label,
+        hostDir: workDir,
+        domains,
+        readinessDomain: label,
+        startTimeoutMs: options.startTimeoutMs ?? (ctx.runtime.kind === 'container' ? 60_000 : 20_000),
+        renderConfig: (layout) =>
+          renderProsodyConfig({
+            domains: domains.map((name) =>
+              certs.has(name)
+                ? { name, certPath: path.posix.join(layout.root, 'certs', `${name}.crt`), keyPath: path.posix.join(layout.root, 'certs', `${name}.key`) }
+                : { name },
+            ),
+            s2s,
+            ...(verifyPeers ? { peerCaPath: path.posix.join(layout.root, 'peer-ca.pem') } : {}),
+            dataDir: path.posix.join(layout.root, 'data'),
+            pidFile: path.posix.join(layout.root, 'prosody.pid'),
+            c2sPort: layout.c2sPort,
+            s2sPort: layout.s2sPort,
+            interfaces: layout.interfaces,
+            ...(layout.dnsForward ? { dnsForward: layout.dnsForward } : {}),
+            runAsRoot: layout.runAsRoot,
+            logLevel: options.logLevel ?? 'info',
+            ...(options.prosodyOptions ? { extra: options.prosodyOptions } : {}),
+          }),
+      });
+      teardown.defer(`prosody ${label}`, () => instance.stop());
+      return new PartnerServer(domains, accounts, s2s, trustPem, trustPath, workDir, ctx.runtime.kind, instance, teardown);
+    } catch (err) {
+      await teardown.close();
+      throw err;
+    }
+  }
+
+  get c2s(): Endpoint {
+    return this.instance.c2s;
+  }
+  get s2s(): Endpoint {
+    return this.instance.s2s;
+  }
+
+  account(jidOrLocalpart: string): PartnerAccount {
+    const want = jidOrLocalpart.toLowerCase();
+    const found = this.accounts.find((a) => a.jid === want || a.localpart === want);
+    if (!found) throw new XfedError(`unknown partner user '${jidOrLocalpart}' (known: ${this.accounts.map((a) => a.jid).join(', ') || 'none'})`);
+    return found;
+  }
+
+  logs(): string[] {
+    return this.instance.logs();
+  }
+
+  async waitForLog(pattern: RegExp, timeoutMs: number): Promise<string> {
+    const seen = this.logs().find((l) => pattern.test(l));
+    if (seen) return seen;
+    let off: (() => void) | undefined;
+    try {
+      return await withDeadline(
+        new Promise<string>((resolve) => {
+          off = this.instance.onLog((line) => pattern.test(line) && resolve(line));
+        }),
+        timeoutMs,
+        `a log line of ${this.domains[0]} matching ${pattern}`,
+      );
+    } finally {
+      off?.();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.teardown.close();
+  }
+}

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { EnvironmentError, StartupError } from '../../errors.js';
+import { withDeadline } from '../../infra/deadline.js';
+import { LineLog } from '../../infra/line-log.js';
+import { projectRoot } from '../../infra/project-root.js';
+import { TeardownStack } from '../../infra/teardown.js';
+import { waitUntilServing } from '../readiness.js';
+import { relevantLogLines, type ProsodyInstance, type ProsodyInstanceSpec, type ProsodyRuntime } from './runtime.js';
+
+// No registry is reachable on the machines xfed targets: without these, testcontainers tries to
+// pull ryuk and alpine before anything starts. Explicit user settings win.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+
+type Testcontainers = typeof import('testcontainers');
+const tc = (): Promise<Testcontainers> => import('testcontainers');
+
+const C2S_PORT = 5222;
+const S2S_PORT = 5269;
+const ROOT_IN_CONTAINER = '/xfed';
+export const DEFAULT_BASE_IMAGE = 'debian:bookworm-slim';
+/** What `.ci/run` and the README build with debootstrap when no registry is reachable. */
+export const LOCAL_BASE_IMAGE = 'local/debian:bookworm';
+
+export interface DockerEngineStatus {
+  available: boolean;
+  detail: string;
+}
+
+/** Whether a Docker engine answers, within a few seconds. */
+export async function dockerEngine(): Promise<DockerEngineStatus> {
+  try {
+    const { getContainerRuntimeClient } = await tc();
+    const client = await withDeadline(getContainerRuntimeClient(), 10_000, 'the Docker engine');
+    return { available: true, detail: `Docker ${client.info.containerRuntime.serverVersion} (${client.info.containerRuntime.operatingSystem})` };
+  } catch (err) {
+    return { available: false, detail: (err as Error).message.split('\n')[0]! };
+  }
+}
+
+async function imageExists(name: string): Promise<boolean> {
+  const { getContainerRuntimeClient, ImageName } = await tc();
+  const client = await getContainerRuntimeClient();
+  return client.image.exists(ImageName.fromString(name));
+}
+
+/**
+ * The base image: `XFED_BASE_IMAGE` or the flag when given; else `debian:bookworm-slim` if it is
+ * here or can be pulled, falling back to the debootstrap-made `local/debian:bookworm` when only
+ * that one exists locally.
+ */
+export async function chooseBaseImage(explicit?: string): Promise<{ image: string; why: string; present: boolean }> {
+  const named = explicit ?? process.env.XFED_BASE_IMAGE;
+  if (named) return { image: named, why: explicit ? 'from --base-image' : 'from XFED_BASE_IMAGE', present: await imageExists(named) };
+  if (await imageExists(DEFAULT_BASE_IMAGE)) return { image: DEFAULT_BASE_IMAGE, why: 'default, present locally', present: true };
+  if (await imageExists(LOCAL_BASE_IMAGE)) return { image: LOCAL_BASE_IMAGE, why: 'local debootstrap image (no default image here)', present: true };
+  return { image: DEFAULT_BASE_IMAGE, why: 'default, will be pulled from the registry', present: false };
+}
+
+export function prosodyImageTag(baseImage: string): string {
+  const dockerfile = readFileSync(path.join(projectRoot(), 'docker', 'prosody', 'Dockerfile'));
+  const hash = createHash('sha256').update(dockerfile).update('\0').update(baseImage).digest('hex').slice(0, 12);
+  return `xfed/prosody:${hash}`;
+}
+
+/** Builds the Prosody image unless an image with the same tag exists; returns the tag. */
+export async function ensureProsodyImage(baseImage: string): Promise<string> {
+  const tag = prosodyImageTag(baseImage);
+  if (await imageExists(tag)) return tag;
+  const { GenericContainer } = await tc();
+  const context = path.join(projectRoot(), 'docker', 'prosody');
+  try {
+    await GenericContainer.fromDockerfile(context).withBuildArgs({ BASE_IMAGE: baseImage }).build(tag, { deleteOnExit: false });
+  } catch (err) {
+    throw new EnvironmentError(
+      `building the Prosody image from docker/prosody/Dockerfile on ${baseImage} failed (${(err as Error).message}); ` +
+        `without a registry, make a local base (see README: debootstrap + docker import) and set XFED_BASE_IMAGE; DEBUG=testcontainers:build shows the build log`,
+    );
+  }
+  return tag;
+}
+
+/**
+ * Prosody in containers through testcontainers. All instances of a run share one Docker network
+ * whose aliases are the XMPP domains, so they federate container to container (Docker's DNS
+ * answers A records for aliases, not SRV: Prosody then falls back to port 5269 of the A record).
+ */
+export class ContainerRuntime implements ProsodyRuntime {
+  readonly kind = 'container' as const;
+  private readonly teardown = new TeardownStack('container runtime');
+
+  private constructor(
+    readonly image: string,
+    readonly network: import('testcontainers').StartedNetwork,
+  ) {}
+
+  static async start(opts: { baseImage?: string } = {}): Promise<ContainerRuntime> {
+    const engine = await dockerEngine();
+    if (!engine.available) {
+      throw new EnvironmentError(`no Docker engine answers (${engine.detail}): start one (dockerd) or use --runtime process`);
+    }
+    const base = await chooseBaseImage(opts.baseImage);
+    const image = await ensureProsodyImage(base.image);
+    const { Network } = await tc();
+    const network = await new Network().start();
+    const runtime = new ContainerRuntime(image, network);
+    runtime.teardown.defer(`docker network ${network.getName()}`, () => network.stop().then(() => undefined));
+    return runtime;
+  }
+
+  async startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance> {
+    const { GenericContainer, Wait } = await tc();
+    const config = spec.renderConfig({
+      root: ROOT_IN_CONTAINER,
+      c2sPort: C2S_PORT,
+      s2sPort: S2S_PORT,
+      // Prosody's listeners (and its component listener) bind loopback unless told otherwise.
+      interfaces: ['*'],
+      // Containers run as root, so the copied files' owner and mode never get in the way.
+      runAsRoot: true,
+    });
+    await writeFile(path.join(spec.hostDir, 'prosody.cfg.lua'), config, { mode: 0o644 });
+
+    const log = new LineLog();
+    let markExited: (e: { code: number | null }) => void = () => undefined;
+    const exited = new Promise<{ code: number | null }>((resolve) => (markExited = resolve));
+    const container = new GenericContainer(this.image)
+      .withName(`xfed-${spec.label.replace(/[^a-z0-9.-]/gi, '-')}-${process.pid}-${Date.now().toString(36)}`)
+      .withLabels({ 'org.xfed': 'prosody' })
+      .withNetwork(this.network)
+      .withNetworkAliases(...spec.domains)
+      .withExposedPorts(C2S_PORT, S2S_PORT)
+      .withCopyDirectoriesToContainer([{ source: spec.hostDir, target: ROOT_IN_CONTAINER }])
+      .withLogConsumer((stream) => {
+        stream.on('data', (chunk: Buffer | string) => log.write(chunk));
+        stream.on('end', () => {
+          log.end();
+          markExited({ code: null });
+        });
+      })
+      // Protocol-level readiness follows below; this only bounds the container's own start.
+      .withWaitStrategy(Wait.forLogMessage(/Hello and welcome to Prosody/))
+      .withStartupTimeout(spec.startTimeoutMs);
+
+    let started: import('testcontainers').StartedTestContainer;
+    try {
+      started = await container.start();
+    } catch (err) {
+      throw new StartupError(`the Prosody container for ${spec.label} did not start: ${(err as Error).message.split('\n')[0]}`, relevantLogLines(log.all()));
+    }
+    const release = this.teardown.defer(`container ${started.getName()}`, () =>
+      started.stop({ timeout: 2_000, remove: true, removeVolumes: true }).then(() => undefined),
+    );
+
+    const host = '127.0.0.1';
+    const c2s = { host, port: started.getMappedPort(C2S_PORT) };
+    const s2s = { host, port: started.getMappedPort(S2S_PORT) };
+    try {
+      await waitUntilServing({ log, c2s, s2s, domain: spec.readinessDomain, timeoutMs: spec.startTimeoutMs, exited, label: spec.label });
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    return { c2s, s2s, logs: () => log.all(), onLog: (l) => log.onLine(l), stop: release };
+  }
+
+  async stop(): Promise<void> {
+    await this.teardown.close();
+  }
+}
+
+/** Counts what xfed left behind in Docker (for the teardown test and `xfed doctor`). */
+export async function leftoverContainers(): Promise<string[]> {
+  const { getContainerRuntimeClient } = await tc();
+  const client = await getContainerRuntimeClient();
+  const list = await client.container.list();
+  return list.filter((c) => c.Labels?.['org.xfed'] !== undefined).map((c) => c.Names?.[0] ?? c.Id);
+}
+

@@ -1,0 +1,138 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { EnvironmentError, StartupError } from '../../errors.js';
+import { withDeadline } from '../../infra/deadline.js';
+import { TestDnsServer } from '../../infra/dns.js';
+import { LineLog } from '../../infra/line-log.js';
+import { freePort } from '../../infra/ports.js';
+import { TeardownStack } from '../../infra/teardown.js';
+import { waitUntilServing } from '../readiness.js';
+import { relevantLogLines, type ProsodyInstance, type ProsodyInstanceSpec, type ProsodyRuntime } from './runtime.js';
+
+const LOOPBACK = '127.0.0.1';
+const STOP_GRACE_MS = 5_000;
+
+/** The `prosody` binary and its version, or undefined when it is not on PATH. */
+export function findProsodyBinary(): { path: string; version: string } | undefined {
+  const which = spawnSync('sh', ['-c', 'command -v prosody'], { encoding: 'utf8' });
+  const bin = which.stdout.trim();
+  if (which.status !== 0 || !bin) return undefined;
+  const about = spawnSync('prosodyctl', ['about'], { encoding: 'utf8', timeout: 10_000 });
+  const version = /Prosody\s+(\S+)/.exec(about.stdout ?? '')?.[1] ?? 'unknown';
+  return { path: bin, version };
+}
+
+/**
+ * Prosody as local processes on loopback. Each instance gets its own directory, pidfile and free
+ * ports; a test DNS server on loopback serves the SRV and A records of every domain, so servers
+ * find each other the way federation does (SRV first).
+ */
+export class ProcessRuntime implements ProsodyRuntime {
+  readonly kind = 'process' as const;
+  private readonly teardown = new TeardownStack('process runtime');
+
+  private constructor(
+    readonly dns: TestDnsServer,
+    private readonly binary: string,
+  ) {}
+
+  static async start(): Promise<ProcessRuntime> {
+    const bin = findProsodyBinary();
+    if (!bin) {
+      throw new EnvironmentError('prosody is not installed: install it (apt-get install prosody lua-unbound) or use --runtime container');
+    }
+    const dns = new TestDnsServer();
+    await dns.start();
+    const runtime = new ProcessRuntime(dns, bin.path);
+    runtime.teardown.defer('test DNS server', () => dns.stop());
+    return runtime;
+  }
+
+  async startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance> {
+    const c2sPort = await freePort(LOOPBACK);
+    const s2sPort = await freePort(LOOPBACK);
+    const configPath = path.join(spec.hostDir, 'prosody.cfg.lua');
+    const config = spec.renderConfig({
+      root: spec.hostDir,
+      c2sPort,
+      s2sPort,
+      interfaces: [LOOPBACK],
+      dnsForward: `${this.dns.host}@${this.dns.port}`,
+      runAsRoot: process.getuid?.() === 0,
+    });
+    await writeFile(configPath, config, { mode: 0o644 });
+
+    const log = new LineLog();
+    const child = spawn(this.binary, ['-F', '--config', configPath], {
+      cwd: spec.hostDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HOME: spec.hostDir },
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.once('exit', (code, signal) => {
+        log.end();
+        resolve({ code, signal });
+      });
+    });
+    child.stdout!.on('data', (d: Buffer) => log.write(d));
+    child.stderr!.on('data', (d: Buffer) => log.write(d));
+    const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+
+    const stop = () => stopChild(child, exited);
+    const release = this.teardown.defer(`prosody ${spec.label}`, stop);
+
+    const c2s = { host: LOOPBACK, port: c2sPort };
+    const s2s = { host: LOOPBACK, port: s2sPort };
+    try {
+      await Promise.race([
+        spawnError,
+        waitUntilServing({ log, c2s, s2s, domain: spec.readinessDomain, timeoutMs: spec.startTimeoutMs, exited, label: spec.label }),
+      ]);
+      await expectPidfile(path.join(spec.hostDir, 'prosody.pid'), child.pid!, spec.label);
+    } catch (err) {
+      await release();
+      if (err instanceof StartupError) throw err;
+      throw new StartupError(`Prosody for ${spec.label} did not start: ${(err as Error).message}`, relevantLogLines(log.all()));
+    }
+
+    for (const domain of spec.domains) {
+      this.dns.publishXmppServer(domain, { host: `xmpp.${domain}`, address: LOOPBACK, port: s2sPort });
+    }
+    return {
+      c2s,
+      s2s,
+      logs: () => log.all(),
+      onLog: (l) => log.onLine(l),
+      stop: async () => {
+        for (const domain of spec.domains) this.dns.remove(`_xmpp-server._tcp.${domain}`);
+        await release();
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.teardown.close();
+  }
+}
+
+async function expectPidfile(pidFile: string, pid: number, label: string): Promise<void> {
+  // The pidfile is written before the listeners open, so by now it must hold our PID; another
+  // PID means a second Prosody shares this directory and ours will hang.
+  const content = await readFile(pidFile, 'utf8').catch(() => '');
+  if (Number(content.trim()) !== pid) {
+    throw new StartupError(`Prosody for ${label}: pidfile ${pidFile} holds '${content.trim()}', not its PID ${pid}`);
+  }
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  try {
+    await withDeadline(exited, STOP_GRACE_MS, 'prosody to exit after SIGTERM');
+  } catch {
+    child.kill('SIGKILL');
+    await withDeadline(exited, STOP_GRACE_MS, 'prosody to exit after SIGKILL');
+  }
+}
+

@@ -1,0 +1,73 @@
+import type { Endpoint, RuntimeKind } from '../types.js';
+
+/** Where and how a Prosody instance sees its own files, ports and resolver. */
+export interface InstanceLayout {
+  /** The instance directory as Prosody sees it. */
+  root: string;
+  c2sPort: number;
+  s2sPort: number;
+  interfaces: string[];
+  /** `host@port` of the test DNS server; absent where the runtime's own resolver serves names. */
+  dnsForward?: string;
+  runAsRoot: boolean;
+}
+
+export interface ProsodyInstanceSpec {
+  /** A short name for logs, errors and container names, e.g. `partner.test`. */
+  label: string;
+  /** Prepared host directory: certs/, data/ and trust files. The config is written into it. */
+  hostDir: string;
+  /** XMPP domains served; they are made resolvable for federation inside the runtime. */
+  domains: string[];
+  renderConfig(layout: InstanceLayout): string;
+  /** The domain whose c2s stream must answer before the instance counts as ready. */
+  readinessDomain: string;
+  startTimeoutMs: number;
+}
+
+/** A running Prosody: endpoints as seen from the host, its log, and how to stop it. */
+export interface ProsodyInstance {
+  readonly c2s: Endpoint;
+  readonly s2s: Endpoint;
+  logs(): string[];
+  onLog(listener: (line: string) => void): () => void;
+  stop(): Promise<void>;
+}
+
+/**
+ * The shared environment of one run: the network the servers federate over (test DNS, or a
+ * Docker network whose aliases are the XMPP domains) and the way Prosody is started.
+ */
+export interface ProsodyRuntime {
+  readonly kind: RuntimeKind;
+  startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance>;
+  /** Releases the network and whatever the runtime itself started. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Log lines after which Prosody will not serve, even though it may keep running: Prosody does
+ * not exit on these (a taken port, an unreadable key), so startup must watch for them.
+ */
+export const FATAL_LOG_PATTERNS: RegExp[] = [
+  /Failed to open server port/i,
+  /Error creating context/i,
+  /Shutting down:/,
+  /Error loading (?:config|the config)/i,
+  /Couldn't load the config file/i,
+  /Prosody was unable to find the configuration file/i,
+  /Error: .*config/i,
+  /unable to load .*ssl|SSL.*(?:failed|error)/i,
+  /Failed to load (?:required )?module/i,
+];
+
+export function isFatalLogLine(line: string): boolean {
+  return FATAL_LOG_PATTERNS.some((p) => p.test(line));
+}
+
+/** The log lines worth showing in a startup error: the fatal ones and a few before them. */
+export function relevantLogLines(lines: string[], max = 12): string[] {
+  const fatal = lines.findIndex(isFatalLogLine);
+  if (fatal >= 0) return lines.slice(Math.max(0, fatal - 3), fatal + max - 3);
+  return lines.slice(-max);
+}

@@ -1,0 +1,94 @@
+import type { TestCa } from '../infra/pki.js';
+
+export type TlsMode = 'required' | 'optional' | 'off';
+/**
+ * How this server authenticates federating peers:
+ * - `certificate`: SASL EXTERNAL only (XEP-0178), peers' chains checked against the test CA;
+ * - `dialback`: dialback only (XEP-0220); peers' certificates are not trusted;
+ * - `either`: SASL EXTERNAL when the peer's chain verifies, dialback otherwise.
+ */
+export type S2sAuth = 'certificate' | 'dialback' | 'either';
+/** Where the domain certificates come from: the run's test CA, self-signed, or none at all. */
+export type CertificateKind = 'ca' | 'self-signed' | 'none';
+
+export interface S2sSecurity {
+  tls: TlsMode;
+  auth: S2sAuth;
+  /** Prosody's `s2s_secure_auth`: refuse peers whose certificate cannot be verified. */
+  secureAuth: boolean;
+  certificates: CertificateKind;
+}
+
+export const DEFAULT_S2S_SECURITY: S2sSecurity = {
+  tls: 'required',
+  auth: 'certificate',
+  secureAuth: true,
+  certificates: 'ca',
+};
+
+export type RuntimeKind = 'container' | 'process';
+export type RuntimeChoice = RuntimeKind | 'auto';
+
+/** A Lua value for extra Prosody options. */
+export type LuaValue = string | number | boolean | LuaValue[] | { [key: string]: LuaValue };
+
+export interface PartnerUserSpec {
+  /** Localpart, e.g. `alice`. */
+  name: string;
+  /** Generated when absent. */
+  password?: string;
+}
+
+export interface PartnerOptions {
+  /** XMPP domains served by this Prosody, e.g. `['partner.test']`. */
+  domains: string[];
+  /** Accounts created on every domain (`alice`) or on one domain (`alice@partner.test`). */
+  users?: Array<string | PartnerUserSpec>;
+  s2s?: Partial<S2sSecurity>;
+  /** Extra global Prosody options, rendered as Lua (`{ c2s_timeout: 30 }`). */
+  prosodyOptions?: Record<string, LuaValue>;
+  /** Minimum Prosody log level kept in `logs()`. Default `info`. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** How long startup may take before it fails with the log. Default 20 s (containers: 60 s). */
+  startTimeoutMs?: number;
+}
+
+export interface PartnerAccount {
+  jid: string;
+  localpart: string;
+  domain: string;
+  password: string;
+}
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** What a running partner exposes to tests and to the CLI. */
+export interface PartnerHandle {
+  readonly runtime: RuntimeKind;
+  readonly domains: string[];
+  readonly accounts: PartnerAccount[];
+  /** Where XMPP clients connect (from the host running xfed). */
+  readonly c2s: Endpoint;
+  /** Where federating servers connect (from the host running xfed). */
+  readonly s2s: Endpoint;
+  readonly s2sSecurity: S2sSecurity;
+  /** PEM the clients trust for this server's c2s certificate (the test CA, or self-signed certs). */
+  readonly trustPem: string;
+  /** Path of `trustPem` on disk, for `xfed up` and external clients. */
+  readonly trustPath: string;
+  /** Directory with the rendered config, certificates and data (process runtime: also the log). */
+  readonly workDir: string;
+  account(jidOrLocalpart: string): PartnerAccount;
+  /** Prosody log lines so far. */
+  logs(): string[];
+  /** Waits for a log line matching `pattern` (including lines already seen), bounded. */
+  waitForLog(pattern: RegExp, timeoutMs: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface TestNetworkHandle {
+  readonly ca: TestCa;
+}

@@ -1,0 +1,179 @@
+import { client, xml, type Client } from '@xmpp/client';
+import type { Element } from '@xmpp/xml';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { XfedError } from '../errors.js';
+import { withDeadline } from '../infra/deadline.js';
+import type { Endpoint } from '../partner/types.js';
+import { trustTestCa } from './trust.js';
+
+export { xml };
+export type { Element };
+
+export interface ReceivedStanza {
+  at: number;
+  stanza: Element;
+}
+
+export interface ConnectOptions {
+  /** Bare JID of the account. */
+  jid: string;
+  password: string;
+  /** Where to connect (the server's c2s endpoint as seen from here). */
+  endpoint: Endpoint;
+  /** PEM certificates that the client trusts for this server (the test CA or a self-signed cert). */
+  trustPem: string;
+  resource?: string;
+  /** Fetch the roster and send initial presence, so Prosody routes presence and subscriptions here. */
+  available?: boolean;
+  timeoutMs?: number;
+}
+
+export type StanzaMatcher = (stanza: Element) => boolean;
+
+/**
+ * A logged-in XMPP user over @xmpp/client. Keeps every stanza it receives; `waitFor` takes the
+ * first one (already received or still to come) that matches, within a deadline.
+ */
+export class XmppUser {
+  private readonly inbox: ReceivedStanza[] = [];
+  private readonly unclaimed: ReceivedStanza[] = [];
+  private readonly waiters = new Set<{ match: StanzaMatcher; resolve: (r: ReceivedStanza) => void }>();
+
+  private constructor(
+    private readonly xmpp: Client,
+    readonly jid: string,
+    private readonly untrust: () => void,
+  ) {
+    xmpp.on('stanza', (stanza: Element) => this.receive(stanza));
+  }
+
+  static async connect(opts: ConnectOptions): Promise<XmppUser> {
+    const [local, domain] = opts.jid.split('@') as [string, string];
+    const untrust = trustTestCa(domain, opts.trustPem);
+    const xmpp = client({
+      service: `xmpp://${opts.endpoint.host}:${opts.endpoint.port}`,
+      domain,
+      username: local,
+      password: opts.password,
+      resource: opts.resource ?? `xfed-${randomUUID().slice(0, 8)}`,
+    });
+    // The reconnect module would retry forever behind a test's back.
+    xmpp.reconnect.stop();
+    let lastError: Error | undefined;
+    xmpp.on('error', (err: Error) => {
+      lastError = err;
+    });
+    xmpp.on('connect', () => {
+      // 40 ms stalls come from Nagle plus delayed ACK.
+      (xmpp as unknown as { socket?: { socket?: Socket } }).socket?.socket?.setNoDelay?.(true);
+    });
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    try {
+      const address = await withDeadline(xmpp.start(), timeoutMs, `login of ${opts.jid} on ${opts.endpoint.host}:${opts.endpoint.port}`);
+      const user = new XmppUser(xmpp, address.toString(), untrust);
+      if (opts.available) {
+        await withDeadline(xmpp.iqCaller.get(xml('query', { xmlns: 'jabber:iq:roster' })), timeoutMs, `roster of ${opts.jid}`);
+        await xmpp.send(xml('presence'));
+      }
+      return user;
+    } catch (err) {
+      untrust();
+      await xmpp.stop().catch(() => undefined);
+      const reason = lastError && lastError !== err ? `${(err as Error).message} (${lastError.message})` : (err as Error).message;
+      throw new XfedError(`cannot log in as ${opts.jid}: ${reason}`);
+    }
+  }
+
+  get bare(): string {
+    return this.jid.split('/')[0]!;
+  }
+
+  /** Everything received so far, in order. */
+  received(): ReceivedStanza[] {
+    return [...this.inbox];
+  }
+
+  async send(stanza: Element): Promise<void> {
+    await this.xmpp.send(stanza);
+  }
+
+  /** Sends a chat message and returns its id. */
+  async sendMessage(to: string, body: string, attrs: Record<string, string> = {}): Promise<string> {
+    const id = attrs.id ?? randomUUID();
+    await this.send(xml('message', { type: 'chat', to, id, ...attrs }, xml('body', {}, body)));
+    return id;
+  }
+
+  async sendPresence(attrs: Record<string, string> = {}, ...children: Element[]): Promise<void> {
+    await this.send(xml('presence', attrs, ...children));
+  }
+
+  /** Sends an IQ and waits for its result; an error reply rejects with the stanza error. */
+  async iq(type: 'get' | 'set', to: string | undefined, child: Element, timeoutMs = 5_000): Promise<Element> {
+    return this.xmpp.iqCaller.request(xml('iq', { type, ...(to ? { to } : {}) }, child), timeoutMs);
+  }
+
+  /** XEP-0199 ping; resolves with the round-trip time in ms. */
+  async ping(to: string, timeoutMs = 5_000): Promise<number> {
+    const started = performance.now();
+    await this.iq('get', to, xml('ping', { xmlns: 'urn:xmpp:ping' }), timeoutMs);
+    return performance.now() - started;
+  }
+
+  /** The first stanza (received earlier and not yet taken, or still to come) that matches. */
+  async waitFor(match: StanzaMatcher, timeoutMs: number, what = 'a matching stanza'): Promise<ReceivedStanza> {
+    const i = this.unclaimed.findIndex((r) => match(r.stanza));
+    if (i >= 0) return this.unclaimed.splice(i, 1)[0]!;
+    let waiter: { match: StanzaMatcher; resolve: (r: ReceivedStanza) => void } | undefined;
+    try {
+      return await withDeadline(
+        new Promise<ReceivedStanza>((resolve) => {
+          waiter = { match, resolve };
+          this.waiters.add(waiter);
+        }),
+        timeoutMs,
+        `${what} at ${this.bare}`,
+      );
+    } finally {
+      if (waiter) this.waiters.delete(waiter);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.untrust();
+    for (const w of this.waiters) this.waiters.delete(w);
+    await withDeadline(this.xmpp.stop(), 5_000, `logout of ${this.jid}`).catch(() => undefined);
+  }
+
+  private receive(stanza: Element): void {
+    const r = { at: Date.now(), stanza };
+    this.inbox.push(r);
+    for (const w of this.waiters) {
+      if (w.match(stanza)) {
+        this.waiters.delete(w);
+        w.resolve(r);
+        return;
+      }
+    }
+    this.unclaimed.push(r);
+  }
+}
+
+/** Matchers for the common cases. */
+export const stanza = {
+  message: (from?: string) => (s: Element) => s.is('message') && s.attrs.type !== 'error' && (from === undefined || bareOf(s.attrs.from) === from),
+  error: (kind?: 'message' | 'presence' | 'iq') => (s: Element) => (kind ? s.is(kind) : true) && s.attrs.type === 'error',
+  presence: (type: string | undefined, from?: string) => (s: Element) =>
+    s.is('presence') && s.attrs.type === type && (from === undefined || bareOf(s.attrs.from) === from),
+};
+
+export function bareOf(jid: string | undefined): string | undefined {
+  return jid?.split('/')[0];
+}
+
+/** The defined condition of a stanza error (`service-unavailable`, ...), or undefined. */
+export function errorCondition(s: Element): string | undefined {
+  const error = s.getChild('error');
+  return error?.getChildElements().find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.getName() !== 'text')?.getName();
+}
