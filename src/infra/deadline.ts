@@ -4,17 +4,27 @@ import { TimeoutError } from '../errors.js';
  * Races `work` against a deadline. Every wait in xfed goes through here so that nothing can hang:
  * the message names what was awaited.
  */
-export async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+export async function withDeadline<T>(work: Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TimeoutError(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    if (signal) {
+      onAbort = () => reject(new WaitCancelled(`stopped waiting for ${what}`));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
   try {
     return await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
+
+/** A wait that its owner ended because the answer it waited for no longer matters. */
+export class WaitCancelled extends Error {}
 
 /**
  * Polls `probe` until it returns a value other than undefined, or the deadline passes.

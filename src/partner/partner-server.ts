@@ -95,6 +95,7 @@ export class PartnerServer implements PartnerHandle {
             s2s,
             ...(verifyPeers ? { peerCaPath: path.posix.join(layout.root, 'peer-ca.pem') } : {}),
             dataDir: path.posix.join(layout.root, 'data'),
+            certificatesDir: path.posix.join(layout.root, 'certs'),
             pidFile: path.posix.join(layout.root, 'prosody.pid'),
             c2sPort: layout.c2sPort,
             s2sPort: layout.s2sPort,

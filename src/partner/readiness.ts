@@ -23,7 +23,11 @@ export async function waitUntilServing(opts: {
   let offLog: (() => void) | undefined;
   const fatal = new Promise<never>((_, reject) => {
     const check = (line: string) => {
-      if (isFatalLogLine(line)) reject(new StartupError(`Prosody for ${label} failed to start`, relevantLogLines(log.all())));
+      if (isFatalLogLine(line)) {
+        // Prosody's log line is "source<spaces>level<tab>message": the message says what went wrong.
+        const why = line.split('\t').slice(1).join(' ').trim() || line.trim();
+        reject(new StartupError(`Prosody for ${label} failed to start: ${why}`, relevantLogLines(log.all())));
+      }
     };
     log.all().forEach(check);
     offLog = log.onLine(check);

@@ -21,9 +21,11 @@ export async function probeRuntimes(): Promise<RuntimeProbe> {
   const { dockerEngine } = await import('./runtimes/container.js');
   const docker = await dockerEngine();
   const bin = findProsodyBinary();
-  const prosody = bin
-    ? { available: true, detail: `${bin.path} (Prosody ${bin.version})` }
-    : { available: false, detail: 'no prosody binary on PATH' };
+  const prosody = !bin
+    ? { available: false, detail: 'no prosody binary on PATH' }
+    : bin.unbound
+      ? { available: true, detail: `${bin.path} (Prosody ${bin.version}, lua-unbound present)` }
+      : { available: false, detail: `${bin.path} (Prosody ${bin.version}) without lua-unbound: apt-get install lua-unbound` };
   if (docker.available) return { docker, prosody, auto: 'container', reason: 'a Docker engine answers' };
   if (prosody.available) return { docker, prosody, auto: 'process', reason: `no Docker engine (${docker.detail}); prosody is on PATH` };
   return { docker, prosody, auto: undefined, reason: NO_RUNTIME };

@@ -39,6 +39,8 @@ export class XmppUser {
   private readonly inbox: ReceivedStanza[] = [];
   private readonly unclaimed: ReceivedStanza[] = [];
   private readonly waiters = new Set<{ match: StanzaMatcher; resolve: (r: ReceivedStanza) => void }>();
+  /** Aborted at stop(): pending waits end at once instead of holding their timers. */
+  private readonly stopped = new AbortController();
 
   private constructor(
     private readonly xmpp: Client,
@@ -122,7 +124,7 @@ export class XmppUser {
   }
 
   /** The first stanza (received earlier and not yet taken, or still to come) that matches. */
-  async waitFor(match: StanzaMatcher, timeoutMs: number, what = 'a matching stanza'): Promise<ReceivedStanza> {
+  async waitFor(match: StanzaMatcher, timeoutMs: number, what = 'a matching stanza', signal?: AbortSignal): Promise<ReceivedStanza> {
     const i = this.unclaimed.findIndex((r) => match(r.stanza));
     if (i >= 0) return this.unclaimed.splice(i, 1)[0]!;
     let waiter: { match: StanzaMatcher; resolve: (r: ReceivedStanza) => void } | undefined;
@@ -134,6 +136,7 @@ export class XmppUser {
         }),
         timeoutMs,
         `${what} at ${this.bare}`,
+        signal ? AbortSignal.any([signal, this.stopped.signal]) : this.stopped.signal,
       );
     } finally {
       if (waiter) this.waiters.delete(waiter);
@@ -142,7 +145,7 @@ export class XmppUser {
 
   async stop(): Promise<void> {
     this.untrust();
-    for (const w of this.waiters) this.waiters.delete(w);
+    this.stopped.abort();
     await withDeadline(this.xmpp.stop(), 5_000, `logout of ${this.jid}`).catch(() => undefined);
   }
 

@@ -111,6 +111,10 @@ export class ContainerRuntime implements ProsodyRuntime {
     return runtime;
   }
 
+  describe(): string[] {
+    return [`image ${this.image}`, `docker network ${this.network.getName()} (aliases are the XMPP domains)`];
+  }
+
   async startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance> {
     const { GenericContainer, Wait } = await tc();
     const config = spec.renderConfig({

@@ -14,13 +14,15 @@ const LOOPBACK = '127.0.0.1';
 const STOP_GRACE_MS = 5_000;
 
 /** The `prosody` binary and its version, or undefined when it is not on PATH. */
-export function findProsodyBinary(): { path: string; version: string } | undefined {
+export function findProsodyBinary(): { path: string; version: string; unbound: boolean } | undefined {
   const which = spawnSync('sh', ['-c', 'command -v prosody'], { encoding: 'utf8' });
   const bin = which.stdout.trim();
   if (which.status !== 0 || !bin) return undefined;
   const about = spawnSync('prosodyctl', ['about'], { encoding: 'utf8', timeout: 10_000 });
   const version = /Prosody\s+(\S+)/.exec(about.stdout ?? '')?.[1] ?? 'unknown';
-  return { path: bin, version };
+  // Without lua-unbound Prosody reads /etc/resolv.conf only and never asks the test DNS.
+  const unbound = /luaunbound:\s+\S/.test(about.stdout ?? '');
+  return { path: bin, version, unbound };
 }
 
 /**
@@ -42,11 +44,18 @@ export class ProcessRuntime implements ProsodyRuntime {
     if (!bin) {
       throw new EnvironmentError('prosody is not installed: install it (apt-get install prosody lua-unbound) or use --runtime container');
     }
+    if (!bin.unbound) {
+      throw new EnvironmentError(`Prosody ${bin.version} has no lua-unbound, so it cannot use the test DNS: install it (apt-get install lua-unbound)`);
+    }
     const dns = new TestDnsServer();
     await dns.start();
     const runtime = new ProcessRuntime(dns, bin.path);
     runtime.teardown.defer('test DNS server', () => dns.stop());
     return runtime;
+  }
+
+  describe(): string[] {
+    return [`test DNS ${this.dns.host}:${this.dns.port} (UDP and TCP; SRV and A records of every domain)`, `prosody ${this.binary}`];
   }
 
   async startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance> {

@@ -40,6 +40,8 @@ export interface ProsodyInstance {
  */
 export interface ProsodyRuntime {
   readonly kind: RuntimeKind;
+  /** What the runtime set up, one line each (for `xfed up` and reports). */
+  describe(): string[];
   startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance>;
   /** Releases the network and whatever the runtime itself started. */
   stop(): Promise<void>;
@@ -50,15 +52,13 @@ export interface ProsodyRuntime {
  * not exit on these (a taken port, an unreadable key), so startup must watch for them.
  */
 export const FATAL_LOG_PATTERNS: RegExp[] = [
-  /Failed to open server port/i,
-  /Error creating context/i,
+  /Failed to open server port/, // a taken port: Prosody keeps running without that listener
+  /Error creating contexts? for/, // an unreadable or broken key or certificate: TLS silently off
+  /SSL\/TLS: Failed to load/,
+  /Unable to load module/, // a misspelt module or authentication provider
+  /No stream features to offer/, // clients could never log in
+  /A problem occurred while reading the config file/,
   /Shutting down:/,
-  /Error loading (?:config|the config)/i,
-  /Couldn't load the config file/i,
-  /Prosody was unable to find the configuration file/i,
-  /Error: .*config/i,
-  /unable to load .*ssl|SSL.*(?:failed|error)/i,
-  /Failed to load (?:required )?module/i,
 ];
 
 export function isFatalLogLine(line: string): boolean {

@@ -1,0 +1,28 @@
+import { isUserError } from '../errors.js';
+
+/** Exit codes: 0 all good, 1 something checked did not hold, 2 invalid input or environment. */
+export const EXIT = { ok: 0, unmet: 1, invalid: 2 } as const;
+
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: string) => (s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+export const green = paint('32');
+export const red = paint('31');
+export const dim = paint('2');
+export const bold = paint('1');
+
+export function say(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/**
+ * Prints a user error as one line (plus the server log excerpt a startup error carries) and
+ * returns exit code 2; anything else is a bug and keeps its stack.
+ */
+export function reportError(err: unknown): number {
+  if (isUserError(err)) {
+    process.stderr.write(`xfed: ${err.message}\n`);
+    return EXIT.invalid;
+  }
+  process.stderr.write(`xfed: internal error (please report it): ${(err as Error)?.stack ?? String(err)}\n`);
+  return EXIT.invalid;
+}

@@ -1,0 +1,45 @@
+import { Federation } from '../partner/federation.js';
+import type { CertificateKind, RuntimeChoice, S2sAuth, TlsMode } from '../partner/types.js';
+import { EXIT, bold, dim, say } from './output.js';
+
+export interface UpOptions {
+  domain: string[];
+  user: string[];
+  runtime: RuntimeChoice;
+  baseImage?: string;
+  tls: TlsMode;
+  auth: S2sAuth;
+  certificates: CertificateKind;
+  secureAuth: boolean;
+}
+
+/** `xfed up`: one partner Prosody, kept up until Ctrl-C (the signal handler tears it down). */
+export async function runUp(opts: UpOptions): Promise<number> {
+  const started = performance.now();
+  const federation = await Federation.start({ runtime: opts.runtime, ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
+  const partner = await federation.addPartner({
+    domains: opts.domain,
+    users: opts.user,
+    s2s: { tls: opts.tls, auth: opts.auth, certificates: opts.certificates, secureAuth: opts.secureAuth },
+  });
+  say(bold(`xfed up: partner ready in ${(performance.now() - started).toFixed(0)} ms (${partner.runtime} runtime)`));
+  say(`  domains     ${partner.domains.join(', ')}`);
+  say(`  c2s         ${partner.c2s.host}:${partner.c2s.port}`);
+  say(`  s2s         ${partner.s2s.host}:${partner.s2s.port}`);
+  say(`  trust (CA)  ${partner.trustPath}`);
+  const s = partner.s2sSecurity;
+  say(`  s2s policy  tls ${s.tls}, auth ${s.auth}, certificates ${s.certificates}, secure auth ${s.secureAuth ? 'on' : 'off'}`);
+  for (const line of federation.runtime.describe()) say(`  runtime     ${line}`);
+  say(`  work dir    ${partner.workDir}`);
+  say('  accounts');
+  for (const a of partner.accounts) say(`    ${a.jid.padEnd(32)} password ${a.password}`);
+  if (partner.accounts.length === 0) say(dim('    none (add --user NAME)'));
+  say(dim('Press Ctrl-C to stop and tear everything down.'));
+  await new Promise<never>(() => {
+    // Stays until SIGINT/SIGTERM: the teardown signal handler stops the partner and exits.
+    setInterval(() => undefined, 1 << 30);
+    process.once('SIGINT', () => say('\nxfed up: stopping...'));
+    process.once('SIGTERM', () => say('xfed up: stopping...'));
+  });
+  return EXIT.ok;
+}
