@@ -44,11 +44,18 @@ export function prosodyPathEncode(s: string): string {
 
 /** SCRAM-SHA-1 credentials as Prosody's internal_hashed stores them (RFC 5802). */
 export function scramCredentials(password: string, salt = randomUUID(), iterations = ITERATIONS) {
+  const { storedKey, serverKey } = scramKeys(password, Buffer.from(salt, 'utf8'), iterations);
+  return { iteration_count: iterations, salt, stored_key: storedKey.toString('hex'), server_key: serverKey.toString('hex') };
+}
+
+/** StoredKey and ServerKey of RFC 5802 section 3. */
+export function scramKeys(password: string, salt: Buffer, iterations: number): { storedKey: Buffer; serverKey: Buffer } {
   const salted = pbkdf2Sync(password, salt, iterations, 20, 'sha1');
   const clientKey = createHmac('sha1', salted).update('Client Key').digest();
-  const storedKey = createHash('sha1').update(clientKey).digest('hex');
-  const serverKey = createHmac('sha1', salted).update('Server Key').digest('hex');
-  return { iteration_count: iterations, salt, stored_key: storedKey, server_key: serverKey };
+  return {
+    storedKey: createHash('sha1').update(clientKey).digest(),
+    serverKey: createHmac('sha1', salted).update('Server Key').digest(),
+  };
 }
 
 /**
