@@ -72,4 +72,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A bug anywhere still tears down what was started before the process ends.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (err) => {
+    process.stderr.write(`xfed: internal error (please report it): ${(err as Error)?.stack ?? String(err)}\n`);
+    void closeAllStacks().finally(() => process.exit(EXIT.invalid));
+  });
+}
+
 process.exit(await main(process.argv));

@@ -43,7 +43,7 @@ export function prosodyPathEncode(s: string): string {
 }
 
 /** SCRAM-SHA-1 credentials as Prosody's internal_hashed stores them (RFC 5802). */
-export function scramCredentials(password: string, salt = randomUUID(), iterations = ITERATIONS) {
+export function scramCredentials(password: string, salt: string = randomUUID(), iterations = ITERATIONS) {
   const { storedKey, serverKey } = scramKeys(password, Buffer.from(salt, 'utf8'), iterations);
   return { iteration_count: iterations, salt, stored_key: storedKey.toString('hex'), server_key: serverKey.toString('hex') };
 }

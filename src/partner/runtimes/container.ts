@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, StartupError } from '../../errors.js';
 import { withDeadline } from '../../infra/deadline.js';
+import { guardOnExit } from '../../infra/exit-guard.js';
 import { LineLog } from '../../infra/line-log.js';
 import { projectRoot } from '../../infra/project-root.js';
 import { TeardownStack } from '../../infra/teardown.js';
@@ -107,7 +109,8 @@ export class ContainerRuntime implements ProsodyRuntime {
     const { Network } = await tc();
     const network = await new Network().start();
     const runtime = new ContainerRuntime(image, network);
-    runtime.teardown.defer(`docker network ${network.getName()}`, () => network.stop().then(() => undefined));
+    const unguard = guardOnExit(() => spawnSync('docker', ['network', 'rm', network.getName()], { stdio: 'ignore', timeout: 10_000 }));
+    runtime.teardown.defer(`docker network ${network.getName()}`, () => network.stop().then(unguard));
     return runtime;
   }
 
@@ -155,8 +158,9 @@ export class ContainerRuntime implements ProsodyRuntime {
     } catch (err) {
       throw new StartupError(`the Prosody container for ${spec.label} did not start: ${(err as Error).message.split('\n')[0]}`, relevantLogLines(log.all()));
     }
+    const unguard = guardOnExit(() => spawnSync('docker', ['rm', '-f', '-v', started.getId()], { stdio: 'ignore', timeout: 10_000 }));
     const release = this.teardown.defer(`container ${started.getName()}`, () =>
-      started.stop({ timeout: 2_000, remove: true, removeVolumes: true }).then(() => undefined),
+      started.stop({ timeout: 2_000, remove: true, removeVolumes: true }).then(unguard),
     );
 
     const host = '127.0.0.1';

@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, StartupError } from '../../errors.js';
 import { withDeadline } from '../../infra/deadline.js';
+import { guardOnExit } from '../../infra/exit-guard.js';
 import { TestDnsServer } from '../../infra/dns.js';
 import { LineLog } from '../../infra/line-log.js';
 import { freePort } from '../../infra/ports.js';
@@ -88,7 +89,8 @@ export class ProcessRuntime implements ProsodyRuntime {
     child.stderr!.on('data', (d: Buffer) => log.write(d));
     const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
 
-    const stop = () => stopChild(child, exited);
+    const unguard = guardOnExit(() => child.kill('SIGKILL'));
+    const stop = () => stopChild(child, exited).finally(unguard);
     const release = this.teardown.defer(`prosody ${spec.label}`, stop);
 
     const c2s = { host: LOOPBACK, port: c2sPort };

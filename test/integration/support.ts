@@ -1,0 +1,70 @@
+import { describe } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
+import { dockerEngine } from '../../src/partner/runtimes/container.js';
+import { findProsodyBinary } from '../../src/partner/runtimes/process.js';
+import type { RuntimeKind } from '../../src/partner/types.js';
+
+/**
+ * Both runtimes are exercised wherever they are available. One that is not is reported as
+ * skipped with the reason in the test name, never silently; with XFED_REQUIRE_RUNTIMES (CI sets
+ * it) a missing runtime fails the run instead.
+ */
+async function availability(): Promise<Record<RuntimeKind, string | undefined>> {
+  const bin = findProsodyBinary();
+  const docker = await dockerEngine();
+  return {
+    process: !bin ? 'no prosody binary on PATH (apt-get install prosody lua-unbound)' : bin.unbound ? undefined : 'prosody has no lua-unbound',
+    container: docker.available ? undefined : `no Docker engine answers (${docker.detail})`,
+  };
+}
+
+const missing = await availability();
+const required = (process.env.XFED_REQUIRE_RUNTIMES ?? '').split(',').filter(Boolean);
+const selected = (process.env.XFED_TEST_RUNTIMES ?? 'process,container').split(',').filter(Boolean) as RuntimeKind[];
+
+export const RUNTIMES: RuntimeKind[] = ['process', 'container'];
+
+export function describeRuntime(kind: RuntimeKind, name: string, body: () => void): void {
+  const reason = !selected.includes(kind) ? `not selected by XFED_TEST_RUNTIMES=${process.env.XFED_TEST_RUNTIMES}` : missing[kind];
+  if (reason && required.includes(kind)) {
+    describe(`${name} [${kind}]`, () => {
+      throw new Error(`the ${kind} runtime is required (XFED_REQUIRE_RUNTIMES) but unavailable: ${reason}`);
+    });
+    return;
+  }
+  if (reason) {
+    process.stderr.write(`xfed tests: ${name} [${kind}] skipped: ${reason}\n`);
+    describe.skip(`${name} [${kind}] (skipped: ${reason})`, body);
+    return;
+  }
+  describe(`${name} [${kind}]`, body);
+}
+
+/** What xfed could leave behind, counted from the outside. */
+export interface Leftovers {
+  prosodyProcesses: number;
+  containers: number;
+  networks: number;
+  tempDirs: number;
+}
+
+export function countLeftovers(): Leftovers {
+  const sh = (file: string, args: string[]) => {
+    try {
+      return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+    } catch {
+      return '';
+    }
+  };
+  const lines = (s: string) => s.split('\n').filter(Boolean).length;
+  const dockerUp = missing.container === undefined;
+  return {
+    // Prosody runs as "lua5.4 /usr/bin/prosody -F --config <xfed work dir>/prosody.cfg.lua".
+    prosodyProcesses: lines(sh('pgrep', ['-f', 'prosody -F --config .*/xfed-'])),
+    containers: dockerUp ? lines(sh('docker', ['ps', '-aq', '--filter', 'label=org.xfed'])) : 0,
+    networks: dockerUp ? lines(sh('docker', ['network', 'ls', '-q'])) : 0,
+    tempDirs: readdirSync(os.tmpdir()).filter((d) => d.startsWith('xfed-')).length,
+  };
+}
