@@ -33,11 +33,12 @@ export class WaitCancelled extends Error {}
  */
 export async function pollUntil<T>(
   probe: () => Promise<T | undefined> | T | undefined,
-  opts: { timeoutMs: number; intervalMs?: number; what: string },
+  opts: { timeoutMs: number; intervalMs?: number; what: string; signal?: AbortSignal },
 ): Promise<T> {
   const end = Date.now() + opts.timeoutMs;
   const interval = opts.intervalMs ?? 10;
   for (;;) {
+    if (opts.signal?.aborted) throw new WaitCancelled(`stopped waiting for ${opts.what}`);
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() >= end) throw new TimeoutError(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}`);

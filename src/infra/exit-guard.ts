@@ -11,7 +11,8 @@ export function guardOnExit(release: () => void): () => void {
   if (!installed) {
     installed = true;
     process.on('exit', () => {
-      for (const g of guards) {
+      // Newest first, as teardown does: a container must go before its network.
+      for (const g of [...guards].reverse()) {
         try {
           g();
         } catch {

@@ -41,6 +41,8 @@ export async function waitUntilServing(opts: {
   // The instance exits normally much later, after this wait is over: that is not an error.
   exited?.catch(() => undefined);
   const end = Date.now() + opts.timeoutMs;
+  // Once the race is decided (a fatal line, an exit), the probing loop must stop too.
+  const decided = new AbortController();
   const serving = (async () => {
     for (const [endpoint, ns] of [
       [opts.c2s, 'jabber:client'],
@@ -52,7 +54,7 @@ export async function waitUntilServing(opts: {
             (r) => r,
             () => undefined,
           ),
-        { timeoutMs: Math.max(1, end - Date.now()), intervalMs: 20, what: `${ns === 'jabber:client' ? 'c2s' : 's2s'} stream features of ${opts.domain} on ${endpoint.host}:${endpoint.port}` },
+        { timeoutMs: Math.max(1, end - Date.now()), intervalMs: 20, signal: decided.signal, what: `${ns === 'jabber:client' ? 'c2s' : 's2s'} stream features of ${opts.domain} on ${endpoint.host}:${endpoint.port}` },
       );
     }
   })();
@@ -63,5 +65,7 @@ export async function waitUntilServing(opts: {
     throw new StartupError(`Prosody for ${label} is not serving: ${(err as Error).message}`, relevantLogLines(log.all()));
   } finally {
     offLog?.();
+    decided.abort();
+    serving.catch(() => undefined);
   }
 }
