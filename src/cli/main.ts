@@ -12,7 +12,7 @@ const runtimeOption = () =>
 const baseImageOption = () =>
   new Option('--base-image <image>', 'Debian base image for the Prosody image (default: XFED_BASE_IMAGE, else debian:bookworm-slim)');
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 export function buildProgram(): Command {
   const program = new Command('xfed')
@@ -32,7 +32,7 @@ export function buildProgram(): Command {
   program
     .command('up')
     .description('start a partner Prosody, print its accounts and endpoints, and keep it up until Ctrl-C')
-    .requiredOption('--domain <domain>', 'an XMPP domain to serve (repeatable)', collect, [])
+    .requiredOption('--domain <domain>', 'an XMPP domain to serve (repeatable)', collect)
     .option('--user <name>', 'an account to create on every domain, or name@domain (repeatable)', collect, [])
     .addOption(runtimeOption())
     .addOption(baseImageOption())

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, StartupError } from '../../errors.js';
@@ -16,14 +17,27 @@ const STOP_GRACE_MS = 5_000;
 
 /** The `prosody` binary and its version, or undefined when it is not on PATH. */
 export function findProsodyBinary(): { path: string; version: string; unbound: boolean } | undefined {
-  const which = spawnSync('sh', ['-c', 'command -v prosody'], { encoding: 'utf8' });
-  const bin = which.stdout.trim();
-  if (which.status !== 0 || !bin) return undefined;
-  const about = spawnSync('prosodyctl', ['about'], { encoding: 'utf8', timeout: 10_000 });
+  const bin = onPath('prosody');
+  if (!bin) return undefined;
+  const ctl = path.join(path.dirname(bin), 'prosodyctl');
+  const about = spawnSync(ctl, ['about'], { encoding: 'utf8', timeout: 10_000 });
   const version = /Prosody\s+(\S+)/.exec(about.stdout ?? '')?.[1] ?? 'unknown';
   // Without lua-unbound Prosody reads /etc/resolv.conf only and never asks the test DNS.
   const unbound = /luaunbound:\s+\S/.test(about.stdout ?? '');
   return { path: bin, version, unbound };
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
 }
 
 /**
