@@ -5,7 +5,8 @@ import type { Config } from 'jest';
 const config: Config = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // `xfed` resolves to the sources, so tests import the package the way the README shows.
+  moduleNameMapper: { '^xfed$': '<rootDir>/src/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
