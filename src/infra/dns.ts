@@ -47,12 +47,14 @@ export class TestDnsServer extends EventEmitter {
   private udp: ReturnType<typeof dns2.createUDPServer> | undefined;
   private tcp: ReturnType<typeof dns2.createTCPServer> | undefined;
   private boundPort = 0;
+  private boundHost = '127.0.0.1';
 
   get port(): number {
     return this.boundPort;
   }
+  /** Loopback, or the host's address on a Docker network xfed created (for its containers). */
   get host(): string {
-    return '127.0.0.1';
+    return this.boundHost;
   }
 
   setA(name: string, addresses: string[]): void {
@@ -78,7 +80,8 @@ export class TestDnsServer extends EventEmitter {
     return { a: Object.fromEntries(this.a), srv: Object.fromEntries(this.srv) };
   }
 
-  async start(port = 0): Promise<void> {
+  async start(port = 0, host = '127.0.0.1'): Promise<void> {
+    this.boundHost = host;
     const handle = (request: unknown, send: (r: never) => unknown) => {
       void send(this.answer(request as { questions: Question[] }) as never);
     };
@@ -111,17 +114,18 @@ export class TestDnsServer extends EventEmitter {
     const response = Packet.createResponseFromRequest(request as never) as unknown as Response;
     response.header.aa = 1;
     response.header.ra = 1;
+    // TTL 0 throughout: migration steps change records live and no resolver may hold the old ones.
     for (const q of request.questions) {
       const name = norm(q.name);
       const known = this.a.has(name) || this.srv.has(name);
       if (q.type === Packet.TYPE.A || q.type === Packet.TYPE.ANY) {
         for (const address of this.a.get(name) ?? []) {
-          response.answers.push({ name: q.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 1, address });
+          response.answers.push({ name: q.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 0, address });
         }
       }
       if (q.type === Packet.TYPE.SRV || q.type === Packet.TYPE.ANY) {
         for (const r of this.srv.get(name) ?? []) {
-          response.answers.push({ name: q.name, type: Packet.TYPE.SRV, class: Packet.CLASS.IN, ttl: 1, ...r });
+          response.answers.push({ name: q.name, type: Packet.TYPE.SRV, class: Packet.CLASS.IN, ttl: 0, ...r });
         }
       }
       if (!known) response.header.rcode = RCODE_NXDOMAIN;

@@ -17,6 +17,8 @@ export async function waitUntilServing(opts: {
   domain: string;
   timeoutMs: number;
   label: string;
+  /** False for a server without client domains (the simulated Edge): only S2S is probed. */
+  probeC2s?: boolean;
   exited?: Promise<{ code: number | null; signal?: string | null }>;
 }): Promise<void> {
   const { log, label } = opts;
@@ -44,10 +46,11 @@ export async function waitUntilServing(opts: {
   // Once the race is decided (a fatal line, an exit), the probing loop must stop too.
   const decided = new AbortController();
   const serving = (async () => {
-    for (const [endpoint, ns] of [
+    const probes = [
       [opts.c2s, 'jabber:client'],
       [opts.s2s, 'jabber:server'],
-    ] as const) {
+    ] as const;
+    for (const [endpoint, ns] of probes.filter(([, ns]) => opts.probeC2s !== false || ns === 'jabber:server')) {
       await pollUntil(
         () =>
           probeStream({ ...endpoint, to: opts.domain, ns, timeoutMs: 2_000 }).then(

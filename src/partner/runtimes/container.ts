@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, StartupError } from '../../errors.js';
 import { withDeadline } from '../../infra/deadline.js';
+import { TestDnsServer } from '../../infra/dns.js';
 import { guardOnExit } from '../../infra/exit-guard.js';
 import { LineLog } from '../../infra/line-log.js';
 import { projectRoot } from '../../infra/project-root.js';
@@ -22,6 +23,7 @@ const tc = (): Promise<Testcontainers> => import('testcontainers');
 
 const C2S_PORT = 5222;
 const S2S_PORT = 5269;
+const COMPONENT_PORT = 5347;
 const ROOT_IN_CONTAINER = '/xfed';
 export const DEFAULT_BASE_IMAGE = 'debian:bookworm-slim';
 /** What `.ci/run` and the README build with debootstrap when no registry is reachable. */
@@ -97,6 +99,7 @@ export class ContainerRuntime implements ProsodyRuntime {
   private constructor(
     readonly image: string,
     readonly network: import('testcontainers').StartedNetwork,
+    readonly dns: TestDnsServer,
   ) {}
 
   static async start(opts: { baseImage?: string } = {}): Promise<ContainerRuntime> {
@@ -108,14 +111,23 @@ export class ContainerRuntime implements ProsodyRuntime {
     const image = await ensureProsodyImage(base.image);
     const { Network } = await tc();
     const network = await new Network().start();
-    const runtime = new ContainerRuntime(image, network);
     const unguard = guardOnExit(() => spawnSync('docker', ['network', 'rm', network.getName()], { stdio: 'ignore', timeout: 10_000 }));
+    const dns = new TestDnsServer();
+    const runtime = new ContainerRuntime(image, network, dns);
     runtime.teardown.defer(`docker network ${network.getName()}`, () => network.stop().then(unguard));
+    // The test DNS listens on the host's address on this network only, so the containers resolve
+    // SRV records the real way (Docker's own DNS answers A records of aliases, never SRV).
+    await dns.start(0, await networkGateway(network.getId()));
+    runtime.teardown.defer('test DNS server', () => dns.stop());
     return runtime;
   }
 
   describe(): string[] {
-    return [`image ${this.image}`, `docker network ${this.network.getName()} (aliases are the XMPP domains)`];
+    return [
+      `image ${this.image}`,
+      `docker network ${this.network.getName()} (aliases are the XMPP domains)`,
+      `test DNS ${this.dns.host}:${this.dns.port} (UDP and TCP; SRV and A records of every domain)`,
+    ];
   }
 
   async startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance> {
@@ -124,8 +136,10 @@ export class ContainerRuntime implements ProsodyRuntime {
       root: ROOT_IN_CONTAINER,
       c2sPort: C2S_PORT,
       s2sPort: S2S_PORT,
+      ...(spec.componentListener ? { componentPort: COMPONENT_PORT } : {}),
       // Prosody's listeners (and its component listener) bind loopback unless told otherwise.
       interfaces: ['*'],
+      dnsForward: `${this.dns.host}@${this.dns.port}`,
       // Containers run as root, so the copied files' owner and mode never get in the way.
       runAsRoot: true,
     });
@@ -139,7 +153,8 @@ export class ContainerRuntime implements ProsodyRuntime {
       .withLabels({ 'org.xfed': 'prosody' })
       .withNetwork(this.network)
       .withNetworkAliases(...spec.domains)
-      .withExposedPorts(C2S_PORT, S2S_PORT)
+      // Only ports in use: a wait on listening ports would wait for every exposed one.
+      .withExposedPorts(...(spec.componentListener ? [C2S_PORT, S2S_PORT, COMPONENT_PORT] : [C2S_PORT, S2S_PORT]))
       .withCopyDirectoriesToContainer([{ source: spec.hostDir, target: ROOT_IN_CONTAINER }])
       .withLogConsumer((stream) => {
         stream.on('data', (chunk: Buffer | string) => log.write(chunk));
@@ -167,17 +182,44 @@ export class ContainerRuntime implements ProsodyRuntime {
     const c2s = { host, port: started.getMappedPort(C2S_PORT) };
     const s2s = { host, port: started.getMappedPort(S2S_PORT) };
     try {
-      await waitUntilServing({ log, c2s, s2s, domain: spec.readinessDomain, timeoutMs: spec.startTimeoutMs, exited, label: spec.label });
+      await waitUntilServing({ log, c2s, s2s, domain: spec.readinessDomain, timeoutMs: spec.startTimeoutMs, exited, label: spec.label, probeC2s: spec.probeC2s !== false });
     } catch (err) {
       await release();
       throw err;
     }
-    return { c2s, s2s, logs: () => log.all(), onLog: (l) => log.onLine(l), stop: release };
+    const address = await started.getIpAddress(this.network.getName());
+    for (const domain of spec.domains) {
+      this.dns.publishXmppServer(domain, { host: `xmpp.${domain}`, address, port: S2S_PORT });
+    }
+    const component = spec.componentListener ? { component: { host, port: started.getMappedPort(COMPONENT_PORT) } } : {};
+    const ports = { c2s: C2S_PORT, s2s: S2S_PORT, ...(spec.componentListener ? { component: COMPONENT_PORT } : {}) };
+    return {
+      c2s,
+      s2s,
+      ...component,
+      ports,
+      logs: () => log.all(),
+      onLog: (l) => log.onLine(l),
+      stop: async () => {
+        for (const domain of spec.domains) this.dns.remove(`_xmpp-server._tcp.${domain}`);
+        await release();
+      },
+    };
   }
 
   async stop(): Promise<void> {
     await this.teardown.close();
   }
+}
+
+/** The host's address on a Docker network (its bridge gateway). */
+async function networkGateway(networkId: string): Promise<string> {
+  const { getContainerRuntimeClient } = await tc();
+  const client = await getContainerRuntimeClient();
+  const info = (await client.network.getById(networkId).inspect()) as { IPAM?: { Config?: Array<{ Gateway?: string }> } };
+  const gateway = info.IPAM?.Config?.find((c) => c.Gateway && /^\d+\.\d+\.\d+\.\d+$/.test(c.Gateway))?.Gateway;
+  if (!gateway) throw new EnvironmentError(`docker network ${networkId.slice(0, 12)} has no IPv4 gateway for the test DNS`);
+  return gateway;
 }
 
 /** Counts what xfed left behind in Docker (for the teardown test and `xfed doctor`). */

@@ -74,13 +74,15 @@ export class ProcessRuntime implements ProsodyRuntime {
   }
 
   async startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance> {
-    const c2sPort = await freePort(LOOPBACK);
-    const s2sPort = await freePort(LOOPBACK);
+    const c2sPort = spec.reusePorts?.c2s ?? (await freePort(LOOPBACK));
+    const s2sPort = spec.reusePorts?.s2s ?? (await freePort(LOOPBACK));
+    const componentPort = spec.componentListener ? (spec.reusePorts?.component ?? (await freePort(LOOPBACK))) : undefined;
     const configPath = path.join(spec.hostDir, 'prosody.cfg.lua');
     const config = spec.renderConfig({
       root: spec.hostDir,
       c2sPort,
       s2sPort,
+      ...(componentPort !== undefined ? { componentPort } : {}),
       interfaces: [LOOPBACK],
       dnsForward: `${this.dns.host}@${this.dns.port}`,
       runAsRoot: process.getuid?.() === 0,
@@ -112,7 +114,7 @@ export class ProcessRuntime implements ProsodyRuntime {
     try {
       await Promise.race([
         spawnError,
-        waitUntilServing({ log, c2s, s2s, domain: spec.readinessDomain, timeoutMs: spec.startTimeoutMs, exited, label: spec.label }),
+        waitUntilServing({ log, c2s, s2s, domain: spec.readinessDomain, timeoutMs: spec.startTimeoutMs, exited, label: spec.label, probeC2s: spec.probeC2s !== false }),
       ]);
       await expectPidfile(path.join(spec.hostDir, 'prosody.pid'), child.pid!, spec.label);
     } catch (err) {
@@ -124,9 +126,12 @@ export class ProcessRuntime implements ProsodyRuntime {
     for (const domain of spec.domains) {
       this.dns.publishXmppServer(domain, { host: `xmpp.${domain}`, address: LOOPBACK, port: s2sPort });
     }
+    const ports = { c2s: c2sPort, s2s: s2sPort, ...(componentPort !== undefined ? { component: componentPort } : {}) };
     return {
       c2s,
       s2s,
+      ...(componentPort !== undefined ? { component: { host: LOOPBACK, port: componentPort } } : {}),
+      ports,
       logs: () => log.all(),
       onLog: (l) => log.onLine(l),
       stop: async () => {

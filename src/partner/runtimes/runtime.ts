@@ -1,3 +1,4 @@
+import type { TestDnsServer } from '../../infra/dns.js';
 import type { Endpoint, RuntimeKind } from '../types.js';
 
 /** Where and how a Prosody instance sees its own files, ports and resolver. */
@@ -6,6 +7,8 @@ export interface InstanceLayout {
   root: string;
   c2sPort: number;
   s2sPort: number;
+  /** Set when the spec asks for a component listener. */
+  componentPort?: number;
   interfaces: string[];
   /** `host@port` of the test DNS server; absent where the runtime's own resolver serves names. */
   dnsForward?: string;
@@ -22,13 +25,29 @@ export interface ProsodyInstanceSpec {
   renderConfig(layout: InstanceLayout): string;
   /** The domain whose c2s stream must answer before the instance counts as ready. */
   readinessDomain: string;
+  /** False when `readinessDomain` has no c2s (a component domain): readiness probes S2S only. */
+  probeC2s?: boolean;
+  /** Open a component listener (XEP-0114) reachable from the host. */
+  componentListener?: boolean;
+  /** Ports to reuse (process runtime), so a restarted server keeps its DNS records. */
+  reusePorts?: InstancePorts;
   startTimeoutMs: number;
+}
+
+export interface InstancePorts {
+  c2s: number;
+  s2s: number;
+  component?: number;
 }
 
 /** A running Prosody: endpoints as seen from the host, its log, and how to stop it. */
 export interface ProsodyInstance {
   readonly c2s: Endpoint;
   readonly s2s: Endpoint;
+  /** The component listener as seen from the host, when the spec asked for one. */
+  readonly component?: Endpoint;
+  /** The ports inside the runtime (process: on loopback), for a restart that keeps them. */
+  readonly ports: InstancePorts;
   logs(): string[];
   onLog(listener: (line: string) => void): () => void;
   stop(): Promise<void>;
@@ -40,6 +59,8 @@ export interface ProsodyInstance {
  */
 export interface ProsodyRuntime {
   readonly kind: RuntimeKind;
+  /** The test DNS zone the servers resolve federation peers with (SRV and A records). */
+  readonly dns: TestDnsServer;
   /** What the runtime set up, one line each (for `xfed up` and reports). */
   describe(): string[];
   startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance>;
