@@ -1,0 +1,134 @@
+import { XfedError } from '../../../errors.js';
+
+/**
+ * An XMPP partner as `New-CsXmppAllowedPartner` declares it on the legacy SfB/Lync deployment
+ * (domain.md section 3), and what that declaration lets the Edge's S2S streams do.
+ */
+export type PartnerType = 'Federated' | 'PublicVerified' | 'PublicUnverified';
+export type Negotiation = 'Required' | 'Optional' | 'NotSupported';
+
+export interface PartnerProfile {
+  domain: string;
+  additionalDomains?: string[];
+  partnerType?: PartnerType;
+  tlsNegotiation?: Negotiation;
+  saslNegotiation?: Negotiation;
+  supportDialbackNegotiation?: boolean;
+  enableKeepAlive?: boolean;
+  description?: string;
+}
+
+export type ResolvedPartnerProfile = Required<Omit<PartnerProfile, 'description'>> & { description?: string };
+
+/** A profile Skype for Business would refuse to save; the message names the parameters. */
+export class PartnerProfileError extends XfedError {}
+
+const PARTNER_TYPES: readonly PartnerType[] = ['Federated', 'PublicVerified', 'PublicUnverified'];
+const NEGOTIATIONS: readonly Negotiation[] = ['Required', 'Optional', 'NotSupported'];
+// RFC 1123 section 2.1 host names: LDH labels of 1-63 characters, 253 in all.
+const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+function pick<T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, param: string, identity: string): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) throw new PartnerProfileError(`partner ${identity}: -${param} ${String(value)} is not one of ${allowed.join(', ')}`);
+  return value;
+}
+
+/** Applies the cmdlet's defaults and refuses what the cmdlet refuses. */
+export function resolvePartnerProfile(p: PartnerProfile): ResolvedPartnerProfile {
+  const identity = JSON.stringify(p.domain);
+  const domains = [p.domain, ...(p.additionalDomains ?? [])];
+  for (const d of domains) {
+    if (typeof d !== 'string' || !DOMAIN.test(d)) throw new PartnerProfileError(`partner ${identity}: ${JSON.stringify(d)} is not a valid domain name (-Identity / -AdditionalDomains)`);
+  }
+  const lower = domains.map((d) => d.toLowerCase());
+  const dup = lower.find((d, i) => lower.indexOf(d) !== i);
+  if (dup) throw new PartnerProfileError(`partner ${identity}: domain ${dup} is listed twice (-Identity / -AdditionalDomains)`);
+
+  const resolved: ResolvedPartnerProfile = {
+    domain: p.domain,
+    additionalDomains: [...(p.additionalDomains ?? [])],
+    partnerType: pick(p.partnerType, PARTNER_TYPES, 'PublicUnverified', 'PartnerType', identity),
+    tlsNegotiation: pick(p.tlsNegotiation, NEGOTIATIONS, 'Required', 'TlsNegotiation', identity),
+    saslNegotiation: pick(p.saslNegotiation, NEGOTIATIONS, 'Required', 'SaslNegotiation', identity),
+    supportDialbackNegotiation: p.supportDialbackNegotiation ?? true,
+    enableKeepAlive: p.enableKeepAlive ?? true,
+    ...(p.description !== undefined ? { description: p.description } : {}),
+  };
+  // The matrix's last row: without dialback the stream must authenticate with SASL EXTERNAL
+  // (XEP-0178), which needs TLS; a profile where SASL cannot happen leaves no way in.
+  if (!resolved.supportDialbackNegotiation && !saslPossible(resolved)) {
+    const why =
+      resolved.tlsNegotiation === 'NotSupported'
+        ? '-TlsNegotiation NotSupported rules out SASL EXTERNAL, which runs over TLS'
+        : '-SaslNegotiation NotSupported rules out SASL';
+    throw new PartnerProfileError(
+      `partner ${identity}: Skype for Business refuses to save this profile: ${why}, and -SupportDialbackNegotiation $false rules out dialback, so no stream could authenticate`,
+    );
+  }
+  return resolved;
+}
+
+function saslPossible(p: ResolvedPartnerProfile): boolean {
+  return p.tlsNegotiation !== 'NotSupported' && p.saslNegotiation !== 'NotSupported';
+}
+
+// Required/Required means SASL over TLS only: dialback is never used, whatever the switch says.
+function dialbackPossible(p: ResolvedPartnerProfile): boolean {
+  return p.supportDialbackNegotiation && !(p.tlsNegotiation === 'Required' && p.saslNegotiation === 'Required');
+}
+
+export type StreamAuth = 'sasl-over-tls' | 'dialback-over-tls' | 'dialback-over-tcp';
+
+/** The negotiation matrix of domain.md section 3: how a stream with this partner may authenticate. */
+export function allowedStreamAuth(p: ResolvedPartnerProfile): StreamAuth[] {
+  const out: StreamAuth[] = [];
+  if (saslPossible(p)) out.push('sasl-over-tls');
+  if (dialbackPossible(p)) {
+    if (p.tlsNegotiation !== 'NotSupported') out.push('dialback-over-tls');
+    if (p.tlsNegotiation !== 'Required') out.push('dialback-over-tcp');
+  }
+  return out;
+}
+
+/** How the simulated Edge's Prosody enforces a profile, in the terms of src/partner/types.ts. */
+export interface EdgeS2sPolicy {
+  tls: 'required' | 'optional' | 'off';
+  auth: 'certificate' | 'dialback' | 'either';
+  secureAuth: boolean;
+  offerSaslExternal: boolean;
+  offerDialback: boolean;
+}
+
+export function edgeS2sPolicy(p: ResolvedPartnerProfile): EdgeS2sPolicy {
+  const sasl = saslPossible(p);
+  const dialback = dialbackPossible(p);
+  const tls = ({ Required: 'required', Optional: 'optional', NotSupported: 'off' } as const)[p.tlsNegotiation];
+  return {
+    tls,
+    auth: sasl && dialback ? 'either' : sasl ? 'certificate' : 'dialback',
+    // Only a dialback-free profile may insist on a verified certificate (Prosody's s2s_secure_auth).
+    secureAuth: !dialback,
+    offerSaslExternal: sasl,
+    offerDialback: dialback,
+  };
+}
+
+// A PowerShell double-quoted string: backtick escapes the characters it would interpret.
+const psString = (s: string): string => `"${s.replace(/[`"$]/g, '`$&')}"`;
+const psBool = (b: boolean): string => (b ? '$true' : '$false');
+
+/** The cmdlet line an SfB admin would run to create this partner. */
+export function describeProfileCommand(p: ResolvedPartnerProfile): string {
+  const parts = [
+    `New-CsXmppAllowedPartner -Identity ${psString(p.domain)}`,
+    `-PartnerType ${p.partnerType}`,
+    `-TlsNegotiation ${p.tlsNegotiation}`,
+    `-SaslNegotiation ${p.saslNegotiation}`,
+    `-SupportDialbackNegotiation ${psBool(p.supportDialbackNegotiation)}`,
+    `-EnableKeepAlive ${psBool(p.enableKeepAlive)}`,
+  ];
+  if (p.additionalDomains.length > 0) parts.push(`-AdditionalDomains @{Add=${p.additionalDomains.map(psString).join(',')}}`);
+  if (p.description !== undefined) parts.push(`-Description ${psString(p.description)}`);
+  return parts.join(' ');
+}
