@@ -31,6 +31,7 @@ interface Header {
 interface Response {
   header: Header;
   answers: Array<Record<string, unknown>>;
+  authorities: Array<Record<string, unknown>>;
 }
 
 const RCODE_NXDOMAIN = 3;
@@ -129,6 +130,23 @@ export class TestDnsServer extends EventEmitter {
         }
       }
       if (!known) response.header.rcode = RCODE_NXDOMAIN;
+      // An SOA with TTL and minimum 0 beside every negative answer (RFC 2308): resolvers then keep
+      // no NXDOMAIN or no-data in cache, so a record restored by a later step is seen at once.
+      if (response.answers.length === 0) {
+        response.authorities.push({
+          name: 'test',
+          type: Packet.TYPE.SOA,
+          class: Packet.CLASS.IN,
+          ttl: 0,
+          primary: 'ns.xfed.test',
+          admin: 'hostmaster.xfed.test',
+          serial: 1,
+          refresh: 60,
+          retry: 60,
+          expiration: 60,
+          minimum: 0,
+        });
+      }
       const entry: DnsQueryLog = {
         at: Date.now(),
         name,

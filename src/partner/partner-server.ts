@@ -123,6 +123,10 @@ export class PartnerServer implements PartnerHandle {
   get s2s(): Endpoint {
     return this.instance.s2s;
   }
+  /** Where peers inside the runtime reach this server's S2S port (what its SRV record points at). */
+  get peerAddress(): Endpoint {
+    return this.instance.peerAddress;
+  }
 
   account(jidOrLocalpart: string): PartnerAccount {
     const want = jidOrLocalpart.toLowerCase();
