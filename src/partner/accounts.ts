@@ -12,7 +12,8 @@ export function generatePassword(): string {
   return randomBytes(12).toString('base64url');
 }
 
-const LOCALPART = /^[a-z0-9._-]+$/i;
+// Plain localparts, plus XEP-0106 escapes for what RFC 7622 forbids (`o\27hara` is o'hara).
+const LOCALPART = /^(?:[a-z0-9._-]|\\(?:20|22|26|27|2f|3a|3c|3e|40|5c))+$/i;
 
 /** Expands the `users` option into one account per (user, domain). */
 export function planAccounts(domains: string[], users: Array<string | PartnerUserSpec>): PartnerAccount[] {
@@ -21,7 +22,7 @@ export function planAccounts(domains: string[], users: Array<string | PartnerUse
   for (const user of users) {
     const spec = typeof user === 'string' ? { name: user } : user;
     const [localpart, only] = spec.name.split('@') as [string, string | undefined];
-    if (!LOCALPART.test(localpart)) throw new XfedError(`user '${spec.name}': a partner localpart may use letters, digits, '.', '_' and '-'`);
+    if (!LOCALPART.test(localpart)) throw new XfedError(`user '${spec.name}': a partner localpart may use letters, digits, '.', '_', '-' and XEP-0106 escapes such as \\27`);
     if (only !== undefined && !domains.includes(only)) {
       throw new XfedError(`user '${spec.name}': domain '${only}' is not one of the partner's domains (${domains.join(', ')})`);
     }

@@ -87,6 +87,35 @@ export class XmppUser {
     }
   }
 
+  /** Calls `listener` for every stanza this user sends or receives (for message ladders). */
+  onTraffic(listener: (direction: 'in' | 'out', stanza: Element) => void): () => void {
+    const out = (el: Element) => {
+      if (el.is('message') || el.is('presence') || el.is('iq')) listener('out', el);
+    };
+    const inbound = (el: Element) => listener('in', el);
+    this.xmpp.on('send', out);
+    this.xmpp.on('stanza', inbound);
+    return () => {
+      this.xmpp.off('send', out);
+      this.xmpp.off('stanza', inbound);
+    };
+  }
+
+  /**
+   * Answers matching stanzas the moment they arrive, before any later stanza is handled (as a
+   * client that replies in order does). Replies skip @xmpp/client's asynchronous middleware,
+   * which would let its automatic ping answer overtake them.
+   */
+  respondOnArrival(match: StanzaMatcher, reply: (stanza: Element) => Element | undefined): () => void {
+    const listener = (el: Element) => {
+      if (!match(el)) return;
+      const answer = reply(el);
+      if (answer) void (this.xmpp as unknown as { write(s: string): Promise<void> }).write(answer.toString());
+    };
+    this.xmpp.on('element', listener);
+    return () => this.xmpp.off('element', listener);
+  }
+
   get bare(): string {
     return this.jid.split('/')[0]!;
   }

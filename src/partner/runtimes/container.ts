@@ -8,6 +8,7 @@ import { withDeadline } from '../../infra/deadline.js';
 import { TestDnsServer } from '../../infra/dns.js';
 import { guardOnExit } from '../../infra/exit-guard.js';
 import { LineLog } from '../../infra/line-log.js';
+import { freePort } from '../../infra/ports.js';
 import { projectRoot } from '../../infra/project-root.js';
 import { TeardownStack } from '../../infra/teardown.js';
 import { waitUntilServing } from '../readiness.js';
@@ -188,7 +189,8 @@ export class ContainerRuntime implements ProsodyRuntime {
       throw err;
     }
     const address = await started.getIpAddress(this.network.getName());
-    for (const domain of spec.domains) {
+    const published = spec.publishDns === false ? [] : spec.domains;
+    for (const domain of published) {
       this.dns.publishXmppServer(domain, { host: `xmpp.${domain}`, address, port: S2S_PORT });
     }
     const component = spec.componentListener ? { component: { host, port: started.getMappedPort(COMPONENT_PORT) } } : {};
@@ -196,15 +198,21 @@ export class ContainerRuntime implements ProsodyRuntime {
     return {
       c2s,
       s2s,
+      peerAddress: { host: address, port: S2S_PORT },
       ...component,
       ports,
       logs: () => log.all(),
       onLog: (l) => log.onLine(l),
       stop: async () => {
-        for (const domain of spec.domains) this.dns.remove(`_xmpp-server._tcp.${domain}`);
+        for (const domain of published) this.dns.remove(`_xmpp-server._tcp.${domain}`);
         await release();
       },
     };
+  }
+
+  async closedAddress(): Promise<{ host: string; port: number }> {
+    // The host's own address on this network, on a port nothing of xfed's listens on.
+    return { host: this.dns.host, port: await freePort(this.dns.host) };
   }
 
   async stop(): Promise<void> {

@@ -123,22 +123,28 @@ export class ProcessRuntime implements ProsodyRuntime {
       throw new StartupError(`Prosody for ${spec.label} did not start: ${(err as Error).message}`, relevantLogLines(log.all()));
     }
 
-    for (const domain of spec.domains) {
+    const published = spec.publishDns === false ? [] : spec.domains;
+    for (const domain of published) {
       this.dns.publishXmppServer(domain, { host: `xmpp.${domain}`, address: LOOPBACK, port: s2sPort });
     }
     const ports = { c2s: c2sPort, s2s: s2sPort, ...(componentPort !== undefined ? { component: componentPort } : {}) };
     return {
       c2s,
       s2s,
+      peerAddress: s2s,
       ...(componentPort !== undefined ? { component: { host: LOOPBACK, port: componentPort } } : {}),
       ports,
       logs: () => log.all(),
       onLog: (l) => log.onLine(l),
       stop: async () => {
-        for (const domain of spec.domains) this.dns.remove(`_xmpp-server._tcp.${domain}`);
+        for (const domain of published) this.dns.remove(`_xmpp-server._tcp.${domain}`);
         await release();
       },
     };
+  }
+
+  async closedAddress(): Promise<{ host: string; port: number }> {
+    return { host: LOOPBACK, port: await freePort(LOOPBACK) };
   }
 
   async stop(): Promise<void> {

@@ -29,6 +29,8 @@ export interface ProsodyInstanceSpec {
   probeC2s?: boolean;
   /** Open a component listener (XEP-0114) reachable from the host. */
   componentListener?: boolean;
+  /** False when the owner publishes the domain's DNS records itself (the simulated Edge). */
+  publishDns?: boolean;
   /** Ports to reuse (process runtime), so a restarted server keeps its DNS records. */
   reusePorts?: InstancePorts;
   startTimeoutMs: number;
@@ -44,6 +46,8 @@ export interface InstancePorts {
 export interface ProsodyInstance {
   readonly c2s: Endpoint;
   readonly s2s: Endpoint;
+  /** Where peers inside the runtime reach its S2S port (what DNS records point at). */
+  readonly peerAddress: Endpoint;
   /** The component listener as seen from the host, when the spec asked for one. */
   readonly component?: Endpoint;
   /** The ports inside the runtime (process: on loopback), for a restart that keeps them. */
@@ -64,6 +68,8 @@ export interface ProsodyRuntime {
   /** What the runtime set up, one line each (for `xfed up` and reports). */
   describe(): string[];
   startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance>;
+  /** An address in the runtime's network where nothing listens: a host with no XMPP service. */
+  closedAddress(): Promise<Endpoint>;
   /** Releases the network and whatever the runtime itself started. */
   stop(): Promise<void>;
 }

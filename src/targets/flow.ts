@@ -1,0 +1,58 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * The lanes of a message ladder: who sent a message to whom. A partner user's stanza crosses
+ * partner-user -> partner-server -> edge -> gateway -> sip-pool -> sfb-user.
+ */
+export const LANES = ['partner-user', 'partner-server', 'edge', 'gateway', 'sip-pool', 'sfb-user'] as const;
+export type Lane = (typeof LANES)[number];
+
+export interface FlowEvent {
+  /** Wall clock, ms since the epoch. */
+  at: number;
+  /** Monotonic ms (performance.now()), for durations between events. */
+  t: number;
+  from: Lane;
+  to: Lane;
+  protocol: 'xmpp' | 'sip' | 'dns' | 'control';
+  /** One line: `message chat`, `SIP MESSAGE`, `SIP 200 OK`, `presence subscribed`, ... */
+  label: string;
+  /** Who acted, when one user did (`alice@partner.test`, `erin`). */
+  actor?: string;
+  /** The message on the wire (XML or SIP text), cut at 4 KiB. */
+  wire: string;
+}
+
+const WIRE_LIMIT = 4096;
+
+/**
+ * Collects every message the topology's parts send and receive, in order, so that a check can
+ * take what it caused (`since(mark)`) as its evidence.
+ */
+export class FlowRecorder extends EventEmitter {
+  private readonly events: FlowEvent[] = [];
+
+  record(e: Omit<FlowEvent, 'at' | 't' | 'wire'> & { wire: string; at?: number; t?: number }): void {
+    const event: FlowEvent = {
+      ...e,
+      at: e.at ?? Date.now(),
+      t: e.t ?? performance.now(),
+      wire: e.wire.length > WIRE_LIMIT ? `${e.wire.slice(0, WIRE_LIMIT)}…` : e.wire,
+    };
+    this.events.push(event);
+    this.emit('event', event);
+  }
+
+  /** A position in the flow; `since(mark)` returns what happened after it. */
+  mark(): number {
+    return this.events.length;
+  }
+
+  since(mark: number): FlowEvent[] {
+    return this.events.slice(mark);
+  }
+
+  all(): FlowEvent[] {
+    return [...this.events];
+  }
+}

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SimTopology } from '../../src/targets/sim/sim-topology.js';
+import type { MigrationStep } from '../../src/targets/sim/migration.js';
+import { stanza, type XmppUser } from '../../src/xmpp/client.js';
+import { RUNTIMES, describeRuntime } from './support.js';
+import { at, cast } from './sim-support.js';
+
+/** An IM from the partner to an SfB echo user: delivered (the echo came back) or the error. */
+async function im(alice: XmppUser, to: string): Promise<{ delivered: true } | { delivered: false; condition?: string; text?: string }> {
+  const body = `probe ${Math.random().toString(36).slice(2)}`;
+  const id = await alice.sendMessage(to, body);
+  const r = await alice.waitFor((s) => (s.attrs.type === 'error' && s.attrs.id === id) || (stanza.message(to)(s) && s.getChildText('body') === body), 15_000, `the echo of ${to} or an error`);
+  if (r.stanza.attrs.type !== 'error') return { delivered: true };
+  const error = r.stanza.getChild('error');
+  const condition = error?.getChildElements().find((c) => c.getName() !== 'text')?.getName();
+  const text = error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? undefined;
+  return { delivered: false, ...(condition ? { condition } : {}), ...(text ? { text } : {}) };
+}
+
+for (const kind of RUNTIMES) {
+  describeRuntime(kind, 'migration steps, applied live (domain.md section 6)', () => {
+    let topo: SimTopology;
+    let alice: XmppUser;
+    const apply = (step: MigrationStep) => topo.apply(step);
+    beforeAll(async () => {
+      topo = await SimTopology.start(cast(kind));
+      alice = await topo.partnerUser('alice');
+      expect(await im(alice, at('mia'))).toEqual({ delivered: true });
+    });
+    afterAll(() => topo?.stop());
+
+    describe('users', () => {
+      it('an XMPP user moved to the 2019 pool loses federation (forbidden), and gets it back when moved back', async () => {
+        await apply({ action: 'move-user', user: 'mia', pool: 'sfb2019' });
+        expect(await im(alice, at('mia'))).toMatchObject({ delivered: false, condition: 'forbidden', text: expect.stringMatching(/no XMPP gateway/i) });
+        expect((await topo.sfbUser('mia').sendIm(alice.bare, 'from 2019')).status).toBeGreaterThanOrEqual(400);
+        await apply({ action: 'move-user', user: 'mia', pool: 'legacy' });
+        expect(await im(alice, at('mia'))).toEqual({ delivered: true });
+      });
+
+      it('a policy without EnableXmppAccess breaks it for that user only', async () => {
+        await apply({ action: 'set-policy', user: 'mia', xmppAccess: false });
+        expect(await im(alice, at('mia'))).toMatchObject({ delivered: false, condition: 'forbidden' });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        await apply({ action: 'set-policy', user: 'mia', xmppAccess: true });
+        expect(await im(alice, at('mia'))).toEqual({ delivered: true });
+      });
+    });
+
+    describe('Edge and DNS', () => {
+      it('a 2019 Edge in place of the legacy one has no XMPP proxy: S2S refused for everyone', async () => {
+        await apply({ action: 'replace-edge', edge: 'sfb2019' });
+        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        await apply({ action: 'replace-edge', edge: 'legacy' });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      });
+
+      it('the SRV record pointed at the 2019 Edge breaks S2S; removed, the domain does not resolve; restored, it works', async () => {
+        await apply({ action: 'srv-record', target: 'sfb2019-edge' });
+        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        await apply({ action: 'srv-record', target: 'none' });
+        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        await apply({ action: 'srv-record', target: 'legacy-edge' });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      });
+
+      it.each(['missing-bare-domain-san', 'expired', 'untrusted-ca'] as const)('a renewed Edge certificate that is %s breaks TLS', async (certificate) => {
+        await apply({ action: 'renew-certificate', certificate });
+        const outcome = await im(alice, at('erin'));
+        expect(outcome).toMatchObject({ delivered: false });
+        expect(topo.partner.logs().join('\n')).toMatch(/certificate|cert/i);
+        await apply({ action: 'renew-certificate', certificate: 'valid' });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      });
+    });
+
+    describe('allowed partners', () => {
+      it('removing the partner from the allowed list refuses its S2S stream; adding it back restores it', async () => {
+        await apply({ action: 'remove-partner' });
+        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false });
+        expect(topo.edge.logs().join('\n')).toMatch(/not an allowed XMPP partner/);
+        await apply({ action: 'set-partner', profile: { partnerType: 'Federated' } });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      });
+
+      it('a profile the partner cannot meet (no TLS while the partner requires it) breaks federation', async () => {
+        await apply({ action: 'set-partner', profile: { tlsNegotiation: 'NotSupported', saslNegotiation: 'NotSupported', supportDialbackNegotiation: true } });
+        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false });
+        await apply({ action: 'set-partner', profile: { tlsNegotiation: 'Required', saslNegotiation: 'Required' } });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      });
+    });
+
+    describe('gateway and network', () => {
+      it('a stopped gateway: the Edge answers "Component unavailable"; started again, it works', async () => {
+        await apply({ action: 'gateway', state: 'stopped' });
+        // Prosody's answer for a domain whose component is not connected.
+        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-timeout', text: 'Component unavailable' });
+        await apply({ action: 'gateway', state: 'started' });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        await apply({ action: 'gateway', state: 'restarted' });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      });
+
+      it('a cut link fails S2S; restored, it works; slowed, IM still arrives, later', async () => {
+        await apply({ action: 'network', state: 'cut' });
+        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        await apply({ action: 'network', state: 'restored' });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        await apply({ action: 'network', state: 'slow', delayMs: 150 });
+        const started = performance.now();
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        // Both S2S hops of the round trip cross the slowed link at least once.
+        expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+        await apply({ action: 'network', state: 'restored' });
+      });
+    });
+  });
+}

@@ -1,0 +1,63 @@
+import type { SimTopologyOptions } from '../../src/targets/sim/sim-topology.js';
+import type { RuntimeKind } from '../../src/partner/types.js';
+import type { PartnerProfile } from '../../src/targets/sim/mapping/partner-profile.js';
+import { stanza, type Element, type XmppUser } from '../../src/xmpp/client.js';
+
+export const PARTNER = 'partner.test';
+export const SFB = 'contoso.test';
+
+/**
+ * The cast of the simulated deployment used by the sim tests: one SfB user per behaviour and
+ * state, so that each test names the case it covers.
+ */
+export function cast(kind: RuntimeKind, profile: Partial<PartnerProfile> = { partnerType: 'Federated' }, extra: Partial<SimTopologyOptions['sfb']> = {}): SimTopologyOptions {
+  return {
+    runtime: kind,
+    partner: { domains: [PARTNER], users: ['alice', 'bob', 'carol', 'dave', "o\\27hara"] },
+    sfb: {
+      domain: SFB,
+      partnerProfile: profile,
+      users: [
+        { name: 'erin', pool: 'legacy', behaviour: 'echo' },
+        { name: 'frank', pool: 'legacy', behaviour: 'accept', availability: 'Busy', note: 'In a meeting' },
+        { name: 'gina', pool: 'legacy', behaviour: 'silent' },
+        { name: 'hugo', pool: 'legacy', behaviour: 'reject' },
+        { name: 'ivan', pool: 'legacy', behaviour: 'offline' },
+        { name: 'judy', pool: 'sfb2019', behaviour: 'echo' },
+        { name: 'kim', pool: 'legacy', behaviour: 'echo', xmppAccess: false },
+        { name: 'josé', pool: 'legacy', behaviour: 'echo' },
+        { name: 'first last', pool: 'legacy', behaviour: 'echo' },
+        { name: 'leo', pool: 'legacy', behaviour: 'accept' },
+        { name: 'mia', pool: 'legacy', behaviour: 'echo' },
+        { name: 'nora', pool: 'legacy', behaviour: 'accept' },
+      ],
+      ...extra,
+    },
+  };
+}
+
+export const at = (name: string) => `${name}@${SFB}`;
+
+/** The stanza error (condition and text) a partner user got for the stanza with `id`. */
+export async function errorFor(user: XmppUser, id: string, timeoutMs = 5_000): Promise<{ condition: string | undefined; text: string | undefined; stanza: Element }> {
+  const r = await user.waitFor((s) => s.attrs.type === 'error' && s.attrs.id === id, timeoutMs, `an error for ${id}`);
+  const error = r.stanza.getChild('error');
+  const condition = error?.getChildElements().find((c) => c.getName() !== 'text')?.getName();
+  return { condition, text: error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? undefined, stanza: r.stanza };
+}
+
+/**
+ * Proves that nothing matching `unwanted` reached `user` before a barrier: an IM to the echo user
+ * through the same path, whose echo comes back after anything sent earlier. `mark` is
+ * `user.received().length` taken before the action under test.
+ */
+export async function nothingBeforeBarrier(user: XmppUser, mark: number, unwanted: (s: Element) => boolean, timeoutMs = 5_000): Promise<Element[]> {
+  const marker = `barrier-${Math.random().toString(36).slice(2)}`;
+  await user.sendMessage(at('erin'), marker);
+  await user.waitFor((s) => stanza.message(at('erin'))(s) && s.getChildText('body') === marker, timeoutMs, 'the barrier echo');
+  return user
+    .received()
+    .slice(mark)
+    .map((r) => r.stanza)
+    .filter(unwanted);
+}
