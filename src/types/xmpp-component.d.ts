@@ -7,6 +7,8 @@ declare module '@xmpp/component' {
     start(): Promise<unknown>;
     stop(): Promise<unknown>;
     send(element: Element): Promise<void>;
+    /** Raw write of serialized XML on the stream. */
+    write(data: string): Promise<void>;
     reconnect: { stop(): void };
   }
 

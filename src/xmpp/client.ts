@@ -1,6 +1,7 @@
 import { client, xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import { XfedError } from '../errors.js';
 import { withDeadline } from '../infra/deadline.js';
@@ -48,6 +49,8 @@ export class XmppUser {
     private readonly untrust: () => void,
   ) {
     xmpp.on('stanza', (stanza: Element) => this.receive(stanza));
+    // Every pending wait listens on this signal; many concurrent waits are normal, not a leak.
+    setMaxListeners(0, this.stopped.signal);
   }
 
   static async connect(opts: ConnectOptions): Promise<XmppUser> {
@@ -68,7 +71,8 @@ export class XmppUser {
     });
     xmpp.on('connect', () => {
       // 40 ms stalls come from Nagle plus delayed ACK.
-      (xmpp as unknown as { socket?: { socket?: Socket } }).socket?.socket?.setNoDelay?.(true);
+      // At 'connect' the socket is still the plain TCP one; the option stays on it under TLS.
+      (xmpp as unknown as { socket?: Socket }).socket?.setNoDelay?.(true);
     });
     const timeoutMs = opts.timeoutMs ?? 10_000;
     try {

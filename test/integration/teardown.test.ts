@@ -5,6 +5,8 @@ import { StartupError } from '../../src/errors.js';
 import { Federation } from '../../src/partner/federation.js';
 import type { LuaValue } from '../../src/partner/types.js';
 import { XmppUser } from '../../src/xmpp/client.js';
+import { SimTopology } from '../../src/targets/sim/sim-topology.js';
+import { cast } from './sim-support.js';
 import { ROOT, startCli } from './cli-process.js';
 import { RUNTIMES, countLeftovers, describeRuntime, type Leftovers } from './support.js';
 
@@ -31,6 +33,20 @@ for (const kind of RUNTIMES) {
       expectGrowth(before, countLeftovers(), kind, 2);
       await alice.stop();
       await fed.stop();
+      expect(countLeftovers()).toEqual(before);
+    });
+
+    it('after a simulated legacy side (partner, Edge, gateway, pools, relays) stops, also after a failed step', async () => {
+      const before = countLeftovers();
+      const topo = await SimTopology.start(cast(kind));
+      try {
+        const alice = await topo.partnerUser('alice');
+        await alice.sendMessage('erin@contoso.test', 'hello');
+        expectGrowth(before, countLeftovers(), kind, 2);
+        await expect(topo.apply({ action: 'move-user', user: 'nobody', pool: 'sfb2019' })).rejects.toThrow(/unknown SfB user 'nobody'/);
+      } finally {
+        await topo.stop();
+      }
       expect(countLeftovers()).toEqual(before);
     });
 

@@ -164,8 +164,9 @@ export class ContainerRuntime implements ProsodyRuntime {
           markExited({ code: null });
         });
       })
-      // Protocol-level readiness follows below; this only bounds the container's own start.
-      .withWaitStrategy(Wait.forLogMessage(/Hello and welcome to Prosody/))
+      // Protocol-level readiness follows below; this only bounds the container's own start. The
+      // pidfile, not a log line: at log level warn Prosody prints nothing when all goes well.
+      .withWaitStrategy(Wait.forSuccessfulCommand(`test -s ${ROOT_IN_CONTAINER}/prosody.pid`))
       .withStartupTimeout(spec.startTimeoutMs);
 
     let started: import('testcontainers').StartedTestContainer;

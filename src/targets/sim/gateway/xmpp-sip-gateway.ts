@@ -135,6 +135,8 @@ export class XmppSipGateway extends EventEmitter {
     xmpp.reconnect.stop();
     let lastError: Error | undefined;
     xmpp.on('error', (err: Error) => (lastError = err));
+    // 40 ms stalls come from Nagle plus delayed ACK: no Nagle on the component stream.
+    xmpp.on('connect', () => (xmpp as unknown as { socket?: { setNoDelay?: (on: boolean) => void } }).socket?.setNoDelay?.(true));
     xmpp.on('stanza', (s: Element) => {
       this.trace({ at: Date.now(), t: performance.now(), protocol: 'xmpp', direction: 'in', label: xmppLabel(s), wire: s.toString() });
       this.onStanza(s).catch((err: Error) => this.emit('gateway-error', err));
@@ -420,11 +422,11 @@ export class XmppSipGateway extends EventEmitter {
       xml('thread', {}, request.headers.get('Call-ID') ?? ''),
     );
     const answer = this.awaitAny([id, pingId]);
-    await this.send(message);
     // To a full JID (a GRUU on the SIP side) the barrier goes to that client, which answers after
     // it has handled (or refused) the message; otherwise to the partner's server.
     const barrier = to.includes('/') ? to : domainOf(to);
-    await this.send(xml('iq', { type: 'get', id: pingId, from: barrier === to ? from : this.opts.domain, to: barrier }, xml('ping', { xmlns: PING_NS })));
+    const ping = xml('iq', { type: 'get', id: pingId, from: barrier === to ? from : this.opts.domain, to: barrier }, xml('ping', { xmlns: PING_NS }));
+    await this.send(message, ping);
     let reply: Element;
     try {
       reply = await withDeadline(answer.promise, this.opts.timeoutMs, `the XMPP delivery barrier for ${to}`);
@@ -580,10 +582,14 @@ export class XmppSipGateway extends EventEmitter {
     await this.send(xml('presence', { from: p.from, to: p.to, ...(p.type && p.type !== 'available' ? { type: p.type } : {}) }, ...(p.children ?? [])));
   }
 
-  private async send(stanza: Element): Promise<void> {
+  /** Sends stanzas in one write: two small writes in a row would meet Nagle and a delayed ACK. */
+  private async send(...stanzas: Element[]): Promise<void> {
     if (!this.xmpp) return;
-    this.trace({ at: Date.now(), t: performance.now(), protocol: 'xmpp', direction: 'out', label: xmppLabel(stanza), wire: stanza.toString() });
-    await this.xmpp.send(stanza);
+    for (const stanza of stanzas) {
+      this.trace({ at: Date.now(), t: performance.now(), protocol: 'xmpp', direction: 'out', label: xmppLabel(stanza), wire: stanza.toString() });
+    }
+    if (stanzas.length === 1) await this.xmpp.send(stanzas[0]!);
+    else await this.xmpp.write(stanzas.map((s) => s.toString()).join(''));
   }
 
   private async replyError(s: Element, condition: string, text: string): Promise<void> {
