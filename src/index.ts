@@ -23,3 +23,23 @@ export { TestCa, selfSignedCertificate, type CertificateOptions, type KeyAndCert
 export { TestDnsServer, type SrvRecord } from './infra/dns.js';
 export { TeardownStack } from './infra/teardown.js';
 export { EnvironmentError, StartupError, TimeoutError, XfedError, isUserError } from './errors.js';
+
+// The simulated legacy SfB side (issue 2/4): topology, migration steps, and its parts.
+export { SimTopology, type SfbUserHandle, type SimTopologyOptions } from './targets/sim/sim-topology.js';
+export { MIGRATION_ACTIONS, POOLS, describeStep, type MigrationAction, type MigrationStep, type PoolName } from './targets/sim/migration.js';
+export { LegacyEdge, EDGE_CERTIFICATES, type EdgeCertificate, type LegacyEdgeOptions } from './targets/sim/edge/legacy-edge.js';
+export { XmppSipGateway, SIP_MESSAGE_LIMIT, type XmppSipGatewayOptions } from './targets/sim/gateway/xmpp-sip-gateway.js';
+export { SipPool, type SipUserEvent } from './targets/sim/sip/pool.js';
+export { SfbDirectory, type SfbUserSpec, type UserBehaviour } from './targets/sim/sip/directory.js';
+export { DEFAULT_SHOW_MAPPING, SFB_AVAILABILITIES, type SfbAvailability, type ShowMapping } from './targets/sim/sip/availability.js';
+export {
+  allowedStreamAuth,
+  describeProfileCommand,
+  resolvePartnerProfile,
+  type PartnerProfile,
+  type PartnerType,
+  type ResolvedPartnerProfile,
+} from './targets/sim/mapping/partner-profile.js';
+export { jidToSipUri, sipUriToJid } from './targets/sim/mapping/address.js';
+export { sipStatusToStanzaError, stanzaErrorToSipStatus } from './targets/sim/mapping/errors.js';
+export { FlowRecorder, LANES, type FlowEvent, type Lane } from './targets/flow.js';

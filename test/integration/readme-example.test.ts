@@ -1,6 +1,6 @@
 import { expect, it } from '@jest/globals';
 // The README's Jest example, kept verbatim apart from the assertions, so the README stays true.
-import { Federation, XmppUser, sendIm } from 'xfed';
+import { Federation, SimTopology, XmppUser, sendIm } from 'xfed';
 
 it('the README example federates two domains', async () => {
   const fed = await Federation.start({ runtime: 'auto' });
@@ -16,5 +16,31 @@ it('the README example federates two domains', async () => {
     expect(outcome).toMatchObject({ delivered: true });
   } finally {
     await fed.stop();
+  }
+});
+
+it('the README example of the simulated legacy side runs', async () => {
+  const topo = await SimTopology.start({
+    runtime: 'auto',
+    partner: { domains: ['partner.test'], users: ['alice'] },
+    sfb: {
+      domain: 'contoso.test',
+      partnerProfile: { partnerType: 'Federated' },
+      users: [
+        { name: 'erin', pool: 'legacy', behaviour: 'echo' },
+        { name: 'judy', pool: 'sfb2019' },
+      ],
+    },
+  });
+  try {
+    const alice = await topo.partnerUser('alice');
+    await alice.sendMessage('erin@contoso.test', 'hello'); // erin echoes it back over SIP and XMPP
+    await alice.waitFor((s) => s.getChildText('body') === 'hello', 5_000, 'the echo');
+    await topo.apply({ action: 'move-user', user: 'erin', pool: 'sfb2019' }); // now: forbidden
+    const res = await topo.sfbUser('judy').sendIm('alice@partner.test', 'hi'); // a SIP response
+    expect(res.status).toBe(404);
+    expect(topo.flow.all().length).toBeGreaterThan(5);
+  } finally {
+    await topo.stop();
   }
 });

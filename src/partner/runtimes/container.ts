@@ -90,8 +90,8 @@ export async function ensureProsodyImage(baseImage: string): Promise<string> {
 
 /**
  * Prosody in containers through testcontainers. All instances of a run share one Docker network
- * whose aliases are the XMPP domains, so they federate container to container (Docker's DNS
- * answers A records for aliases, not SRV: Prosody then falls back to port 5269 of the A record).
+ * (aliases are the XMPP domains) and resolve each other through the run's test DNS, which listens
+ * on the host's address on that network and serves SRV records, as Docker's own DNS does not.
  */
 export class ContainerRuntime implements ProsodyRuntime {
   readonly kind = 'container' as const;
