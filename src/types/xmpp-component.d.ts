@@ -1,17 +1,18 @@
-// @xmpp/component ships no types (and DefinitelyTyped has none): the part xfed uses.
-declare module '@xmpp/component' {
+// @xmpp/component-core ships no types (and DefinitelyTyped has none): the part xfed uses.
+declare module '@xmpp/component-core' {
   import type { Element } from 'ltx';
   import type { EventEmitter } from 'node:events';
 
-  export interface Component extends EventEmitter {
+  /** A XEP-0114 component connection, without @xmpp/component's automatic IQ answers. */
+  export class Component extends EventEmitter {
+    constructor(options: { service: string; domain: string });
     start(): Promise<unknown>;
     stop(): Promise<unknown>;
     send(element: Element): Promise<void>;
     /** Raw write of serialized XML on the stream. */
     write(data: string): Promise<void>;
-    reconnect: { stop(): void };
+    authenticate(id: string, password: string): Promise<void>;
+    socket?: { setNoDelay?: (on: boolean) => void };
   }
-
-  export function component(options: { service: string; domain: string; password: string }): Component;
   export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: Array<Element | string>): Element;
 }

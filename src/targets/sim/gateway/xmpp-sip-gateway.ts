@@ -1,4 +1,4 @@
-import { component, xml } from '@xmpp/component';
+import { Component, xml } from '@xmpp/component-core';
 import type { Element } from 'ltx';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -70,7 +70,6 @@ interface WatchOfPartner {
   presence?: PidfPresence;
 }
 
-type XmppComponent = ReturnType<typeof component>;
 
 /**
  * The XMPP-SIP gateway of the legacy pool (RFC 7247, 8048, 7572), as an external component of the
@@ -78,7 +77,7 @@ type XmppComponent = ReturnType<typeof component>;
  * the pool; SIP requests from the pool leave as stanzas. It talks to the pool only over SIP.
  */
 export class XmppSipGateway extends EventEmitter {
-  private xmpp: XmppComponent | undefined;
+  private xmpp: Component | undefined;
   private partners: ResolvedPartnerProfile[];
   private readonly watchesOfSfb = new Map<string, WatchOfSfbUser>();
   private readonly watchesOfPartner = new Map<string, WatchOfPartner>();
@@ -130,13 +129,17 @@ export class XmppSipGateway extends EventEmitter {
   /** Connects the XMPP side to the Edge's component listener (XEP-0114). */
   async attach(edge: { component: Endpoint; secret: string }): Promise<void> {
     await this.detach();
-    const xmpp = component({ service: `xmpp://${edge.component.host}:${edge.component.port}`, domain: this.opts.domain, password: edge.secret });
-    // Re-attaching is the owner's decision (after an Edge restart), not a timer's.
-    xmpp.reconnect.stop();
+    // component-core, not @xmpp/component: the latter answers every IQ it has no handler for with
+    // service-unavailable, before the gateway's own answer. Nor does it reconnect on its own:
+    // re-attaching is the owner's decision (after an Edge restart).
+    const xmpp = new Component({ service: `xmpp://${edge.component.host}:${edge.component.port}`, domain: this.opts.domain });
     let lastError: Error | undefined;
     xmpp.on('error', (err: Error) => (lastError = err));
+    xmpp.on('open', (el: Element) => {
+      xmpp.authenticate(el.attrs.id as string, edge.secret).catch((err: Error) => xmpp.emit('error', err));
+    });
     // 40 ms stalls come from Nagle plus delayed ACK: no Nagle on the component stream.
-    xmpp.on('connect', () => (xmpp as unknown as { socket?: { setNoDelay?: (on: boolean) => void } }).socket?.setNoDelay?.(true));
+    xmpp.on('connect', () => xmpp.socket?.setNoDelay?.(true));
     xmpp.on('stanza', (s: Element) => {
       this.trace({ at: Date.now(), t: performance.now(), protocol: 'xmpp', direction: 'in', label: xmppLabel(s), wire: s.toString() });
       this.onStanza(s).catch((err: Error) => this.emit('gateway-error', err));
