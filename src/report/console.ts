@@ -1,0 +1,96 @@
+import pc from 'picocolors';
+import { formatMs, verdictOf } from './format.js';
+import type { CheckResult, RunResults, StepResult } from './results.js';
+
+/**
+ * Pure formatters for the CLI's live view: each returns text without a trailing newline and
+ * colours it (ANSI, through picocolors) only when `color` is set.
+ */
+export interface ConsoleOptions {
+  color: boolean;
+}
+
+const MARK = { met: '✓', unmet: '✗', error: '!' } as const;
+
+/** `  ✓ im-erin  alice IMs erin  (3 ms)`, or with `expected ..., got ...` when unmet. */
+export function formatCheckLine(check: CheckResult, opts: ConsoleOptions): string {
+  const k = pc.createColors(opts.color);
+  const v = verdictOf(check);
+  const paint = { met: k.green, unmet: k.red, error: k.yellow }[v];
+  const why = v === 'met' ? '' : `  ${paint(v === 'error' ? `not run: ${safe(check.error ?? '')}` : `expected ${safe(check.expected)}, got ${safe(check.actual)}`)}`;
+  return `  ${paint(MARK[v])} ${k.bold(safe(check.id))}  ${safe(check.title)}${why}  ${k.dim(`(${formatMs(check.durationMs)})`)}`;
+}
+
+/** `  ▸ move-user  Move-CsUser judy -> sfb2019  (85 ms)`; a failed step says why. */
+export function formatStepLine(step: StepResult, opts: ConsoleOptions): string {
+  const k = pc.createColors(opts.color);
+  const mark = step.ok ? k.cyan('▸') : k.red('✗');
+  const failed = step.ok ? '' : `  ${k.red(`failed: ${safe(step.error ?? 'no reason given')}`)}`;
+  return `  ${mark} ${k.bold(safe(step.action))}  ${safe(step.description)}${failed}  ${k.dim(`(${formatMs(step.durationMs)})`)}`;
+}
+
+/** `phase 2/3: move-judy`; `index` counts from 0, as the runner reports it. */
+export function formatPhaseHeader(name: string, index: number, total: number, opts: ConsoleOptions): string {
+  const k = pc.createColors(opts.color);
+  return k.bold(`phase ${index + 1}/${total}: ${safe(name)}`);
+}
+
+const MATRIX_WIDTH = 30;
+
+/**
+ * One row per phase with a mark per check (✓ met, ✗ unmet, ! not run) and the phase's count;
+ * a phase with many checks wraps after 30 marks.
+ */
+export function formatVerdictMatrix(results: RunResults, opts: ConsoleOptions): string {
+  const k = pc.createColors(opts.color);
+  const paint = { met: k.green, unmet: k.red, error: k.yellow };
+  const nameWidth = Math.max(0, ...results.phases.map((p) => safe(p.name).length));
+  const markWidth = Math.min(MATRIX_WIDTH, Math.max(0, ...results.phases.map((p) => p.checks.length)));
+  const lines = ['verdicts'];
+  for (const p of results.phases) {
+    const verdicts = p.checks.map(verdictOf);
+    const met = verdicts.filter((v) => v === 'met').length;
+    const count = p.checks.length === 0 ? k.dim('no checks') : `${met}/${p.checks.length} met`;
+    const rows: string[][] = [];
+    for (let i = 0; i < verdicts.length; i += MATRIX_WIDTH) rows.push(verdicts.slice(i, i + MATRIX_WIDTH).map((v) => paint[v](MARK[v])));
+    if (rows.length === 0) rows.push([]);
+    rows.forEach((marks, i) => {
+      // Pad by the uncoloured width: n marks take 2n - 1 columns with their separating spaces.
+      const width = (n: number) => Math.max(0, 2 * n - 1);
+      const pad = ' '.repeat(width(markWidth) - width(marks.length));
+      const name = i === 0 ? safe(p.name) : '';
+      lines.push(`  ${name.padEnd(nameWidth)}  ${marks.join(' ')}${pad}${i === 0 ? ` ${count}` : ''}`.trimEnd());
+    });
+  }
+  return lines.join('\n');
+}
+
+/** The exit code `xfed run` gives for these results: 0 all met in a complete run, else 1. */
+export function exitCodeOf(results: RunResults): 0 | 1 {
+  return results.status === 'complete' && results.summary.unmet === 0 ? 0 : 1;
+}
+
+/** Counts and duration, then what the exit code means for this run. */
+export function formatSummary(results: RunResults, opts: ConsoleOptions): string {
+  const k = pc.createColors(opts.color);
+  const s = results.summary;
+  const notRun = results.phases.flatMap((p) => p.checks).filter((c) => c.error !== undefined).length;
+  const unmet = `${s.unmet} unmet${notRun > 0 ? ` (${notRun} not run)` : ''}`;
+  const counts = `${k.green(`${s.met} of ${s.checks} checks met`)}, ${s.unmet > 0 ? k.red(unmet) : unmet} in ${s.phases} phase${s.phases === 1 ? '' : 's'}`;
+  const first = `${counts}; ${formatMs(results.durationMs)} (setup ${formatMs(results.setupMs)})`;
+  const reason = results.reason ? `: ${safe(results.reason)}` : '';
+  let second: string;
+  if (results.status === 'complete') {
+    second = s.unmet === 0 ? k.green('exit 0: every check met its expectation') : k.red(`exit 1: ${s.unmet} check${s.unmet === 1 ? '' : 's'} did not meet the expectation`);
+  } else {
+    const what = { running: 'did not finish', interrupted: 'was interrupted', failed: 'failed' }[results.status];
+    second = k.red(`exit 1: the run ${what}${reason}; only the checks that ran are counted`);
+  }
+  return `${first}\n${second}`;
+}
+
+/** Text from the wire on one line, without control characters that could drive the terminal. */
+function safe(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+}

@@ -1,0 +1,132 @@
+import { escapeHtml } from './escape.js';
+import { formatMs, verdictOf } from './format.js';
+import { LADDER_CSS, ladderLegend, renderLadder } from './ladder.js';
+import { htmlPage } from './page.js';
+import type { CheckResult, PhaseResult, RunResults, StepResult } from './results.js';
+
+const CSS = `
+.matrix td{border:none;padding:.2em .4em}.matrix th{border:none;background:none;max-width:20em;overflow-wrap:anywhere;padding:.2em .8em .2em 0}
+.cells{display:flex;flex-wrap:wrap;gap:4px}
+.cell{display:inline-block;min-width:2.2em;padding:.15em .5em;border-radius:4px;color:#fff;text-decoration:none;font:12px ui-monospace,Menlo,Consolas,monospace}
+.cell.met{background:var(--met)}.cell.unmet{background:var(--unmet)}.cell.error{background:var(--error)}
+.cell:hover,.cell:focus{outline:2px solid var(--fg);outline-offset:1px}
+.steps{padding-left:1.5em}.steps li{margin:.2em 0}
+.check{color:var(--fg);border-left:4px solid var(--error);padding:.1em 0 .1em 1em;margin:1.2em 0}
+.check.met{border-color:var(--met)}.check.unmet{border-color:var(--unmet)}
+.check:target{background:var(--soft)}
+.check h3 code{font-size:13px}
+.vs th{width:7em}.vs td{white-space:pre-wrap;overflow-wrap:anywhere}
+.tools{display:flex;gap:.5em;align-items:center;font-size:12px}
+.tools button{font-size:12px}
+.top{font-size:12px;margin-left:.8em}
+`;
+
+// Opens or closes every message of one ladder; the page works without it.
+const SCRIPT =
+  "document.addEventListener('click',function(e){var b=e.target.closest&&e.target.closest('button[data-wire]');" +
+  "if(!b)return;var o=b.getAttribute('data-wire')==='open';" +
+  "b.closest('.check').querySelectorAll('details.ev').forEach(function(d){d.open=o;});});";
+
+const MARK = { met: '✓', unmet: '✗', error: '!' } as const;
+
+/**
+ * The run as one self-contained HTML file: header, verdict matrix (each cell links to its
+ * check), then per phase its steps and, per check, expected vs actual and the message ladder.
+ */
+export function renderHtml(results: RunResults): string {
+  const body = [
+    banner(results),
+    header(results),
+    matrix(results),
+    ...results.phases.map((p, i) => phase(p, i, results.phases.length)),
+  ].join('\n');
+  return htmlPage(`xfed: ${results.suite.name} (${results.status})`, body, LADDER_CSS + CSS, SCRIPT);
+}
+
+const checkAnchor = (pi: number, ci: number): string => `c-${pi}-${ci}`;
+
+function banner(r: RunResults): string {
+  if (r.status === 'complete') return '';
+  const what = { running: 'did not finish (the results file was never closed)', interrupted: 'was interrupted', failed: 'failed' }[r.status];
+  const reason = r.reason ? `: ${escapeHtml(r.reason)}` : '';
+  return `<div class="banner" role="alert">This run ${what}${reason}. Only the checks that ran are reported.</div>`;
+}
+
+function header(r: RunResults): string {
+  const facts: [string, string][] = [
+    ['suite file', r.suite.file],
+    ['target', r.target],
+    ['runtime', r.runtime],
+    ['started', r.startedAt],
+    ['finished', r.finishedAt ?? '-'],
+    ['duration', formatMs(r.durationMs)],
+    ['setup', formatMs(r.setupMs)],
+  ];
+  const s = r.summary;
+  return [
+    '<header>',
+    `<h1>${escapeHtml(r.suite.name)} <span class="badge ${escapeHtml(r.status)}">${escapeHtml(r.status)}</span></h1>`,
+    r.suite.description ? `<p>${escapeHtml(r.suite.description)}</p>` : '',
+    `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`,
+    `<p><strong class="met">${s.met} met</strong>, <strong class="unmet">${s.unmet} unmet</strong> of ${s.checks} checks in ${s.phases} phases</p>`,
+    '</header>',
+  ].join('\n');
+}
+
+function matrix(r: RunResults): string {
+  const rows = r.phases.map((p, pi) => {
+    const met = p.checks.filter((c) => c.met).length;
+    const cells = p.checks
+      .map((c, ci) => {
+        const v = verdictOf(c);
+        const tip = `${c.id}: ${c.title} (${v}${v === 'met' ? '' : `; expected ${c.expected}, got ${c.actual}`})`;
+        return `<a class="cell ${v}" href="#${checkAnchor(pi, ci)}" title="${escapeHtml(tip)}">${MARK[v]} ${escapeHtml(c.id)}</a>`;
+      })
+      .join('');
+    return `<tr><th scope="row"><a href="#p-${pi}">${escapeHtml(p.name)}</a> <span class="muted">${met}/${p.checks.length}</span></th><td><div class="cells">${cells}</div></td></tr>`;
+  });
+  return `<section id="matrix" class="matrix"><h2>Verdicts</h2><table><tbody>${rows.join('')}</tbody></table></section>`;
+}
+
+function phase(p: PhaseResult, pi: number, total: number): string {
+  return [
+    `<section class="phase" id="p-${pi}">`,
+    `<h2>Phase ${pi + 1} of ${total}: ${escapeHtml(p.name)}</h2>`,
+    p.description ? `<p>${escapeHtml(p.description)}</p>` : '',
+    p.steps.length > 0 ? `<h3>Steps</h3><ol class="steps">${p.steps.map(step).join('')}</ol>` : '<p class="muted">No steps in this phase.</p>',
+    p.checks.length > 0 ? ladderLegend() : '<p class="muted">No checks in this phase.</p>',
+    ...p.checks.map((c, ci) => check(c, checkAnchor(pi, ci))),
+    '</section>',
+  ].join('\n');
+}
+
+function step(s: StepResult): string {
+  const result = s.ok ? '<span class="badge ok">ok</span>' : '<span class="badge failed">failed</span>';
+  const error = s.error ? ` <span class="unmet">${escapeHtml(s.error)}</span>` : '';
+  return `<li>${result} <code>${escapeHtml(s.action)}</code> ${escapeHtml(s.description)} <span class="muted">(${formatMs(s.durationMs)})</span>${error}</li>`;
+}
+
+function check(c: CheckResult, anchor: string): string {
+  const v = verdictOf(c);
+  const meta = [c.kind, formatMs(c.durationMs), c.latencyMs !== undefined ? `latency ${formatMs(c.latencyMs)}` : '', `${c.evidence.length} messages`]
+    .filter(Boolean)
+    .map(escapeHtml)
+    .join(' · ');
+  const rows: [string, string][] = [
+    ['expected', c.expected],
+    ['actual', c.actual],
+  ];
+  if (c.outcome.text) rows.push(['wire text', c.outcome.text]);
+  if (c.error) rows.push(['harness error', c.error]);
+  return [
+    `<article class="check ${v}" id="${anchor}">`,
+    `<h3><span class="${v}">${MARK[v]}</span> <code>${escapeHtml(c.id)}</code> ${escapeHtml(c.title)} <span class="badge ${v}">${v}</span><a class="top" href="#matrix">verdicts</a></h3>`,
+    `<p class="muted">${meta}</p>`,
+    `<table class="vs"><tbody>${rows.map(([k, val]) => `<tr><th>${k}</th><td>${escapeHtml(val)}</td></tr>`).join('')}</tbody></table>`,
+    c.evidence.length > 0
+      ? '<p class="tools"><button type="button" data-wire="open">show all wire</button><button type="button" data-wire="close">hide all wire</button></p>'
+      : '',
+    renderLadder(c.evidence),
+    '</article>',
+  ].join('\n');
+}

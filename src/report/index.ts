@@ -1,0 +1,20 @@
+/** The reports rendered from a results file, for the CLI and for users' own tooling. */
+export type * from './results.js';
+export { renderJunit } from './junit.js';
+export { renderHtml } from './html.js';
+export {
+  compareResults,
+  readResultsFile,
+  renderComparisonHtml,
+  renderComparisonMarkdown,
+  renderComparisonText,
+  type CheckSide,
+  type ComparedCheck,
+  type Comparison,
+  type LatencyChange,
+  type LatencyStat,
+  type RunInfo,
+} from './compare.js';
+export { parseResults, RESULTS_FORMAT } from './read-results.js';
+export { percentile } from './percentile.js';
+export { exitCodeOf, formatCheckLine, formatPhaseHeader, formatStepLine, formatSummary, formatVerdictMatrix, type ConsoleOptions } from './console.js';

@@ -1,0 +1,81 @@
+import type { FlowEvent } from '../targets/flow.js';
+
+/**
+ * The results file of one run (`results.json`): the one source every report is rendered from.
+ * Written after every check, so an interrupted run keeps what it measured (`status` says so).
+ */
+export interface RunResults {
+  format: 'xfed-results/1';
+  suite: { name: string; description?: string; file: string };
+  target: 'sim' | 'gateway';
+  runtime: 'process' | 'container';
+  startedAt: string;
+  finishedAt?: string;
+  durationMs: number;
+  /** Time from start until the topology (partner, target) was ready. */
+  setupMs: number;
+  status: 'running' | 'complete' | 'interrupted' | 'failed';
+  /** Why the run ended early (`failed`, `interrupted`), one line. */
+  reason?: string;
+  summary: Summary;
+  phases: PhaseResult[];
+}
+
+export interface Summary {
+  phases: number;
+  checks: number;
+  met: number;
+  unmet: number;
+}
+
+export interface PhaseResult {
+  name: string;
+  description?: string;
+  steps: StepResult[];
+  checks: CheckResult[];
+}
+
+export interface StepResult {
+  index: number;
+  /** `move-user`, `srv-record`, ... */
+  action: string;
+  /** One line: what the step did. */
+  description: string;
+  ok: boolean;
+  durationMs: number;
+  error?: string;
+}
+
+/** What a check expects, as written in the suite. */
+export type ExpectationJson = 'pass' | Record<string, string>;
+
+/** What a check observed: `pass`, or the failure in the same vocabulary as expectations. */
+export interface OutcomeJson {
+  status: 'pass' | 'fail';
+  /** For a failure: `{ error: 'forbidden' }`, `{ s2s: 'refused' }`, `{ subscription: 'pending' }`... */
+  detail?: Record<string, string>;
+  /** Human text from the wire: the stanza error's text, a SIP reason, a TLS error. */
+  text?: string;
+}
+
+export interface CheckResult {
+  /** Unique within the suite. */
+  id: string;
+  kind: string;
+  /** One line: what the check does (`alice IMs erin`). */
+  title: string;
+  phase: string;
+  met: boolean;
+  durationMs: number;
+  /** The protocol latency the check measured (IM round trip, ping), for comparisons. */
+  latencyMs?: number;
+  expectation: ExpectationJson;
+  outcome: OutcomeJson;
+  /** Human forms of both, for console lines and JUnit failure messages. */
+  expected: string;
+  actual: string;
+  /** The messages the check caused, in order, with their hops. */
+  evidence: FlowEvent[];
+  /** The harness could not run the check (not an outcome of the system under test). */
+  error?: string;
+}
