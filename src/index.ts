@@ -43,3 +43,6 @@ export {
 export { jidToSipUri, sipUriToJid } from './targets/sim/mapping/address.js';
 export { sipStatusToStanzaError, stanzaErrorToSipStatus } from './targets/sim/mapping/errors.js';
 export { FlowRecorder, LANES, type FlowEvent, type Lane } from './targets/flow.js';
+
+// Jest matchers: expect.extend(xfedMatchers).
+export { xfedMatchers, type StanzaPattern } from './jest/matchers.js';

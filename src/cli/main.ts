@@ -3,7 +3,12 @@ import { closeAllStacks } from '../infra/teardown.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
 import { EXIT, reportError } from './output.js';
+import { runCompare } from './compare.js';
+import { runRun, type RunCommandOptions } from './run.js';
+import { runSchema } from './schema.js';
+import { runSfbConfig } from './sfb-config.js';
 import { runUp } from './up.js';
+import { runValidate } from './validate.js';
 
 const runtimeOption = () =>
   new Option('--runtime <kind>', 'how Prosody runs: container (testcontainers), process (local prosody), or auto')
@@ -46,11 +51,61 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('federate two partner domains over real S2S and show what that proves')
+    .description('run the bundled SfB 2019 cutover rehearsal against the simulated legacy side')
     .addOption(runtimeOption())
     .addOption(baseImageOption())
-    .action(async (opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string }) => {
+    .option('--out <dir>', 'where the reports go (default xfed-results/<suite>-<time>/)')
+    .action(async (opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string; out?: string }) => {
       process.exitCode = await runDemo(opts);
+    });
+
+  program
+    .command('run')
+    .description('run suite files: phases, steps and checks; write results.json, junit.xml and report.html')
+    .argument('<file...>', 'suite files (YAML)')
+    .addOption(new Option('--target <target>', 'what to federate with: sim, the simulated legacy SfB side').choices(['sim']).default('sim'))
+    .addOption(runtimeOption())
+    .addOption(baseImageOption())
+    .option('--phase <name>', 'run the checks of this phase only (repeatable); earlier steps still apply', collect)
+    .option('--grep <text>', 'run only the checks whose id or title contains the text')
+    .option('--out <dir>', 'where the reports go (default xfed-results/<suite>-<time>/)')
+    .addOption(new Option('--reporter <kind>', 'live view in a terminal, or plain lines (CI)').choices(['live', 'plain']).default('live'))
+    .action(async (files: string[], opts: RunCommandOptions) => {
+      process.exitCode = await runRun(files, opts);
+    });
+
+  program
+    .command('validate')
+    .description('check suite files; every problem is printed as file:line:col: message')
+    .argument('<file...>', 'suite files (YAML)')
+    .action(async (files: string[]) => {
+      process.exitCode = await runValidate(files, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of suite files (for editors)')
+    .action(() => {
+      process.exitCode = runSchema({ stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+    });
+
+  program
+    .command('compare')
+    .description('compare two results.json files: what regressed, got fixed, is new or gone, and latency')
+    .argument('<base>', 'results.json of the earlier run')
+    .argument('<new>', 'results.json of the later run')
+    .option('--markdown <file>', 'also write the comparison as Markdown')
+    .option('--html <file>', 'also write the comparison as HTML')
+    .action(async (base: string, next: string, opts: { markdown?: string; html?: string }) => {
+      process.exitCode = await runCompare(base, next, opts);
+    });
+
+  program
+    .command('sfb-config')
+    .description("print the SfB Management Shell commands and DNS records that match a suite's partner")
+    .argument('<file>', 'a suite file')
+    .action(async (file: string) => {
+      process.exitCode = await runSfbConfig(file);
     });
 
   return program;

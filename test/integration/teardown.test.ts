@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import net from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { StartupError } from '../../src/errors.js';
 import { Federation } from '../../src/partner/federation.js';
@@ -80,10 +82,20 @@ for (const kind of RUNTIMES) {
 
     it('when `xfed demo` gets SIGTERM halfway', async () => {
       const before = countLeftovers();
-      const demo = startCli(['demo', '--runtime', kind]);
-      await demo.waitForOutput(/started Prosody for north\.test/, startTimeout);
-      demo.child.kill('SIGTERM');
-      expect((await demo.exit(30_000)).code).toBe(143);
+      const out = await mkdtemp(path.join(os.tmpdir(), 'demo-out-'));
+      try {
+        const demo = startCli(['demo', '--runtime', kind, '--out', out]);
+        await demo.waitForOutput(/✓ base-s2s/, startTimeout);
+        demo.child.kill('SIGTERM');
+        expect((await demo.exit(30_000)).code).toBe(143);
+        // What was measured before the signal is kept, and says the run was interrupted.
+        const results = JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8')) as { status: string; summary: { checks: number } };
+        expect(results.status).toBe('interrupted');
+        expect(results.summary.checks).toBeGreaterThanOrEqual(2);
+        expect(await readFile(path.join(out, 'report.html'), 'utf8')).toContain('interrupted');
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
       expect(countLeftovers()).toEqual(before);
     });
 

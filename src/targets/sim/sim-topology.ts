@@ -14,7 +14,7 @@ import { LegacyEdge, type EdgeCertificate } from './edge/legacy-edge.js';
 import { xmppLabel, XmppSipGateway, type GatewayTrace } from './gateway/xmpp-sip-gateway.js';
 import { resolvePartnerProfile, type PartnerProfile, type ResolvedPartnerProfile } from './mapping/partner-profile.js';
 import { describeStep, type MigrationStep, type PoolName } from './migration.js';
-import type { SfbAvailability, ShowMapping } from './sip/availability.js';
+import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from './sip/availability.js';
 import { SfbDirectory, type SfbUserSpec } from './sip/directory.js';
 import type { SipTransport } from './sip/endpoint.js';
 import type { SipResponse } from './sip/message.js';
@@ -68,6 +68,7 @@ export class SimTopology {
   private readonly teardown: TeardownStack;
 
   private constructor(
+    private readonly options: SimTopologyOptions,
     readonly runtime: ProsodyRuntime,
     readonly ca: TestCa,
     readonly partner: PartnerServer,
@@ -128,7 +129,7 @@ export class SimTopology {
       teardown.defer('xmpp gateway', () => gateway.stop());
       legacy.setXmppRoute(gateway.sipTarget(transport));
 
-      const topology = new SimTopology(runtime, ca, partner, edge, gateway, directory, { legacy, sfb2019 }, { toEdge, toPartner }, edge2019, teardown);
+      const topology = new SimTopology(options, runtime, ca, partner, edge, gateway, directory, { legacy, sfb2019 }, { toEdge, toPartner }, edge2019, teardown);
       await topology.publishDns('legacy-edge');
       for (const d of partnerDomains) {
         runtime.dns.publishXmppServer(d, { host: `s2s.${d}`, address: toPartner.address.host, port: toPartner.address.port });
@@ -148,6 +149,11 @@ export class SimTopology {
   get sfbDomain(): string {
     return this.edge.domain;
   }
+  /** The SfB availability -> XMPP mapping in force (the documented default, or the suite's). */
+  get showMapping(): ShowMapping {
+    return { ...DEFAULT_SHOW_MAPPING, ...this.options.sfb.showMapping };
+  }
+
   get partnerProfiles(): ResolvedPartnerProfile[] {
     return this.profiles.map((p) => ({ ...p }));
   }
@@ -313,12 +319,42 @@ export class SimTopology {
     } else {
       dns.publishXmppServer(domain, { host: `edge2019.${domain}`, address: this.edge2019.host, port: this.edge2019.port });
     }
+    await this.renewS2s();
+  }
+
+  /**
+   * Drops the partner's open S2S streams to the Edge, so the next stanza opens a new one (which
+   * an s2s check observes, and which takes new DNS records).
+   */
+  async renewS2s(): Promise<void> {
     if (this.links.toEdge.resetConnections() > 0) {
       // The partner must have seen the reset before the next stanza, or that stanza goes out on
       // the dead stream and is lost. The reset is already queued at its socket, so one round trip
       // through its event loop (a c2s stream header and its features) is the barrier.
       await probeStream({ ...this.partner.c2s, to: this.partner.domains[0]!, ns: 'jabber:client', timeoutMs: 5_000 });
     }
+  }
+
+  /**
+   * A barrier through the partner-Edge-gateway-SIP path: an IM from `via` to an echo user of the
+   * legacy pool. Its echo (or its error) comes back after anything the path carried before it,
+   * so what has not arrived by then was not sent. Without an echo user, a ping of the SfB domain.
+   */
+  async barrier(via: XmppUser, timeoutMs = 5_000): Promise<void> {
+    const echo = this.directory.users().find((u) => u.behaviour === 'echo' && u.pool === 'legacy' && u.xmppAccess);
+    if (!echo) {
+      await via.ping(this.sfbDomain, timeoutMs);
+      return;
+    }
+    const to = `${echo.name}@${this.sfbDomain}`;
+    const marker = `xfed barrier ${Math.random().toString(36).slice(2)}`;
+    const id = await via.sendMessage(to, marker);
+    await via.waitFor((s) => (s.attrs.type === 'error' && s.attrs.id === id) || s.getChildText('body') === marker, timeoutMs, `the barrier through ${to}`);
+  }
+
+  /** Prosody log lines of the partner and of the Edge (container logs may arrive late). */
+  logs(): { partner: string[]; edge: string[] } {
+    return { partner: this.partner.logs(), edge: this.edge.logs() };
   }
 
   private wireFlow(): void {

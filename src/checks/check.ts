@@ -1,0 +1,61 @@
+import type { OutcomeJson } from '../report/results.js';
+import type { Check, CheckKind, Expectation, Suite } from '../scenario/schema.js';
+import type { SimTopology } from '../targets/sim/sim-topology.js';
+import type { Element, XmppUser } from '../xmpp/client.js';
+
+/** What a check kind reports: the outcome, and the latency it measured when it measures one. */
+export interface CheckRun {
+  outcome: OutcomeJson;
+  latencyMs?: number;
+}
+
+export interface CheckContext {
+  /** The target the suite runs against (the simulated legacy side, or later a real gateway). */
+  target: SimTopology;
+  suite: Suite;
+  /** The check's own bound on every wait. */
+  timeoutMs: number;
+}
+
+/** One check kind: how to run it and how to say in one line what it does. */
+export interface CheckKindHandler<K extends CheckKind> {
+  kind: K;
+  title(check: Extract<Check, { kind: K }>, suite: Suite): string;
+  /** The expectation when the suite gives none. */
+  defaultExpectation?: Expectation;
+  run(check: Extract<Check, { kind: K }>, ctx: CheckContext): Promise<CheckRun>;
+}
+
+export const pass = (text?: string): OutcomeJson => ({ status: 'pass', ...(text ? { text } : {}) });
+export const fail = (detail: Record<string, string>, text?: string): OutcomeJson => ({ status: 'fail', detail, ...(text ? { text } : {}) });
+
+/** A check is met when its outcome is what it expects ('*' accepts any value of that kind). */
+export function expectationMet(expectation: Expectation, outcome: OutcomeJson): boolean {
+  if (expectation === 'pass') return outcome.status === 'pass';
+  if (outcome.status !== 'fail' || !outcome.detail) return false;
+  return Object.entries(expectation).every(([key, want]) => outcome.detail![key] !== undefined && (want === '*' || outcome.detail![key] === want));
+}
+
+export function describeExpectation(e: Expectation): string {
+  return e === 'pass' ? 'pass' : Object.entries(e).map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+export function describeOutcome(o: OutcomeJson): string {
+  const what = o.status === 'pass' ? 'pass' : Object.entries(o.detail ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+  return o.text ? `${what} ("${o.text}")` : what;
+}
+
+/** The condition and text of a stanza error. */
+export function stanzaError(s: Element): { condition: string; text?: string } {
+  const error = s.getChild('error');
+  const condition = error?.getChildElements().find((c) => c.getName() !== 'text')?.getName() ?? 'undefined-condition';
+  const text = error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? undefined;
+  return { condition, ...(text ? { text } : {}) };
+}
+
+export const sfbJid = (ctx: CheckContext, user: string) => `${user}@${ctx.target.sfbDomain}`;
+
+/** A barrier through the same path as what a check sent (see `SimTopology.barrier`). */
+export function barrier(ctx: CheckContext, via: XmppUser): Promise<void> {
+  return ctx.target.barrier(via, ctx.timeoutMs);
+}

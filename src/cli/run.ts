@@ -1,0 +1,95 @@
+import path from 'node:path';
+import type { RuntimeChoice } from '../partner/types.js';
+import { formatCheckLine, formatPhaseHeader, formatStepLine, formatSummary, formatVerdictMatrix } from '../report/console.js';
+import type { RunResults } from '../report/results.js';
+import { runSuite, type RunListener } from '../runner/run-suite.js';
+import { loadSuite } from '../scenario/loader.js';
+import { EXIT } from './output.js';
+
+export interface RunCommandOptions {
+  target: 'sim';
+  runtime: RuntimeChoice;
+  baseImage?: string;
+  phase?: string[];
+  grep?: string;
+  out?: string;
+  reporter: 'live' | 'plain';
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/**
+ * The live view: phase by phase, check by check. In a terminal a spinner shows the check that
+ * runs; elsewhere (CI, pipes) plain lines, one per event.
+ */
+function liveView(live: boolean, color: boolean, write: (s: string) => void): RunListener & { stop(): void } {
+  let spinner: NodeJS.Timeout | undefined;
+  const clear = () => {
+    if (spinner) clearInterval(spinner);
+    spinner = undefined;
+    if (live) write('\r\x1b[2K');
+  };
+  return {
+    setup: (ms, runtime) => write(`  topology ready in ${Math.round(ms)} ms (${runtime} runtime)\n`),
+    phase: (phase, index, total) => {
+      clear();
+      write(`${formatPhaseHeader(phase.name, index, total, { color })}\n`);
+    },
+    step: (step) => {
+      clear();
+      write(`${formatStepLine(step, { color })}\n`);
+    },
+    checkStarted: (id, title) => {
+      if (!live) return;
+      let frame = 0;
+      const draw = () => write(`\r\x1b[2K  ${SPINNER[frame++ % SPINNER.length]} ${id}  ${title}`);
+      draw();
+      spinner = setInterval(draw, 80);
+      spinner.unref();
+    },
+    check: (result) => {
+      clear();
+      write(`${formatCheckLine(result, { color })}\n`);
+    },
+    stop: clear,
+  };
+}
+
+function defaultOutDir(suite: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '');
+  return path.join('xfed-results', `${suite}-${stamp}`);
+}
+
+/** `xfed run FILE...`: 0 when every check met its expectation, 1 when one did not, 2 on bad input. */
+export async function runRun(files: string[], opts: RunCommandOptions): Promise<number> {
+  // Every suite is loaded and validated before anything starts: all problems at once.
+  const loaded = [];
+  for (const file of files) loaded.push(await loadSuite(file));
+  const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const live = opts.reporter === 'live' && process.stdout.isTTY === true && !process.env.CI;
+  const write = (s: string) => void process.stdout.write(s);
+  let exit: number = EXIT.ok;
+  for (const { file, suite } of loaded) {
+    const outDir = opts.out ? (loaded.length > 1 ? path.join(opts.out, suite.suite) : opts.out) : defaultOutDir(suite.suite);
+    write(`xfed run ${file}: ${suite.suite}${suite.description ? ` - ${suite.description.trim().split('\n')[0]}` : ''}\n`);
+    const view = liveView(live, color, write);
+    let results: RunResults;
+    try {
+      results = await runSuite(suite, file, {
+        runtime: opts.runtime,
+        ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+        ...(opts.phase?.length ? { phases: opts.phase } : {}),
+        ...(opts.grep ? { grep: opts.grep } : {}),
+        outDir,
+        listener: view,
+      });
+    } finally {
+      view.stop();
+    }
+    write(`\n${formatVerdictMatrix(results, { color })}\n${formatSummary(results, { color })}\n`);
+    write(`  reports: ${path.join(outDir, 'report.html')}, ${path.join(outDir, 'junit.xml')}, ${path.join(outDir, 'results.json')}\n`);
+    if (results.status === 'failed') write(`  the run stopped early: ${results.reason}\n`);
+    if (results.status !== 'complete' || results.summary.unmet > 0) exit = EXIT.unmet;
+  }
+  return exit;
+}

@@ -1,0 +1,186 @@
+import { withDeadline } from '../infra/deadline.js';
+import { TeardownStack } from '../infra/teardown.js';
+import type { RuntimeChoice } from '../partner/types.js';
+import type { CheckResult, PhaseResult, RunResults, StepResult } from '../report/results.js';
+import { durationMs, type Check, type Step, type Suite } from '../scenario/schema.js';
+import { CHECKS, handlerOf } from '../checks/index.js';
+import { describeExpectation, describeOutcome, expectationMet, type CheckContext } from '../checks/check.js';
+import type { MigrationStep } from '../targets/sim/migration.js';
+import { SimTopology, type SimTopologyOptions } from '../targets/sim/sim-topology.js';
+import { ResultsWriter } from './results-writer.js';
+
+export interface RunOptions {
+  runtime: RuntimeChoice;
+  baseImage?: string;
+  /** Run the checks of these phases only (the steps of every phase up to the last one still apply). */
+  phases?: string[];
+  /** Run only the checks whose id or title contains this text. */
+  grep?: string;
+  outDir: string;
+  listener?: RunListener;
+}
+
+/** What the live view hears, in order. */
+export interface RunListener {
+  setup?(ms: number, runtime: string): void;
+  phase?(phase: PhaseResult, index: number, total: number): void;
+  step?(step: StepResult): void;
+  checkStarted?(id: string, title: string): void;
+  check?(result: CheckResult): void;
+}
+
+const DEFAULT_CHECK_TIMEOUT_MS = 5_000;
+
+/** The simulated legacy side a suite describes. */
+export function topologyOptions(suite: Suite, opts: Pick<RunOptions, 'runtime' | 'baseImage'>): SimTopologyOptions {
+  const sim = suite.target.sim;
+  return {
+    runtime: opts.runtime,
+    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+    partner: { domains: suite.partner.domains, users: suite.partner.users, ...(suite.partner.s2s ? { s2s: suite.partner.s2s } : {}) },
+    sfb: {
+      domain: sim.domain,
+      users: sim.users,
+      ...(sim.partner ? { partnerProfile: sim.partner } : {}),
+      ...(sim.edgeCertificate ? { edgeCertificate: sim.edgeCertificate } : {}),
+      ...(sim.subscriptionExpires ? { subscriptionExpires: sim.subscriptionExpires } : {}),
+      ...(sim.transport ? { sipTransport: sim.transport } : {}),
+      ...(sim.showMapping ? { showMapping: { ...(sim.showMapping as SimTopologyOptions['sfb']['showMapping']) } as never } : {}),
+    },
+  };
+}
+
+/**
+ * Runs one suite: starts the topology, applies each phase's steps and runs its checks, writing
+ * the results after every step and check, and tears everything down whatever happens (also on
+ * Ctrl-C: the results then say `interrupted` and keep what was measured).
+ */
+export async function runSuite(suite: Suite, file: string, opts: RunOptions): Promise<RunResults> {
+  const started = performance.now();
+  const results: RunResults = {
+    format: 'xfed-results/1',
+    suite: { name: suite.suite, ...(suite.description ? { description: suite.description } : {}), file },
+    target: 'sim',
+    runtime: opts.runtime === 'container' ? 'container' : 'process',
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    setupMs: 0,
+    status: 'running',
+    summary: { phases: suite.phases.length, checks: 0, met: 0, unmet: 0 },
+    phases: [],
+  };
+  const writer = new ResultsWriter(opts.outDir);
+  const finish = async (status: RunResults['status'], reason?: string) => {
+    if (results.status !== 'running') return;
+    results.status = status;
+    if (reason) results.reason = reason;
+    results.finishedAt = new Date().toISOString();
+    results.durationMs = performance.now() - started;
+    await writer.finish(results);
+  };
+  // Registered first, so it runs last: after the topology is gone, also on SIGINT/SIGTERM.
+  const run = new TeardownStack(`suite ${suite.suite}`);
+  run.defer('the results of the run', () => finish('interrupted', 'interrupted by a signal before the end of the run'));
+  await writer.write(results);
+
+  try {
+    const topology = await SimTopology.start(topologyOptions(suite, opts));
+    run.defer('the topology', () => topology.stop());
+    results.runtime = topology.kind;
+    results.setupMs = performance.now() - started;
+    opts.listener?.setup?.(results.setupMs, topology.kind);
+
+    const selected = (name: string) => !opts.phases?.length || opts.phases.includes(name);
+    const last = opts.phases?.length ? Math.max(...suite.phases.map((p, i) => (selected(p.name) ? i : -1))) : suite.phases.length - 1;
+    for (const [index, phase] of suite.phases.entries()) {
+      if (index > last) break;
+      const result: PhaseResult = { name: phase.name, ...(phase.description ? { description: phase.description } : {}), steps: [], checks: [] };
+      results.phases.push(result);
+      opts.listener?.phase?.(result, index, suite.phases.length);
+      for (const [i, step] of (phase.steps ?? []).entries()) {
+        const outcome = await applyStep(topology, step, i);
+        result.steps.push(outcome);
+        opts.listener?.step?.(outcome);
+        await writer.write(results);
+        // A step that could not be applied leaves the rehearsal in an unknown state.
+        if (!outcome.ok) throw new StepFailed(`step ${i + 1} of phase ${phase.name} (${outcome.description}) failed: ${outcome.error}`);
+      }
+      if (!selected(phase.name)) continue;
+      for (const check of phase.checks ?? []) {
+        const handler = handlerOf(check);
+        const title = check.title ?? handler.title(check as never, suite);
+        if (opts.grep && !`${check.id} ${title}`.toLowerCase().includes(opts.grep.toLowerCase())) continue;
+        opts.listener?.checkStarted?.(check.id, title);
+        const checkResult = await runCheck(topology, suite, phase.name, check, title);
+        result.checks.push(checkResult);
+        results.summary.checks++;
+        results.summary[checkResult.met ? 'met' : 'unmet']++;
+        opts.listener?.check?.(checkResult);
+        await writer.write(results);
+      }
+    }
+    await finish('complete');
+    await run.close();
+  } catch (err) {
+    await finish('failed', (err as Error).message.split('\n')[0]);
+    await run.close().catch(() => undefined);
+    if (!(err instanceof StepFailed)) throw err;
+  }
+  return results;
+}
+
+/** A step that failed: the run stops, and its results say why. */
+class StepFailed extends Error {}
+
+async function applyStep(topology: SimTopology, step: Step, index: number): Promise<StepResult> {
+  const started = performance.now();
+  let description: string = step.action;
+  try {
+    if (step.action === 'set-availability') {
+      description = `${step.user} sets ${step.availability}${step.note ? ` ("${step.note}")` : ''}`;
+      await topology.sfbUser(step.user).setAvailability(step.availability, step.note);
+    } else {
+      const migration: MigrationStep =
+        step.action === 'network' ? { action: 'network', state: step.state, ...(step.delay !== undefined ? { delayMs: durationMs(step.delay) } : {}) } : step;
+      description = await withDeadline(topology.apply(migration), 90_000, `the step ${step.action}`);
+    }
+    return { index, action: step.action, description, ok: true, durationMs: performance.now() - started };
+  } catch (err) {
+    return { index, action: step.action, description, ok: false, durationMs: performance.now() - started, error: (err as Error).message.split('\n')[0]! };
+  }
+}
+
+async function runCheck(topology: SimTopology, suite: Suite, phase: string, check: Check, title: string): Promise<CheckResult> {
+  const handler = CHECKS[check.kind];
+  const expectation = check.expect ?? handler.defaultExpectation ?? 'pass';
+  const timeoutMs = check.timeout !== undefined ? durationMs(check.timeout) : DEFAULT_CHECK_TIMEOUT_MS;
+  const ctx: CheckContext = { target: topology, suite, timeoutMs };
+  const mark = topology.flow.mark();
+  const started = performance.now();
+  const base = { id: check.id, kind: check.kind, title, phase, expectation, expected: describeExpectation(expectation) };
+  try {
+    // The check's own waits are bounded by timeoutMs; this bounds the check as a whole.
+    const run = await withDeadline(handlerOf(check).run(check as never, ctx), timeoutMs * 4 + 5_000, `check ${check.id}`);
+    const durationMs = performance.now() - started;
+    return {
+      ...base,
+      met: expectationMet(expectation, run.outcome),
+      durationMs,
+      ...(run.latencyMs !== undefined ? { latencyMs: run.latencyMs } : {}),
+      outcome: run.outcome,
+      actual: describeOutcome(run.outcome),
+      evidence: topology.flow.since(mark),
+    };
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0]!;
+    return {
+      ...base,
+      met: false,
+      durationMs: performance.now() - started,
+      outcome: { status: 'fail', detail: { error: 'harness' }, text: message },
+      actual: `could not run: ${message}`,
+      evidence: topology.flow.since(mark),
+      error: message,
+    };
+  }
+}
