@@ -1,4 +1,5 @@
 import { isUserError } from '../errors.js';
+import { ScenarioError } from '../scenario/loader.js';
 
 /** Exit codes: 0 all good, 1 something checked did not hold, 2 invalid input or environment. */
 export const EXIT = { ok: 0, unmet: 1, invalid: 2 } as const;
@@ -19,6 +20,11 @@ export function say(line = ''): void {
  * returns exit code 2; anything else is a bug and keeps its stack.
  */
 export function reportError(err: unknown): number {
+  if (err instanceof ScenarioError) {
+    // Every problem of every suite file, one `file:line:col: message` line each.
+    process.stderr.write(`${err.message}\n`);
+    return EXIT.invalid;
+  }
   if (isUserError(err)) {
     process.stderr.write(`xfed: ${err.message}\n`);
     return EXIT.invalid;

@@ -3,7 +3,8 @@ import type { RuntimeChoice } from '../partner/types.js';
 import { formatCheckLine, formatPhaseHeader, formatStepLine, formatSummary, formatVerdictMatrix } from '../report/console.js';
 import type { RunResults } from '../report/results.js';
 import { runSuite, type RunListener } from '../runner/run-suite.js';
-import { loadSuite } from '../scenario/loader.js';
+import { isUserError } from '../errors.js';
+import { ScenarioError, formatProblem, loadSuite } from '../scenario/loader.js';
 import { EXIT } from './output.js';
 
 export interface RunCommandOptions {
@@ -64,7 +65,20 @@ function defaultOutDir(suite: string): string {
 export async function runRun(files: string[], opts: RunCommandOptions): Promise<number> {
   // Every suite is loaded and validated before anything starts: all problems at once.
   const loaded = [];
-  for (const file of files) loaded.push(await loadSuite(file));
+  const problems: string[] = [];
+  for (const file of files) {
+    try {
+      loaded.push(await loadSuite(file));
+    } catch (err) {
+      if (err instanceof ScenarioError) problems.push(...err.problems.map(formatProblem));
+      else if (isUserError(err)) problems.push(`xfed: ${err.message}`);
+      else throw err;
+    }
+  }
+  if (problems.length > 0) {
+    process.stderr.write(`${problems.join('\n')}\n`);
+    return EXIT.invalid;
+  }
   const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
   const live = opts.reporter === 'live' && process.stdout.isTTY === true && !process.env.CI;
   const write = (s: string) => void process.stdout.write(s);

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { RunResults } from '../../src/report/results.js';
+import { runCli } from './cli-process.js';
+import { RUNTIMES, describeRuntime } from './support.js';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'cli-run-'));
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+const readResults = async (dir: string) => JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8')) as RunResults;
+
+for (const kind of RUNTIMES) {
+  describeRuntime(kind, 'xfed run', () => {
+    it('the SfB 2019 cutover rehearsal: every check met, exit 0, and the three report files', async () => {
+      const out = path.join(tmp, `cutover-${kind}`);
+      const r = await runCli(['run', 'scenarios/sfb2019-cutover.yaml', '--runtime', kind, '--out', out, '--reporter', 'plain'], { timeoutMs: 180_000 });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      const results = await readResults(out);
+      expect(results).toMatchObject({ status: 'complete', runtime: kind, summary: { phases: 10, met: results.summary.checks, unmet: 0 } });
+      expect(results.summary.checks).toBeGreaterThanOrEqual(40);
+      expect(results.phases.length).toBeGreaterThanOrEqual(6);
+      const junit = await readFile(path.join(out, 'junit.xml'), 'utf8');
+      expect(junit.match(/<testsuite /g)).toHaveLength(10);
+      expect(junit).toContain('failures="0"');
+      const html = await readFile(path.join(out, 'report.html'), 'utf8');
+      expect(html).toContain('sfb2019-cutover');
+      expect(r.stdout).toMatch(/56 of 56 checks met/);
+    });
+  });
+}
+
+describe('xfed run: verdicts, filters and bad input', () => {
+  const smoke = async () => readFile('scenarios/smoke.yaml', 'utf8');
+
+  it('a deliberately wrong expectation exits 1, and the report shows the ladder of that check', async () => {
+    const file = path.join(tmp, 'wrong.yaml');
+    await writeFile(file, (await smoke()).replace('- { id: im-erin, kind: im, from: alice, to: erin,', '- { id: im-erin, kind: im, from: alice, to: erin, expect: { error: forbidden },'));
+    const out = path.join(tmp, 'wrong');
+    const r = await runCli(['run', file, '--runtime', 'process', '--out', out, '--reporter', 'plain'], { timeoutMs: 60_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✗ im-erin .*expected error forbidden, got pass/);
+    const results = await readResults(out);
+    const check = results.phases[0]!.checks.find((c) => c.id === 'im-erin')!;
+    expect(check.met).toBe(false);
+    expect(check.evidence.map((e) => `${e.from}>${e.to} ${e.label}`)).toEqual(
+      expect.arrayContaining(['partner-user>partner-server message chat', 'edge>gateway message chat', 'gateway>sip-pool SIP MESSAGE']),
+    );
+    const html = await readFile(path.join(out, 'report.html'), 'utf8');
+    const section = html.slice(html.indexOf('im-erin'));
+    expect(section).toContain('SIP MESSAGE');
+    expect(await readFile(path.join(out, 'junit.xml'), 'utf8')).toMatch(/<failure message="expected error forbidden, got pass/);
+
+    // The pass run of the same suite against this one: compare reports the regression, exit 1.
+    const base = path.join(tmp, 'pass');
+    expect((await runCli(['run', 'scenarios/smoke.yaml', '--runtime', 'process', '--out', base, '--reporter', 'plain'])).code).toBe(0);
+    const md = path.join(tmp, 'compare.md');
+    const cmp = await runCli(['compare', path.join(base, 'results.json'), path.join(out, 'results.json'), '--markdown', md]);
+    expect(cmp.code).toBe(1);
+    expect(cmp.stdout).toMatch(/regressed/i);
+    expect(await readFile(md, 'utf8')).toContain('im-erin');
+    expect((await runCli(['compare', path.join(base, 'results.json'), path.join(base, 'results.json')])).code).toBe(0);
+  });
+
+  it('--phase and --grep select checks; earlier steps still apply', async () => {
+    const out = path.join(tmp, 'filtered');
+    const r = await runCli(['run', 'scenarios/sfb2019-cutover.yaml', '--runtime', 'process', '--out', out, '--phase', 'mistake-corrected', '--grep', 'im'], { timeoutMs: 120_000 });
+    expect(r.code).toBe(0);
+    const results = await readResults(out);
+    expect(results.phases.flatMap((p) => p.checks.map((c) => c.id))).toEqual(['back-im-mia', 'back-im-from-mia']);
+    // The steps of the phases before it were applied (mia moved away, then back).
+    expect(results.phases.flatMap((p) => p.steps.map((s) => s.description))).toContain('move mia to the sfb2019 pool');
+  });
+
+  it('broken suites: every problem of every file, exit 2, no stack trace, nothing started', async () => {
+    const r = await runCli(['run', 'test/fixtures/suites/broken/bad-domain.yaml', 'test/fixtures/suites/broken/bad-duration-zero.yaml', 'missing.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^test\/fixtures\/suites\/broken\/bad-domain\.yaml:\d+:\d+: /),
+      expect.stringMatching(/^test\/fixtures\/suites\/broken\/bad-duration-zero\.yaml:\d+:\d+: /),
+      'xfed: cannot read suite file missing.yaml: no such file',
+    ]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const v = await runCli(['validate', 'test/fixtures/suites/broken/bad-domain.yaml']);
+    expect(v.code).toBe(2);
+  });
+
+  it('xfed schema prints the JSON Schema; xfed sfb-config prints the matching SfB commands', async () => {
+    const schema = await runCli(['schema']);
+    expect(schema.code).toBe(0);
+    expect(JSON.parse(schema.stdout)).toMatchObject({ type: 'object', required: expect.arrayContaining(['suite', 'partner', 'target', 'phases']) });
+    const config = await runCli(['sfb-config', 'scenarios/sfb2019-cutover.yaml']);
+    expect(config.code).toBe(0);
+    expect(config.stdout).toContain('New-CsXmppAllowedPartner -Identity "partner.test" -PartnerType Federated -TlsNegotiation Required -SaslNegotiation Required -SupportDialbackNegotiation $true');
+    expect(config.stdout).toContain('Grant-CsExternalAccessPolicy -Identity "erin@contoso.test" -PolicyName "XmppUsers"');
+    expect(config.stdout).not.toContain('nina@contoso.test');
+    expect(config.stdout).toContain('_xmpp-server._tcp.contoso.test. 3600 IN SRV 0 5 5269');
+  });
+});
