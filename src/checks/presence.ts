@@ -41,10 +41,12 @@ export const presenceCheck: CheckKindHandler<'presence'> = {
     const before = new Set(watcher.received().map((r) => r.stanza));
     const started = performance.now();
     await ctx.target.sfbUser(check.of).setAvailability(availability, user.note);
+    // Waits for the expected state: a presence sent just before (the one that follows a fresh
+    // subscription) may still be on its way, and must not be taken for the answer.
     const seen = await watcher
-      .waitFor((s) => isPresenceOf(jid)(s) && !before.has(s), ctx.timeoutMs, `${check.of}'s presence`)
+      .waitFor((s) => isPresenceOf(jid)(s) && !before.has(s) && seenState(s) === want, ctx.timeoutMs, `${check.of}'s presence`)
       .then((r) => r.stanza)
-      .catch(() => undefined);
+      .catch(() => watcher.received().filter((r) => isPresenceOf(jid)(r.stanza) && !before.has(r.stanza)).at(-1)?.stanza);
     const latencyMs = performance.now() - started;
     if (!seen) return { outcome: fail({ presence: 'none' }, `no presence of ${check.of} within ${ctx.timeoutMs} ms`), latencyMs };
     const state = seenState(seen);

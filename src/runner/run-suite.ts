@@ -70,9 +70,18 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
     phases: [],
   };
   const writer = new ResultsWriter(opts.outDir);
+  // A signal tears the topology down under the running check; whatever fails after it was
+  // caused by the interruption, and the results must say so.
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => (signalled ??= signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const finish = async (status: RunResults['status'], reason?: string) => {
     if (results.status !== 'running') return;
-    results.status = status;
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    results.status = signalled ? 'interrupted' : status;
+    if (signalled) reason = `interrupted by ${signalled}`;
     if (reason) results.reason = reason;
     results.finishedAt = new Date().toISOString();
     results.durationMs = performance.now() - started;
@@ -80,7 +89,7 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
   };
   // Registered first, so it runs last: after the topology is gone, also on SIGINT/SIGTERM.
   const run = new TeardownStack(`suite ${suite.suite}`);
-  run.defer('the results of the run', () => finish('interrupted', 'interrupted by a signal before the end of the run'));
+  run.defer('the results of the run', () => finish('interrupted', 'interrupted before the end of the run'));
   await writer.write(results);
 
   try {
