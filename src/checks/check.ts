@@ -1,6 +1,6 @@
 import type { OutcomeJson } from '../report/results.js';
 import type { Check, CheckKind, Expectation, Suite } from '../scenario/schema.js';
-import type { SimTopology } from '../targets/sim/sim-topology.js';
+import type { SfbSide, SuiteTarget } from '../targets/target.js';
 import type { Element, XmppUser } from '../xmpp/client.js';
 
 /** What a check kind reports: the outcome, and the latency it measured when it measures one. */
@@ -10,8 +10,8 @@ export interface CheckRun {
 }
 
 export interface CheckContext {
-  /** The target the suite runs against (the simulated legacy side, or later a real gateway). */
-  target: SimTopology;
+  /** The target the suite runs against (the simulated legacy side, or a real gateway). */
+  target: SuiteTarget;
   suite: Suite;
   /** The check's own bound on every wait. */
   timeoutMs: number;
@@ -55,7 +55,13 @@ export function stanzaError(s: Element): { condition: string; text?: string } {
 
 export const sfbJid = (ctx: CheckContext, user: string) => `${user}@${ctx.target.sfbDomain}`;
 
-/** A barrier through the same path as what a check sent (see `SimTopology.barrier`). */
+/** A barrier through the same path as what a check sent (see `SuiteTarget.barrier`). */
 export function barrier(ctx: CheckContext, via: XmppUser): Promise<void> {
   return ctx.target.barrier(via, ctx.timeoutMs);
+}
+
+/** The SfB side, for checks that act as SfB users or watch what they receive. */
+export function sfbSide(ctx: CheckContext, kind: string): SfbSide {
+  if (!ctx.target.sfb) throw new Error(`a ${kind} check needs an SfB side that xfed drives, which the ${ctx.target.kind} target does not have`);
+  return ctx.target.sfb;
 }

@@ -6,7 +6,7 @@ export const dnsCheck: CheckKindHandler<'dns'> = {
   kind: 'dns',
   title: (c, suite) => `SRV _xmpp-server._tcp.${c.domain ?? suite.target.sim.domain}${c.target ? ` -> ${c.target}` : ''}`,
   async run(check, ctx) {
-    const { dns } = ctx.target.runtime;
+    const dns = ctx.target.resolver;
     const domain = check.domain ?? ctx.target.sfbDomain;
     const resolver = new Resolver({ timeout: ctx.timeoutMs, tries: 1 });
     resolver.setServers([`${dns.host}:${dns.port}`]);

@@ -1,5 +1,5 @@
 import { durationMs } from '../scenario/schema.js';
-import { fail, pass, sfbJid, stanzaError, type CheckKindHandler } from './check.js';
+import { fail, pass, sfbJid, sfbSide, stanzaError, type CheckKindHandler } from './check.js';
 
 /**
  * A partner user IMs an SfB user. Delivered means the echo came back (echo users) or the SfB user
@@ -13,12 +13,13 @@ export const imCheck: CheckKindHandler<'im'> = {
     const to = sfbJid(ctx, check.to);
     const tag = `xfed ${check.id} ${Math.random().toString(36).slice(2, 8)}`;
     const body = check.size !== undefined ? `${tag} `.padEnd(check.size, 'x') : (check.body ?? tag);
-    const user = ctx.target.directory.get(check.to);
+    const sfb = sfbSide(ctx, 'im');
+    const user = sfb.state(check.to);
     const echoes = user?.behaviour === 'echo';
     const received = echoes
       ? undefined
-      : ctx.target.waitForSfbEvent(
-          (e) => e.kind === 'im' && e.user === user?.name && e.body === body && (e.status === undefined || e.status < 300),
+      : sfb.waitForEvent(
+          (e) => e.kind === 'im' && e.user.toLowerCase() === check.to.toLowerCase() && e.body === body && (e.status === undefined || e.status < 300),
           ctx.timeoutMs,
           `${check.to} to receive the IM`,
         );

@@ -1,4 +1,4 @@
-import { barrier, fail, pass, sfbJid, type CheckKindHandler } from './check.js';
+import { barrier, fail, pass, sfbJid, sfbSide, type CheckKindHandler } from './check.js';
 
 /** An IM from a partner user that must not reach the SfB user, proved with a barrier. */
 export const noDeliveryCheck: CheckKindHandler<'no-delivery'> = {
@@ -7,19 +7,16 @@ export const noDeliveryCheck: CheckKindHandler<'no-delivery'> = {
   async run(check, ctx) {
     const alice = await ctx.target.partnerUser(check.from);
     const body = check.body ?? `xfed ${check.id} ${Math.random().toString(36).slice(2, 8)}`;
-    const user = ctx.target.directory.get(check.to);
     let delivered = false;
-    const seen = (e: { kind: string; user: string; body?: string }) => {
-      if (e.kind === 'im' && e.user === user?.name && e.body === body) delivered = true;
-    };
-    const pools = Object.values(ctx.target.pools);
-    pools.forEach((p) => p.on('user-event', seen));
+    const off = sfbSide(ctx, 'no-delivery').onEvent((e) => {
+      if (e.kind === 'im' && e.user.toLowerCase() === check.to.toLowerCase() && e.body === body) delivered = true;
+    });
     const started = performance.now();
     try {
       await alice.sendMessage(sfbJid(ctx, check.to), body);
       await barrier(ctx, alice);
     } finally {
-      pools.forEach((p) => p.off('user-event', seen));
+      off();
     }
     const latencyMs = performance.now() - started;
     return delivered ? { outcome: fail({ delivery: 'delivered' }, `${check.to} received it`), latencyMs } : { outcome: pass('not delivered before the barrier'), latencyMs };

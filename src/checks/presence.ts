@@ -1,5 +1,5 @@
 import { bareOf, type Element, type XmppUser } from '../xmpp/client.js';
-import { barrier, fail, pass, sfbJid, type CheckContext, type CheckKindHandler } from './check.js';
+import { barrier, fail, pass, sfbJid, sfbSide, type CheckContext, type CheckKindHandler } from './check.js';
 
 /** What a watcher saw of a presence stanza: `unavailable`, a show value, or `none` (plain available). */
 export function seenState(p: Element): string {
@@ -34,13 +34,14 @@ export const presenceCheck: CheckKindHandler<'presence'> = {
     const jid = sfbJid(ctx, check.of);
     const refused = await ensureSubscribed(ctx, watcher, jid);
     if (refused) return { outcome: fail({ presence: 'none' }, refused) };
-    const user = ctx.target.directory.get(check.of)!;
+    const sfb = sfbSide(ctx, 'presence');
+    const user = sfb.state(check.of)!;
     const availability = check.set ?? user.availability;
-    const mapped = ctx.target.showMapping[availability];
+    const mapped = sfb.showMapping[availability];
     const want = check.show ?? (mapped.basic === 'closed' ? 'unavailable' : (mapped.show ?? 'none'));
     const before = new Set(watcher.received().map((r) => r.stanza));
     const started = performance.now();
-    await ctx.target.sfbUser(check.of).setAvailability(availability, user.note);
+    await sfb.user(check.of).setAvailability(availability, user.note);
     // Waits for the expected state: a presence sent just before (the one that follows a fresh
     // subscription) may still be on its way, and must not be taken for the answer.
     const seen = await watcher
@@ -64,9 +65,10 @@ export const noPresenceLeakCheck: CheckKindHandler<'no-presence-leak'> = {
     const watcher = await ctx.target.partnerUser(check.by);
     const jid = sfbJid(ctx, check.of);
     const mark = watcher.received().length;
-    const user = ctx.target.directory.get(check.of)!;
+    const sfb = sfbSide(ctx, 'no-presence-leak');
+    const user = sfb.state(check.of)!;
     const started = performance.now();
-    await ctx.target.sfbUser(check.of).setAvailability(check.set ?? user.availability, user.note);
+    await sfb.user(check.of).setAvailability(check.set ?? user.availability, user.note);
     await barrier(ctx, watcher);
     const leaked = watcher
       .received()

@@ -5,8 +5,7 @@ import type { CheckResult, PhaseResult, RunResults, StepResult } from '../report
 import { durationMs, type Check, type Step, type Suite } from '../scenario/schema.js';
 import { CHECKS, handlerOf } from '../checks/index.js';
 import { describeExpectation, describeOutcome, expectationMet, type CheckContext } from '../checks/check.js';
-import type { MigrationStep } from '../targets/sim/migration.js';
-import { SimTopology, type SimTopologyOptions } from '../targets/sim/sim-topology.js';
+import { startTarget, type SuiteTarget } from '../targets/target.js';
 import { ResultsWriter } from './results-writer.js';
 
 export interface RunOptions {
@@ -30,25 +29,6 @@ export interface RunListener {
 }
 
 const DEFAULT_CHECK_TIMEOUT_MS = 5_000;
-
-/** The simulated legacy side a suite describes. */
-export function topologyOptions(suite: Suite, opts: Pick<RunOptions, 'runtime' | 'baseImage'>): SimTopologyOptions {
-  const sim = suite.target.sim;
-  return {
-    runtime: opts.runtime,
-    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-    partner: { domains: suite.partner.domains, users: suite.partner.users, ...(suite.partner.s2s ? { s2s: suite.partner.s2s } : {}) },
-    sfb: {
-      domain: sim.domain,
-      users: sim.users,
-      ...(sim.partner ? { partnerProfile: sim.partner } : {}),
-      ...(sim.edgeCertificate ? { edgeCertificate: sim.edgeCertificate } : {}),
-      ...(sim.subscriptionExpires ? { subscriptionExpires: sim.subscriptionExpires } : {}),
-      ...(sim.transport ? { sipTransport: sim.transport } : {}),
-      ...(sim.showMapping ? { showMapping: { ...(sim.showMapping as SimTopologyOptions['sfb']['showMapping']) } as never } : {}),
-    },
-  };
-}
 
 /**
  * Runs one suite: starts the topology, applies each phase's steps and runs its checks, writing
@@ -93,11 +73,11 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
   await writer.write(results);
 
   try {
-    const topology = await SimTopology.start(topologyOptions(suite, opts));
-    run.defer('the topology', () => topology.stop());
-    results.runtime = topology.kind;
+    const target = await startTarget(suite, { runtime: opts.runtime, ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
+    run.defer('the target', () => target.stop());
+    results.runtime = target.runtime;
     results.setupMs = performance.now() - started;
-    opts.listener?.setup?.(results.setupMs, topology.kind);
+    opts.listener?.setup?.(results.setupMs, target.runtime);
 
     const selected = (name: string) => !opts.phases?.length || opts.phases.includes(name);
     const last = opts.phases?.length ? Math.max(...suite.phases.map((p, i) => (selected(p.name) ? i : -1))) : suite.phases.length - 1;
@@ -107,7 +87,7 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
       results.phases.push(result);
       opts.listener?.phase?.(result, index, suite.phases.length);
       for (const [i, step] of (phase.steps ?? []).entries()) {
-        const outcome = await applyStep(topology, step, i);
+        const outcome = await applyStep(target, step, i);
         result.steps.push(outcome);
         opts.listener?.step?.(outcome);
         await writer.write(results);
@@ -120,7 +100,7 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
         const title = check.title ?? handler.title(check as never, suite);
         if (opts.grep && !`${check.id} ${title}`.toLowerCase().includes(opts.grep.toLowerCase())) continue;
         opts.listener?.checkStarted?.(check.id, title);
-        const checkResult = await runCheck(topology, suite, phase.name, check, title);
+        const checkResult = await runCheck(target, suite, phase.name, check, title);
         result.checks.push(checkResult);
         results.summary.checks++;
         results.summary[checkResult.met ? 'met' : 'unmet']++;
@@ -141,30 +121,22 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
 /** A step that failed: the run stops, and its results say why. */
 class StepFailed extends Error {}
 
-async function applyStep(topology: SimTopology, step: Step, index: number): Promise<StepResult> {
+async function applyStep(target: SuiteTarget, step: Step, index: number): Promise<StepResult> {
   const started = performance.now();
-  let description: string = step.action;
   try {
-    if (step.action === 'set-availability') {
-      description = `${step.user} sets ${step.availability}${step.note ? ` ("${step.note}")` : ''}`;
-      await topology.sfbUser(step.user).setAvailability(step.availability, step.note);
-    } else {
-      const migration: MigrationStep =
-        step.action === 'network' ? { action: 'network', state: step.state, ...(step.delay !== undefined ? { delayMs: durationMs(step.delay) } : {}) } : step;
-      description = await withDeadline(topology.apply(migration), 90_000, `the step ${step.action}`);
-    }
+    const description = await withDeadline(target.apply(step), 90_000, `the step ${step.action}`);
     return { index, action: step.action, description, ok: true, durationMs: performance.now() - started };
   } catch (err) {
-    return { index, action: step.action, description, ok: false, durationMs: performance.now() - started, error: (err as Error).message.split('\n')[0]! };
+    return { index, action: step.action, description: step.action, ok: false, durationMs: performance.now() - started, error: (err as Error).message.split('\n')[0]! };
   }
 }
 
-async function runCheck(topology: SimTopology, suite: Suite, phase: string, check: Check, title: string): Promise<CheckResult> {
+async function runCheck(target: SuiteTarget, suite: Suite, phase: string, check: Check, title: string): Promise<CheckResult> {
   const handler = CHECKS[check.kind];
   const expectation = check.expect ?? handler.defaultExpectation ?? 'pass';
   const timeoutMs = check.timeout !== undefined ? durationMs(check.timeout) : DEFAULT_CHECK_TIMEOUT_MS;
-  const ctx: CheckContext = { target: topology, suite, timeoutMs };
-  const mark = topology.flow.mark();
+  const ctx: CheckContext = { target, suite, timeoutMs };
+  const mark = target.flow.mark();
   const started = performance.now();
   const base = { id: check.id, kind: check.kind, title, phase, expectation, expected: describeExpectation(expectation) };
   try {
@@ -178,7 +150,7 @@ async function runCheck(topology: SimTopology, suite: Suite, phase: string, chec
       ...(run.latencyMs !== undefined ? { latencyMs: run.latencyMs } : {}),
       outcome: run.outcome,
       actual: describeOutcome(run.outcome),
-      evidence: topology.flow.since(mark),
+      evidence: target.flow.since(mark),
     };
   } catch (err) {
     const message = (err as Error).message.split('\n')[0]!;
@@ -188,7 +160,7 @@ async function runCheck(topology: SimTopology, suite: Suite, phase: string, chec
       durationMs: performance.now() - started,
       outcome: { status: 'fail', detail: { error: 'harness' }, text: message },
       actual: `could not run: ${message}`,
-      evidence: topology.flow.since(mark),
+      evidence: target.flow.since(mark),
       error: message,
     };
   }
