@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { XfedError } from '../../../errors.js';
@@ -107,7 +107,12 @@ export class SipEndpoint extends EventEmitter {
   private readonly sockets = new Set<net.Socket>();
   private closed = false;
   // Ends handler waits at close, so no bound timer outlives the endpoint.
-  private readonly closing = new AbortController();
+  /** Aborted by close(); every request being handled waits on it, so many listeners are normal. */
+  private readonly closing = (() => {
+    const c = new AbortController();
+    setMaxListeners(0, c.signal);
+    return c;
+  })();
 
   private constructor(
     readonly name: string,
