@@ -8,12 +8,14 @@ import { noDeliveryCheck } from './no-delivery.js';
 import { pingCheck } from './ping.js';
 import { noPresenceLeakCheck, presenceCheck } from './presence.js';
 import { s2sCheck } from './s2s.js';
+import { s2sProbeCheck } from './s2s-probe.js';
 import { subscribeCheck } from './subscribe.js';
 import { unsupportedCheck } from './unsupported.js';
 
 /** Every check kind, by the name suites use; the runner knows checks only through this table. */
 export const CHECKS: { [K in CheckKind]: CheckKindHandler<K> } = {
   s2s: s2sCheck,
+  's2s-probe': s2sProbeCheck,
   dns: dnsCheck,
   ping: pingCheck,
   disco: discoCheck,

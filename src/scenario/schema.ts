@@ -110,6 +110,8 @@ export const Expectation = z
     z.strictObject({ error: Condition }),
     z.strictObject({ s2s: z.enum(['refused', 'mismatch', '*']) }),
     z.strictObject({ disco: z.enum(['missing-feature', '*']) }),
+    z.strictObject({ probe: z.enum(['mismatch', '*']) }),
+    z.strictObject({ certificate: z.enum(['expired', 'name-mismatch', 'untrusted', '*']) }),
     z.strictObject({ subscription: z.enum(['pending', 'unsubscribed', '*']) }),
     z.strictObject({ sip: z.string().regex(/^([3-6]\d\d|\*)$/, 'a SIP status such as 403') }),
     z.strictObject({ dns: z.enum(['nxdomain', 'mismatch', '*']) }),
@@ -128,6 +130,11 @@ const common = {
 
 export const Check = z.discriminatedUnion('kind', [
   z.strictObject({ ...common, kind: z.literal('s2s'), tls: z.enum(['TLSv1.2', 'TLSv1.3']).optional(), auth: z.enum(['sasl-external', 'dialback']).optional() }),
+  z.strictObject({
+    ...common,
+    kind: z.literal('s2s-probe'),
+    tls: z.enum(['TLSv1.2', 'TLSv1.3']).optional().describe('The TLS version the Edge must negotiate'),
+  }).describe("A raw S2S stream to the SfB domain: STARTTLS, TLS version, certificate, SASL EXTERNAL and dialback offered, compared with the partner profile"),
   z.strictObject({ ...common, kind: z.literal('dns'), domain: Domain.optional(), target: z.string().optional().describe('Expected SRV target host') }),
   z.strictObject({ ...common, kind: z.literal('ping'), from: UserName, to: z.string().optional().describe('An SfB user; default the SfB domain') }),
   z.strictObject({ ...common, kind: z.literal('disco'), from: UserName, to: z.string().optional(), feature: z.string().optional() }),
@@ -161,7 +168,7 @@ export const Check = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export const CHECK_KINDS = ['s2s', 'dns', 'ping', 'disco', 'im', 'im-from-sfb', 'subscribe', 'presence', 'no-presence-leak', 'no-delivery', 'unsupported'] as const;
+export const CHECK_KINDS = ['s2s', 's2s-probe', 'dns', 'ping', 'disco', 'im', 'im-from-sfb', 'subscribe', 'presence', 'no-presence-leak', 'no-delivery', 'unsupported'] as const;
 export const STEP_ACTIONS = ['move-user', 'set-policy', 'replace-edge', 'srv-record', 'renew-certificate', 'remove-partner', 'set-partner', 'gateway', 'network', 'set-availability'] as const;
 
 export const Phase = z.strictObject({

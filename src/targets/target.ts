@@ -2,6 +2,7 @@ import type { Endpoint, RuntimeKind } from '../partner/types.js';
 import type { Step, Suite } from '../scenario/schema.js';
 import type { XmppUser } from '../xmpp/client.js';
 import type { FlowRecorder } from './flow.js';
+import type { ResolvedPartnerProfile } from './sim/mapping/partner-profile.js';
 import type { SfbUserHandle } from './sim/sim-topology.js';
 import type { ShowMapping, SfbAvailability } from './sim/sip/availability.js';
 import type { UserBehaviour } from './sim/sip/directory.js';
@@ -26,6 +27,10 @@ export interface SuiteTarget {
   /** Drops the partner's open S2S streams to the SfB domain, so the next stanza opens one. */
   renewS2s(): Promise<void>;
   logs(): { partner: string[]; edge: string[] };
+  /** How the partner presents itself on S2S: its domain, its certificate, and the CAs it trusts. */
+  partnerIdentity(): Promise<{ domain: string; certPem?: string; keyPem?: string; trustPem: string }>;
+  /** The allowed-partner profile the SfB side holds for the partner, if it holds one. */
+  allowedProfile(): ResolvedPartnerProfile | undefined;
   apply(step: Step): Promise<string>;
   stop(): Promise<void>;
   readonly sfb: SfbSide | undefined;

@@ -30,7 +30,7 @@ for (const kind of RUNTIMES) {
       expect(junit).toContain('failures="0"');
       const html = await readFile(path.join(out, 'report.html'), 'utf8');
       expect(html).toContain('sfb2019-cutover');
-      expect(r.stdout).toMatch(/56 of 56 checks met/);
+      expect(r.stdout).toMatch(/(\d+) of \1 checks met/);
     });
   });
 }

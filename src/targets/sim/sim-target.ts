@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { durationMs, type Step, type Suite } from '../../scenario/schema.js';
 import type { XmppUser } from '../../xmpp/client.js';
 import type { SfbSide, SuiteTarget, TargetOptions } from '../target.js';
@@ -75,6 +77,21 @@ export class SimTarget implements SuiteTarget {
   }
   stop() {
     return this.topology.stop();
+  }
+
+  async partnerIdentity() {
+    const { partner, ca } = this.topology;
+    const domain = partner.domains[0]!;
+    const certs = path.join(partner.workDir, 'certs');
+    const [certPem, keyPem] = await Promise.all([readFile(path.join(certs, `${domain}.crt`), 'utf8'), readFile(path.join(certs, `${domain}.key`), 'utf8')]).catch(
+      () => [undefined, undefined] as const,
+    );
+    return { domain, ...(certPem && keyPem ? { certPem, keyPem } : {}), trustPem: ca.certPem };
+  }
+
+  allowedProfile() {
+    const domain = this.topology.partner.domains[0]!;
+    return this.topology.partnerProfiles.find((p) => p.domain === domain || p.additionalDomains.includes(domain));
   }
 
   async apply(step: Step): Promise<string> {

@@ -1,0 +1,74 @@
+import { Resolver } from 'node:dns/promises';
+import { edgeS2sPolicy } from '../targets/sim/mapping/partner-profile.js';
+import { probeS2s, type S2sProbeReport } from '../xmpp/s2s-probe.js';
+import { fail, pass, type CheckContext, type CheckKindHandler } from './check.js';
+
+/** Where the SfB domain's S2S listener is, the way a partner finds it: SRV first, then A. */
+async function locate(ctx: CheckContext): Promise<{ host: string; port: number; via: string } | string> {
+  const resolver = new Resolver({ timeout: ctx.timeoutMs, tries: 1 });
+  resolver.setServers([`${ctx.target.resolver.host}:${ctx.target.resolver.port}`]);
+  const domain = ctx.target.sfbDomain;
+  const srv = await resolver.resolveSrv(`_xmpp-server._tcp.${domain}`).catch(() => []);
+  const [first] = [...srv].sort((a, b) => a.priority - b.priority);
+  const name = first?.name ?? domain;
+  const addresses = await resolver.resolve4(name).catch(() => []);
+  if (addresses.length === 0) return first ? `the SRV target ${name} has no A record` : `no SRV record for ${domain} and no A record`;
+  return { host: addresses[0]!, port: first?.port ?? 5269, via: first ? `SRV ${name}:${first.port}` : `A ${domain}:5269` };
+}
+
+function summary(r: S2sProbeReport): string {
+  const parts = [`STARTTLS ${r.starttls ?? '?'}`];
+  if (r.tlsVersion) parts.push(r.tlsVersion);
+  if (r.certificate) parts.push(`certificate ${r.certificate.trusted ? 'trusted' : `not trusted (${r.certificate.trustError})`}, SANs ${r.certificate.sans.join(' ')}, valid to ${r.certificate.validTo.slice(0, 10)}`);
+  parts.push(`SASL ${r.saslMechanisms?.join(' ') || 'none'}`, `dialback ${r.dialbackAfterTls ?? r.dialbackBeforeTls ? 'offered' : 'not offered'}`);
+  return parts.join('; ');
+}
+
+/**
+ * Opens a raw S2S stream to the SfB domain and compares what it offers with the partner profile
+ * the SfB side holds (New-CsXmppAllowedPartner): STARTTLS required or not, SASL EXTERNAL offered
+ * to the partner's certificate, dialback offered; and checks the certificate (chain, expiry, the
+ * bare domain as a SAN). Needs no SfB user.
+ */
+export const s2sProbeCheck: CheckKindHandler<'s2s-probe'> = {
+  kind: 's2s-probe',
+  title: (c, suite) => `S2S probe of ${suite.target.sim.domain}${c.tls ? ` (${c.tls})` : ''}`,
+  async run(check, ctx) {
+    const where = await locate(ctx);
+    if (typeof where === 'string') return { outcome: fail({ s2s: 'refused' }, where) };
+    const me = await ctx.target.partnerIdentity();
+    const report = await probeS2s({
+      host: where.host,
+      port: where.port,
+      domain: ctx.target.sfbDomain,
+      from: me.domain,
+      ca: me.trustPem,
+      ...(me.certPem && me.keyPem ? { clientCert: { certPem: me.certPem, keyPem: me.keyPem } } : {}),
+      timeoutMs: ctx.timeoutMs,
+    });
+    ctx.target.flow.record({ from: 'partner-server', to: 'edge', protocol: 'xmpp', label: `S2S probe via ${where.via}`, wire: JSON.stringify(report, null, 2) });
+    const latencyMs = report.connectMs;
+    const latency = latencyMs !== undefined ? { latencyMs } : {};
+    if (!report.connected || (report.error && report.starttls === undefined)) return { outcome: fail({ s2s: 'refused' }, report.error ?? 'no connection'), ...latency };
+    const cert = report.certificate;
+    if (cert?.expired) return { outcome: fail({ certificate: 'expired' }, summary(report)), ...latency };
+    if (cert && !cert.coversBareDomain) return { outcome: fail({ certificate: 'name-mismatch' }, summary(report)), ...latency };
+    if (cert && !cert.trusted) return { outcome: fail({ certificate: 'untrusted' }, summary(report)), ...latency };
+    if (report.error) return { outcome: fail({ s2s: 'refused' }, `${report.error}; ${summary(report)}`), ...latency };
+
+    const differences: string[] = [];
+    if (check.tls && report.tlsVersion !== check.tls) differences.push(`TLS ${report.tlsVersion ?? 'none'}, expected ${check.tls}`);
+    const profile = ctx.target.allowedProfile();
+    if (profile) {
+      const policy = edgeS2sPolicy(profile);
+      const starttls = policy.tls === 'required' ? 'required' : policy.tls === 'optional' ? 'offered' : 'absent';
+      if (report.starttls !== starttls) differences.push(`STARTTLS ${report.starttls}, the profile (TlsNegotiation ${profile.tlsNegotiation}) means ${starttls}`);
+      const external = report.saslMechanisms?.includes('EXTERNAL') ?? false;
+      if (external !== policy.offerSaslExternal) differences.push(`SASL EXTERNAL ${external ? 'offered' : 'not offered'}, the profile (SaslNegotiation ${profile.saslNegotiation}) means ${policy.offerSaslExternal ? 'offered' : 'not offered'}`);
+      const dialback = (report.dialbackAfterTls ?? report.dialbackBeforeTls) === true;
+      if (dialback !== policy.offerDialback) differences.push(`dialback ${dialback ? 'offered' : 'not offered'}, the profile means ${policy.offerDialback ? 'offered' : 'not offered'}`);
+    }
+    if (differences.length > 0) return { outcome: fail({ probe: 'mismatch' }, `${differences.join('; ')} (${summary(report)})`), ...latency };
+    return { outcome: pass(summary(report)), ...latency };
+  },
+};
