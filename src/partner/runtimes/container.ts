@@ -12,7 +12,7 @@ import { freePort } from '../../infra/ports.js';
 import { projectRoot } from '../../infra/project-root.js';
 import { TeardownStack } from '../../infra/teardown.js';
 import { waitUntilServing } from '../readiness.js';
-import { relevantLogLines, type ProsodyInstance, type ProsodyInstanceSpec, type ProsodyRuntime } from './runtime.js';
+import { relevantLogLines, serveInstance, type ProsodyInstance, type ProsodyInstanceSpec, type ProsodyRuntime } from './runtime.js';
 
 // No registry is reachable on the machines xfed targets: without these, testcontainers tries to
 // pull ryuk and alpine before anything starts. Explicit user settings win.
@@ -189,26 +189,10 @@ export class ContainerRuntime implements ProsodyRuntime {
       await release();
       throw err;
     }
-    const address = await started.getIpAddress(this.network.getName());
-    const published = spec.publishDns === false ? [] : spec.domains;
-    for (const domain of published) {
-      this.dns.publishXmppServer(domain, { host: `xmpp.${domain}`, address, port: S2S_PORT });
-    }
     const component = spec.componentListener ? { component: { host, port: started.getMappedPort(COMPONENT_PORT) } } : {};
     const ports = { c2s: C2S_PORT, s2s: S2S_PORT, ...(spec.componentListener ? { component: COMPONENT_PORT } : {}) };
-    return {
-      c2s,
-      s2s,
-      peerAddress: { host: address, port: S2S_PORT },
-      ...component,
-      ports,
-      logs: () => log.all(),
-      onLog: (l) => log.onLine(l),
-      stop: async () => {
-        for (const domain of published) this.dns.remove(`_xmpp-server._tcp.${domain}`);
-        await release();
-      },
-    };
+    const peerAddress = { host: await started.getIpAddress(this.network.getName()), port: S2S_PORT };
+    return serveInstance({ spec, dns: this.dns, endpoints: { c2s, s2s, peerAddress, ...component, ports }, log, release });
   }
 
   async closedAddress(): Promise<{ host: string; port: number }> {

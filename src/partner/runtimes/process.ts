@@ -10,7 +10,7 @@ import { LineLog } from '../../infra/line-log.js';
 import { freePort } from '../../infra/ports.js';
 import { TeardownStack } from '../../infra/teardown.js';
 import { waitUntilServing } from '../readiness.js';
-import { relevantLogLines, type ProsodyInstance, type ProsodyInstanceSpec, type ProsodyRuntime } from './runtime.js';
+import { relevantLogLines, serveInstance, type ProsodyInstance, type ProsodyInstanceSpec, type ProsodyRuntime } from './runtime.js';
 
 const LOOPBACK = '127.0.0.1';
 const STOP_GRACE_MS = 5_000;
@@ -123,24 +123,9 @@ export class ProcessRuntime implements ProsodyRuntime {
       throw new StartupError(`Prosody for ${spec.label} did not start: ${(err as Error).message}`, relevantLogLines(log.all()));
     }
 
-    const published = spec.publishDns === false ? [] : spec.domains;
-    for (const domain of published) {
-      this.dns.publishXmppServer(domain, { host: `xmpp.${domain}`, address: LOOPBACK, port: s2sPort });
-    }
     const ports = { c2s: c2sPort, s2s: s2sPort, ...(componentPort !== undefined ? { component: componentPort } : {}) };
-    return {
-      c2s,
-      s2s,
-      peerAddress: s2s,
-      ...(componentPort !== undefined ? { component: { host: LOOPBACK, port: componentPort } } : {}),
-      ports,
-      logs: () => log.all(),
-      onLog: (l) => log.onLine(l),
-      stop: async () => {
-        for (const domain of published) this.dns.remove(`_xmpp-server._tcp.${domain}`);
-        await release();
-      },
-    };
+    const component = componentPort !== undefined ? { component: { host: LOOPBACK, port: componentPort } } : {};
+    return serveInstance({ spec, dns: this.dns, endpoints: { c2s, s2s, peerAddress: s2s, ...component, ports }, log, release });
   }
 
   async closedAddress(): Promise<{ host: string; port: number }> {

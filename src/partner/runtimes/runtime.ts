@@ -1,4 +1,5 @@
 import type { TestDnsServer } from '../../infra/dns.js';
+import type { LineLog } from '../../infra/line-log.js';
 import type { Endpoint, RuntimeKind } from '../types.js';
 
 /** Where and how a Prosody instance sees its own files, ports and resolver. */
@@ -97,4 +98,30 @@ export function relevantLogLines(lines: string[], max = 12): string[] {
   const fatal = lines.findIndex(isFatalLogLine);
   if (fatal >= 0) return lines.slice(Math.max(0, fatal - 3), fatal + max - 3);
   return lines.slice(-max);
+}
+
+/**
+ * The handle of a started instance, the same in both runtimes: its S2S address is published in
+ * the test DNS (unless its owner publishes records itself) and withdrawn when it stops.
+ */
+export function serveInstance(o: {
+  spec: ProsodyInstanceSpec;
+  dns: TestDnsServer;
+  endpoints: Pick<ProsodyInstance, 'c2s' | 's2s' | 'peerAddress' | 'component' | 'ports'>;
+  log: LineLog;
+  release: () => Promise<void>;
+}): ProsodyInstance {
+  const published = o.spec.publishDns === false ? [] : o.spec.domains;
+  for (const domain of published) {
+    o.dns.publishXmppServer(domain, { host: `xmpp.${domain}`, address: o.endpoints.peerAddress.host, port: o.endpoints.peerAddress.port });
+  }
+  return {
+    ...o.endpoints,
+    logs: () => o.log.all(),
+    onLog: (l) => o.log.onLine(l),
+    stop: async () => {
+      for (const domain of published) o.dns.remove(`_xmpp-server._tcp.${domain}`);
+      await o.release();
+    },
+  };
 }
