@@ -70,6 +70,7 @@ export function buildProgram(): Command {
     .option('--grep <text>', 'run only the checks whose id or title contains the text')
     .option('--out <dir>', 'where the reports go (default xfed-results/<suite>-<time>/)')
     .addOption(new Option('--reporter <kind>', 'live view in a terminal, or plain lines (CI)').choices(['live', 'plain']).default('live'))
+    .option('--assume-done', 'manual steps count as done without asking (non-interactive runs)')
     .action(async (files: string[], opts: RunCommandOptions) => {
       process.exitCode = await runRun(files, opts);
     });

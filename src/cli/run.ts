@@ -15,6 +15,7 @@ export interface RunCommandOptions {
   grep?: string;
   out?: string;
   reporter: 'live' | 'plain';
+  assumeDone?: boolean;
 }
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -96,6 +97,7 @@ export async function runRun(files: string[], opts: RunCommandOptions): Promise<
         ...(opts.grep ? { grep: opts.grep } : {}),
         outDir,
         listener: view,
+        ...(opts.assumeDone ? { assumeDone: true } : {}),
       });
     } finally {
       view.stop();

@@ -44,6 +44,8 @@ export interface StepResult {
   ok: boolean;
   durationMs: number;
   error?: string;
+  /** What a `run` hook printed (cut to its last 4 KiB), or how a `manual` step was confirmed. */
+  output?: string;
 }
 
 /** What a check expects, as written in the suite. */

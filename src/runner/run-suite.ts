@@ -6,6 +6,7 @@ import { durationMs, type Check, type Step, type Suite } from '../scenario/schem
 import { CHECKS, handlerOf } from '../checks/index.js';
 import { describeExpectation, describeOutcome, expectationMet, type CheckContext } from '../checks/check.js';
 import { startTarget, type SuiteTarget } from '../targets/target.js';
+import { isOperatorStep, runOperatorStep, type OperatorOptions } from './operator-steps.js';
 import { ResultsWriter } from './results-writer.js';
 
 export interface RunOptions {
@@ -17,6 +18,8 @@ export interface RunOptions {
   grep?: string;
   outDir: string;
   listener?: RunListener;
+  /** Manual steps count as done without asking (non-interactive runs). */
+  assumeDone?: boolean;
 }
 
 /** What the live view hears, in order. */
@@ -87,7 +90,7 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
       results.phases.push(result);
       opts.listener?.phase?.(result, index, suite.phases.length);
       for (const [i, step] of (phase.steps ?? []).entries()) {
-        const outcome = await applyStep(target, step, i);
+        const outcome = await applyStep(target, step, i, { ...(opts.assumeDone ? { assumeDone: true } : {}) });
         result.steps.push(outcome);
         opts.listener?.step?.(outcome);
         await writer.write(results);
@@ -121,9 +124,15 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
 /** A step that failed: the run stops, and its results say why. */
 class StepFailed extends Error {}
 
-async function applyStep(target: SuiteTarget, step: Step, index: number): Promise<StepResult> {
+async function applyStep(target: SuiteTarget, step: Step, index: number, operator: OperatorOptions): Promise<StepResult> {
   const started = performance.now();
   try {
+    if (isOperatorStep(step)) {
+      // Steps done by people or hooks are the runner's, whatever the target.
+      const { description, output } = await runOperatorStep(step, operator);
+      target.flow.record({ from: 'sfb-user', to: 'sfb-user', protocol: 'control', label: `step: ${description}`, wire: output });
+      return { index, action: step.action, description, ok: true, durationMs: performance.now() - started, ...(output ? { output } : {}) };
+    }
     const description = await withDeadline(target.apply(step), 90_000, `the step ${step.action}`);
     return { index, action: step.action, description, ok: true, durationMs: performance.now() - started };
   } catch (err) {

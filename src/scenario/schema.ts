@@ -95,6 +95,12 @@ export const Step = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('gateway'), state: z.enum(['stopped', 'started', 'restarted']) }),
   z.strictObject({ action: z.literal('network'), state: z.enum(['cut', 'restored', 'slow']), delay: Duration.optional() }),
   z.strictObject({ action: z.literal('set-availability'), user: UserName, availability: z.enum(AVAILABILITIES), note: z.string().optional() }),
+  z
+    .strictObject({ action: z.literal('manual'), instruction: z.string().min(1), timeout: Duration.optional().describe('How long to wait for the operator (default 30m)') })
+    .describe('Something an operator does by hand (Move-CsUser on the lab): xfed waits for Enter in a terminal'),
+  z
+    .strictObject({ action: z.literal('run'), command: z.string().min(1), timeout: Duration.optional().describe('Default 60s') })
+    .describe('A hook command (sh -c), e.g. a remote PowerShell call; its output is recorded, a non-zero exit fails the step'),
 ]);
 
 // ---------------------------------------------------------------- checks
@@ -169,7 +175,7 @@ export const Check = z.discriminatedUnion('kind', [
 ]);
 
 export const CHECK_KINDS = ['s2s', 's2s-probe', 'dns', 'ping', 'disco', 'im', 'im-from-sfb', 'subscribe', 'presence', 'no-presence-leak', 'no-delivery', 'unsupported'] as const;
-export const STEP_ACTIONS = ['move-user', 'set-policy', 'replace-edge', 'srv-record', 'renew-certificate', 'remove-partner', 'set-partner', 'gateway', 'network', 'set-availability'] as const;
+export const STEP_ACTIONS = ['move-user', 'set-policy', 'replace-edge', 'srv-record', 'renew-certificate', 'remove-partner', 'set-partner', 'gateway', 'network', 'set-availability', 'manual', 'run'] as const;
 
 export const Phase = z.strictObject({
   name: z.string().regex(NAME, 'lowercase letters, digits, ".", "_" and "-"'),

@@ -31,6 +31,7 @@ export interface SuiteTarget {
   partnerIdentity(): Promise<{ domain: string; certPem?: string; keyPem?: string; trustPem: string }>;
   /** The allowed-partner profile the SfB side holds for the partner, if it holds one. */
   allowedProfile(): ResolvedPartnerProfile | undefined;
+  /** Applies a migration step (not `manual` or `run`: the runner does those itself). */
   apply(step: Step): Promise<string>;
   stop(): Promise<void>;
   readonly sfb: SfbSide | undefined;

@@ -67,6 +67,29 @@ describe('xfed run: verdicts, filters and bad input', () => {
     expect((await runCli(['compare', path.join(base, 'results.json'), path.join(base, 'results.json')])).code).toBe(0);
   });
 
+  it('manual and run steps: recorded; a manual step stops a non-interactive run unless --assume-done', async () => {
+    const file = path.join(tmp, 'operator.yaml');
+    await writeFile(
+      file,
+      (await smoke()).replace(
+        '  - name: smoke\n    checks:',
+        '  - name: smoke\n    steps:\n      - { action: run, command: "echo Move-CsUser done", timeout: 10s }\n      - { action: manual, instruction: "Check the Edge in the lab" }\n    checks:',
+      ),
+    );
+    const out = path.join(tmp, 'operator');
+    const refused = await runCli(['run', file, '--runtime', 'process', '--out', out, '--reporter', 'plain']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('needs an operator: run in a terminal, or pass --assume-done once it is done');
+    expect((await readResults(out)).status).toBe('failed');
+    const assumed = await runCli(['run', file, '--runtime', 'process', '--out', out, '--reporter', 'plain', '--assume-done']);
+    expect(assumed.code).toBe(0);
+    const steps = (await readResults(out)).phases[0]!.steps;
+    expect(steps.map((st) => [st.description, st.output])).toEqual([
+      ['run: echo Move-CsUser done', 'Move-CsUser done\n'],
+      ['manual: Check the Edge in the lab', 'assumed done (--assume-done)'],
+    ]);
+  });
+
   it('--phase and --grep select checks; earlier steps still apply', async () => {
     const out = path.join(tmp, 'filtered');
     const r = await runCli(['run', 'scenarios/sfb2019-cutover.yaml', '--runtime', 'process', '--out', out, '--phase', 'mistake-corrected', '--grep', 'im'], { timeoutMs: 120_000 });

@@ -95,6 +95,8 @@ export class SimTarget implements SuiteTarget {
   }
 
   async apply(step: Step): Promise<string> {
+    // Operator steps (manual, run) are the runner's; they never reach a target.
+    if (step.action === 'manual' || step.action === 'run') throw new Error(`a ${step.action} step is applied by the runner, not by the target`);
     if (step.action === 'set-availability') {
       await this.topology.sfbUser(step.user).setAvailability(step.availability, step.note);
       return `${step.user} sets ${step.availability}${step.note ? ` ("${step.note}")` : ''}`;
