@@ -46,3 +46,9 @@ export { FlowRecorder, LANES, type FlowEvent, type Lane } from './targets/flow.j
 
 // Jest matchers: expect.extend(xfedMatchers).
 export { xfedMatchers, type StanzaPattern } from './jest/matchers.js';
+
+// Suites and reports, for users' own tooling: load and run a suite, render and compare results.
+export { loadSuite, parseSuite, ScenarioError, type LoadedSuite, type SuiteProblem } from './scenario/loader.js';
+export { suiteJsonSchema, type Check, type Phase, type Step, type Suite } from './scenario/schema.js';
+export { runSuite, type RunListener, type RunOptions } from './runner/run-suite.js';
+export * from './report/index.js';

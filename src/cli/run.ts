@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { RuntimeChoice } from '../partner/types.js';
-import { formatCheckLine, formatPhaseHeader, formatStepLine, formatSummary, formatVerdictMatrix } from '../report/console.js';
+import { exitCodeOf, formatCheckLine, formatPhaseHeader, formatStepLine, formatSummary, formatVerdictMatrix } from '../report/console.js';
 import type { RunResults } from '../report/results.js';
 import { runSuite, type RunListener } from '../runner/run-suite.js';
 import { isUserError } from '../errors.js';
@@ -105,7 +105,7 @@ export async function runRun(files: string[], opts: RunCommandOptions): Promise<
     write(`\n${formatVerdictMatrix(results, { color })}\n${formatSummary(results, { color })}\n`);
     write(`  reports: ${path.join(outDir, 'report.html')}, ${path.join(outDir, 'junit.xml')}, ${path.join(outDir, 'results.json')}\n`);
     if (results.status === 'failed') write(`  the run stopped early: ${results.reason}\n`);
-    if (results.status !== 'complete' || results.summary.unmet > 0) exit = EXIT.unmet;
+    if (exitCodeOf(results) !== EXIT.ok) exit = EXIT.unmet;
   }
   return exit;
 }
