@@ -72,11 +72,13 @@ export class LinkProxy extends EventEmitter {
   }
 
   /** Open connections are reset and the port stops listening, so new ones are refused. */
-  async cut(): Promise<void> {
-    if (this.state === 'cut') return;
+  /** Returns how many open connections were reset. */
+  async cut(): Promise<number> {
+    if (this.state === 'cut') return 0;
     this.state = 'cut';
-    this.resetConnections();
+    const reset = this.resetConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    return reset;
   }
 
   async restore(): Promise<void> {

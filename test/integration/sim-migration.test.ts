@@ -6,11 +6,18 @@ import { stanza, type XmppUser } from '../../src/xmpp/client.js';
 import { RUNTIMES, describeRuntime } from './support.js';
 import { at, cast } from './sim-support.js';
 
+let diagnosis: (() => { partner: string[]; edge: string[] }) | undefined;
+
 /** An IM from the partner to an SfB echo user: delivered (the echo came back) or the error. */
 async function im(alice: XmppUser, to: string): Promise<{ delivered: true } | { delivered: false; condition?: string; text?: string }> {
   const body = `probe ${Math.random().toString(36).slice(2)}`;
   const id = await alice.sendMessage(to, body);
-  const r = await alice.waitFor((s) => (s.attrs.type === 'error' && s.attrs.id === id) || (stanza.message(to)(s) && s.getChildText('body') === body), 15_000, `the echo of ${to} or an error`);
+  const r = await alice
+    .waitFor((s) => (s.attrs.type === 'error' && s.attrs.id === id) || (stanza.message(to)(s) && s.getChildText('body') === body), 15_000, `the echo of ${to} or an error`)
+    .catch((err: Error) => {
+      // What the servers said is the diagnosis of a missing answer.
+      throw new Error(`${err.message}\npartner log:\n${diagnosis?.().partner.slice(-15).join('\n')}\nedge log:\n${diagnosis?.().edge.slice(-15).join('\n')}`);
+    });
   if (r.stanza.attrs.type !== 'error') return { delivered: true };
   const error = r.stanza.getChild('error');
   const condition = error?.getChildElements().find((c) => c.getName() !== 'text')?.getName();
@@ -25,6 +32,7 @@ for (const kind of RUNTIMES) {
     const apply = (step: MigrationStep) => topo.apply(step);
     beforeAll(async () => {
       topo = await SimTopology.start(cast(kind));
+      diagnosis = () => topo.logs();
       alice = await topo.partnerUser('alice');
       expect(await im(alice, at('mia'))).toEqual({ delivered: true });
     });

@@ -276,10 +276,13 @@ export class SimTopology {
         if (step.state !== 'stopped') await this.gateway.attach({ component: this.edge.component, secret: this.edge.secret });
         break;
       case 'network':
+        if (step.state === 'cut') {
+          const reset = (await this.links.toEdge.cut()) + (await this.links.toPartner.cut());
+          if (reset > 0) await this.settleAfterReset();
+        }
         for (const link of [this.links.toEdge, this.links.toPartner]) {
-          if (step.state === 'cut') await link.cut();
-          else if (step.state === 'restored') await link.restore();
-          else link.slow(step.delayMs ?? 200);
+          if (step.state === 'restored') await link.restore();
+          else if (step.state === 'slow') link.slow(step.delayMs ?? 200);
         }
         break;
     }
@@ -327,12 +330,19 @@ export class SimTopology {
    * an s2s check observes, and which takes new DNS records).
    */
   async renewS2s(): Promise<void> {
-    if (this.links.toEdge.resetConnections() > 0) {
-      // The partner must have seen the reset before the next stanza, or that stanza goes out on
-      // the dead stream and is lost. The reset is already queued at its socket, so one round trip
-      // through its event loop (a c2s stream header and its features) is the barrier.
-      await probeStream({ ...this.partner.c2s, to: this.partner.domains[0]!, ns: 'jabber:client', timeoutMs: 5_000 });
-    }
+    if (this.links.toEdge.resetConnections() > 0) await this.settleAfterReset();
+  }
+
+  /**
+   * After S2S connections were reset, both servers must have seen it before the next stanza, or
+   * that stanza goes out on a dead stream and is lost without an error. The reset is already
+   * queued at their sockets, so one round trip through each one's event loop (a stream header
+   * and its features) is the barrier.
+   */
+  private async settleAfterReset(): Promise<void> {
+    const probes = [probeStream({ ...this.partner.c2s, to: this.partner.domains[0]!, ns: 'jabber:client', timeoutMs: 5_000 })];
+    if (this.edge.running) probes.push(probeStream({ ...this.edge.s2s, to: this.sfbDomain, ns: 'jabber:server', timeoutMs: 5_000 }));
+    await Promise.all(probes);
   }
 
   /**
