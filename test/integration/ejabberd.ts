@@ -1,0 +1,156 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { withDeadline } from '../../src/infra/deadline.js';
+import { guardOnExit } from '../../src/infra/exit-guard.js';
+import { LineLog } from '../../src/infra/line-log.js';
+import type { KeyAndCert } from '../../src/infra/pki.js';
+import { freePort } from '../../src/infra/ports.js';
+
+/**
+ * ejabberd from Debian's packages, standing in for a legacy gateway endpoint: a second real XMPP
+ * server that is not Prosody, on loopback only. Started as the ejabberd user (ejabberdctl insists)
+ * with a config, spool and logs of its own; Debian's ejabberdctl.cfg is replaced by ours, since it
+ * would override the config path, and its Erlang distribution and epmd are kept on loopback.
+ */
+export interface EjabberdStandIn {
+  domain: string;
+  c2s: { host: string; port: number };
+  s2s: { host: string; port: number };
+  log: LineLog;
+  register(user: string, password: string): void;
+  stop(): Promise<void>;
+}
+
+export const EJABBERDCTL = '/usr/sbin/ejabberdctl';
+
+export function ejabberdMissing(): string | undefined {
+  if (!existsSync(EJABBERDCTL)) return 'ejabberd is not installed (apt-get install ejabberd)';
+  if (spawnSync('id', ['ejabberd'], { stdio: 'ignore' }).status !== 0) return 'the ejabberd user does not exist (apt-get install ejabberd)';
+  if (process.getuid?.() !== 0) return 'starting ejabberd as its own user needs root';
+  return undefined;
+}
+
+export async function startEjabberd(opts: { domain: string; cert: KeyAndCert; caPem: string; s2sTls?: 'required' | 'optional' }): Promise<EjabberdStandIn> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'xfed-ejabberd-'));
+  const unguardDir = guardOnExit(() => spawnSync('rm', ['-rf', dir]));
+  const c2sPort = await freePort();
+  const s2sPort = await freePort();
+  const node = `xfed${process.pid}${Date.now().toString(36)}@localhost`;
+  await mkdir(path.join(dir, 'spool'));
+  await mkdir(path.join(dir, 'logs'));
+  await writeFile(path.join(dir, 'cert.pem'), `${opts.cert.keyPem.trim()}\n${opts.cert.certPem.trim()}\n`);
+  await writeFile(path.join(dir, 'ca.pem'), opts.caPem);
+  await writeFile(path.join(dir, 'inetrc'), '{lookup, [file]}.\n{host, {127,0,0,1}, ["localhost"]}.\n');
+  await writeFile(
+    path.join(dir, 'ejabberdctl.cfg'),
+    [
+      `EJABBERD_CONFIG_PATH=${dir}/ejabberd.yml`,
+      `EJABBERD_PID_PATH=${dir}/ejabberd.pid`,
+      'ERL_OPTIONS="-kernel inet_dist_use_interface {127,0,0,1}"',
+      'ERL_EPMD_ADDRESS=127.0.0.1',
+      `ERL_INETRC=${dir}/inetrc`,
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    path.join(dir, 'ejabberd.yml'),
+    `hosts:
+  - ${opts.domain}
+loglevel: info
+certfiles:
+  - ${dir}/cert.pem
+ca_file: ${dir}/ca.pem
+listen:
+  - port: ${c2sPort}
+    ip: 127.0.0.1
+    module: ejabberd_c2s
+    starttls_required: true
+  - port: ${s2sPort}
+    ip: 127.0.0.1
+    module: ejabberd_s2s_in
+s2s_use_starttls: ${opts.s2sTls ?? 'required'}
+auth_method: internal
+auth_password_format: scram
+acl:
+  local:
+    user_regexp: ""
+access_rules:
+  local:
+    allow: local
+  c2s:
+    allow: all
+  s2s:
+    allow: all
+modules:
+  mod_disco: {}
+  mod_ping: {}
+  mod_roster: {}
+`,
+  );
+  // ejabberd runs as its own user: it must own what it writes.
+  for (const p of ['', 'spool', 'logs', 'cert.pem', 'ca.pem', 'inetrc', 'ejabberdctl.cfg', 'ejabberd.yml']) chownUser(path.join(dir, p));
+  const ctl = (args: string[]) => ['-u', 'ejabberd', '--', EJABBERDCTL, '--ctl-config', `${dir}/ejabberdctl.cfg`, '--spool', `${dir}/spool`, '--logs', `${dir}/logs`, '--node', node, ...args];
+  const log = new LineLog();
+  const child: ChildProcess = spawn('runuser', ctl(['foreground']), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stdout!.on('data', (d: Buffer) => log.write(d));
+  child.stderr!.on('data', (d: Buffer) => log.write(d));
+  const killAll = () => {
+    // The whole process group: runuser, the shell, beam; then the node's epmd if it is the last.
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    spawnSync('pkill', ['-9', '-f', `beam.*${node.split('@')[0]}`], { stdio: 'ignore' });
+  };
+  const unguard = guardOnExit(killAll);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    // Gracefully first, so every process of the tree is reaped by its parent; killed if it lingers.
+    spawnSync('runuser', ctl(['stop']), { stdio: 'ignore', timeout: 15_000 });
+    await withDeadline(exited, 10_000, 'ejabberd to exit').catch(() => {
+      killAll();
+      return withDeadline(exited, 5_000, 'ejabberd to exit after SIGKILL').catch(() => undefined);
+    });
+    unguard();
+    spawnSync('epmd', ['-kill'], { stdio: 'ignore', env: { ...process.env, ERL_EPMD_ADDRESS: '127.0.0.1' } });
+    await rm(dir, { recursive: true, force: true });
+    unguardDir();
+  };
+  try {
+    await withDeadline(
+      new Promise<void>((resolve, reject) => {
+        log.onLine((l) => {
+          if (/Start accepting TCP connections at 127\.0\.0\.1:\d+ for ejabberd_s2s_in/.test(l)) resolve();
+          if (/\[critical\]|Failed to start/.test(l)) reject(new Error(`ejabberd did not start: ${l}`));
+        });
+        void exited.then(() => reject(new Error(`ejabberd exited during startup:\n${log.all().slice(-10).join('\n')}`)));
+      }),
+      30_000,
+      'ejabberd to listen',
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    domain: opts.domain,
+    c2s: { host: '127.0.0.1', port: c2sPort },
+    s2s: { host: '127.0.0.1', port: s2sPort },
+    log,
+    register: (user, password) => {
+      const r = spawnSync('runuser', ctl(['register', user, opts.domain, password]), { encoding: 'utf8', timeout: 20_000 });
+      if (r.status !== 0) throw new Error(`ejabberdctl register ${user}: ${r.stdout}${r.stderr}`);
+    },
+    stop,
+  };
+}
+
+function chownUser(p: string): void {
+  const id = spawnSync('id', ['-u', 'ejabberd'], { encoding: 'utf8' }).stdout.trim();
+  const gid = spawnSync('id', ['-g', 'ejabberd'], { encoding: 'utf8' }).stdout.trim();
+  chownSync(p, Number(id), Number(gid));
+}
