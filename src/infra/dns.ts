@@ -81,7 +81,22 @@ export class TestDnsServer extends EventEmitter {
     return { a: Object.fromEntries(this.a), srv: Object.fromEntries(this.srv) };
   }
 
+  /**
+   * Binds UDP and TCP on the same port number. With port 0 the OS picks a free UDP port whose TCP
+   * twin may be taken (by any connection's local port), so that case retries with a new pick.
+   */
   async start(port = 0, host = '127.0.0.1'): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.bind(port, host);
+        return;
+      } catch (err) {
+        if (port !== 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+      }
+    }
+  }
+
+  private async bind(port: number, host: string): Promise<void> {
     this.boundHost = host;
     const handle = (request: unknown, send: (r: never) => unknown) => {
       void send(this.answer(request as { questions: Question[] }) as never);
@@ -95,10 +110,16 @@ export class TestDnsServer extends EventEmitter {
     const tcp = dns2.createTCPServer(handle as never);
     tcp.on('requestError', (err: Error) => this.emit('error', err));
     const udpPort = udp.address().port;
-    await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen(udpPort, this.host, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(udpPort, this.host, () => resolve());
+      });
+    } catch (err) {
+      this.udp = undefined;
+      await new Promise<void>((resolve) => udp.close(() => resolve()));
+      throw err;
+    }
     this.tcp = tcp;
     this.boundPort = udpPort;
   }

@@ -73,7 +73,22 @@ export class ProcessRuntime implements ProsodyRuntime {
     return [`test DNS ${this.dns.host}:${this.dns.port} (UDP and TCP; SRV and A records of every domain)`, `prosody ${this.binary}`];
   }
 
+  /**
+   * Free ports are picked before Prosody binds them, so another process can take one in between:
+   * that startup failure is retried with new ports (never when the ports were given).
+   */
   async startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(spec);
+      } catch (err) {
+        const portTaken = err instanceof StartupError && /Failed to open server port/.test(err.message);
+        if (!portTaken || spec.reusePorts || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private async startOnce(spec: ProsodyInstanceSpec): Promise<ProsodyInstance> {
     const c2sPort = spec.reusePorts?.c2s ?? (await freePort(LOOPBACK));
     const s2sPort = spec.reusePorts?.s2s ?? (await freePort(LOOPBACK));
     const componentPort = spec.componentListener ? (spec.reusePorts?.component ?? (await freePort(LOOPBACK))) : undefined;
