@@ -4,6 +4,7 @@ import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
 import { EXIT, reportError } from './output.js';
 import { runCompare } from './compare.js';
+import { runMatrix } from './matrix.js';
 import { runRun, type RunCommandOptions } from './run.js';
 import { runSchema } from './schema.js';
 import { runSfbConfig } from './sfb-config.js';
@@ -99,6 +100,16 @@ export function buildProgram(): Command {
     .option('--html <file>', 'also write the comparison as HTML')
     .action(async (base: string, next: string, opts: { markdown?: string; html?: string }) => {
       process.exitCode = await runCompare(base, next, opts);
+    });
+
+  program
+    .command('matrix')
+    .description("run the partner with each TLS / authentication setting against the suite's partner profile, beside SfB's negotiation matrix")
+    .argument('<file>', 'a suite file (its partner and target.sim.partner profile)')
+    .addOption(runtimeOption())
+    .addOption(baseImageOption())
+    .action(async (file: string, opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string }) => {
+      process.exitCode = await runMatrix(file, opts);
     });
 
   program

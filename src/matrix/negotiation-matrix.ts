@@ -1,0 +1,109 @@
+import { pollUntil } from '../infra/deadline.js';
+import type { RuntimeChoice, S2sSecurity } from '../partner/types.js';
+import type { Suite } from '../scenario/schema.js';
+import { allowedStreamAuth, resolvePartnerProfile, type ResolvedPartnerProfile, type StreamAuth } from '../targets/sim/mapping/partner-profile.js';
+import { topologyOptions } from '../targets/sim/sim-target.js';
+import { SimTopology } from '../targets/sim/sim-topology.js';
+
+/** The partner's side of a negotiation: what its Prosody offers and accepts on S2S. */
+export interface PartnerNegotiation {
+  tls: S2sSecurity['tls'];
+  auth: 'certificate' | 'dialback';
+}
+
+export interface MatrixRow {
+  partner: PartnerNegotiation;
+  /** What SfB's documented matrix predicts for the profile and this partner. */
+  predicted: StreamAuth[];
+  /** What happened: the authentication of the partner's stream to the Edge, or why it did not federate. */
+  observed: StreamAuth | 'refused';
+  detail: string;
+  /** The observation is one of the predictions (or both say it cannot federate). */
+  asPredicted: boolean;
+}
+
+/** Every partner setting a Prosody can be given (SASL EXTERNAL needs TLS). */
+export const PARTNER_NEGOTIATIONS: PartnerNegotiation[] = [
+  { tls: 'required', auth: 'certificate' },
+  { tls: 'optional', auth: 'certificate' },
+  { tls: 'required', auth: 'dialback' },
+  { tls: 'optional', auth: 'dialback' },
+  { tls: 'off', auth: 'dialback' },
+];
+
+/**
+ * What a partner with these settings can do on its outgoing stream. `auth` is what it accepts
+ * from peers; going out, a partner with a CA-issued certificate still authenticates with SASL
+ * EXTERNAL whenever TLS is up and the Edge offers it (Prosody prefers it to dialback).
+ */
+function partnerCan(p: PartnerNegotiation): StreamAuth[] {
+  if (p.auth === 'certificate') return ['sasl-over-tls'];
+  if (p.tls === 'required') return ['sasl-over-tls', 'dialback-over-tls'];
+  if (p.tls === 'optional') return ['sasl-over-tls', 'dialback-over-tls', 'dialback-over-tcp'];
+  return ['dialback-over-tcp'];
+}
+
+/** What a partner with these settings accepts on its incoming stream (from the Edge). */
+function partnerAccepts(p: PartnerNegotiation): StreamAuth[] {
+  if (p.auth === 'certificate') return ['sasl-over-tls'];
+  if (p.tls === 'required') return ['dialback-over-tls'];
+  if (p.tls === 'optional') return ['dialback-over-tls', 'dialback-over-tcp'];
+  return ['dialback-over-tcp'];
+}
+
+/**
+ * Runs the partner with each TLS / authentication setting in turn against the simulated Edge
+ * configured with the suite's partner profile, and reports how each one federated beside what
+ * SfB's negotiation matrix predicts. Each row is its own topology, torn down before the next.
+ */
+export async function runNegotiationMatrix(suite: Suite, opts: { runtime: RuntimeChoice; baseImage?: string; onRow?: (row: MatrixRow) => void }): Promise<{ profile: ResolvedPartnerProfile; rows: MatrixRow[] }> {
+  const base = topologyOptions(suite, opts);
+  const profile = resolvePartnerProfile({ domain: suite.partner.domains[0]!, additionalDomains: suite.partner.domains.slice(1), ...suite.target.sim.partner });
+  const edgeAllows = allowedStreamAuth(profile);
+  const echo = suite.target.sim.users.find((u) => (u.behaviour ?? 'echo') === 'echo' && u.pool === 'legacy' && u.xmppAccess !== false);
+  const rows: MatrixRow[] = [];
+  for (const partner of PARTNER_NEGOTIATIONS) {
+    // The documented matrix is about the partner's stream to the Edge; the way back (the Edge's
+    // stream to the partner) must find a method the partner accepts too, or no answer returns.
+    const back = partnerAccepts(partner).filter((a) => edgeAllows.includes(a));
+    const predicted = back.length > 0 ? partnerCan(partner).filter((a) => edgeAllows.includes(a)) : [];
+    const s2s: S2sSecurity = { tls: partner.tls, auth: partner.auth, certificates: 'ca', secureAuth: partner.auth === 'certificate' };
+    const topo = await SimTopology.start({ ...base, partner: { ...base.partner, s2s } });
+    let observed: MatrixRow['observed'];
+    let detail: string;
+    try {
+      const alice = await topo.partnerUser(suite.partner.users[0]!);
+      const to = echo ? `${echo.name}@${topo.sfbDomain}` : topo.sfbDomain;
+      const id = await alice.sendMessage(to, 'xfed matrix');
+      // Prosody gives up on a stream after s2s_timeout (10 s); no answer by then is a failure of
+      // one direction (often the way back), which the sender never hears about.
+      const answer = await alice.waitFor((s) => s.attrs.id === id || s.getChildText('body') === 'xfed matrix', 12_000, `an answer from ${to}`).catch(() => undefined);
+      if (!answer) {
+        observed = 'refused';
+        detail = 'no answer within 12 s: a direction of the federation did not come up';
+      } else if (answer.stanza.attrs.type === 'error') {
+        observed = 'refused';
+        const error = answer.stanza.getChild('error');
+        detail = `${error?.getChildElements()[0]?.getName() ?? 'error'}: ${error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? ''}`.trim();
+      } else {
+        const domain = suite.partner.domains[0]!;
+        // Container logs arrive through Docker's log stream: wait (bounded) for the Edge's line.
+        const edgeLines = await pollUntil(() => (topo.logs().edge.some((l) => l.includes(`Incoming s2s connection ${domain}->`)) ? topo.logs().edge : undefined), {
+          timeoutMs: 5_000,
+          what: 'the Edge to log the incoming stream',
+        });
+        const sasl = edgeLines.some((l) => l.includes(`Accepting SASL EXTERNAL identity from ${domain}`));
+        const tls = topo.logs().partner.find((l) => /s2sout.*Stream encrypted/.test(l));
+        observed = sasl ? 'sasl-over-tls' : tls ? 'dialback-over-tls' : 'dialback-over-tcp';
+        detail = tls ? (/\((TLSv[\d.]+)/.exec(tls)?.[1] ?? 'TLS') : 'no TLS';
+      }
+    } finally {
+      await topo.stop();
+    }
+    const asPredicted = observed === 'refused' ? predicted.length === 0 : predicted.includes(observed);
+    const row = { partner, predicted, observed, detail, asPredicted };
+    rows.push(row);
+    opts.onRow?.(row);
+  }
+  return { profile, rows };
+}
