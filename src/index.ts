@@ -16,7 +16,7 @@ export {
   type TlsMode,
 } from './partner/types.js';
 export { probeRuntimes, type RuntimeProbe } from './partner/runtime-choice.js';
-export { XmppUser, bareOf, errorCondition, stanza, xml, type ConnectOptions, type Element, type ReceivedStanza, type StanzaMatcher } from './xmpp/client.js';
+export { XmppUser, bareOf, errorCondition, stanza, stanzaError, xml, type ConnectOptions, type Element, type ReceivedStanza, type StanzaMatcher } from './xmpp/client.js';
 export { sendIm, subscribeAndApprove, type ImOutcome, type SubscriptionOutcome } from './xmpp/exchange.js';
 export { probeStream, describeFeatures, type StreamProbeResult } from './xmpp/stream-probe.js';
 export { TestCa, selfSignedCertificate, type CertificateOptions, type KeyAndCert } from './infra/pki.js';

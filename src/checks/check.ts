@@ -1,7 +1,7 @@
 import type { OutcomeJson } from '../report/results.js';
 import type { Check, CheckKind, Expectation, Suite } from '../scenario/schema.js';
 import type { SfbSide, SuiteTarget } from '../targets/target.js';
-import type { Element, XmppUser } from '../xmpp/client.js';
+import type { XmppUser } from '../xmpp/client.js';
 
 /** What a check kind reports: the outcome, and the latency it measured when it measures one. */
 export interface CheckRun {
@@ -43,14 +43,6 @@ export function describeExpectation(e: Expectation): string {
 export function describeOutcome(o: OutcomeJson): string {
   const what = o.status === 'pass' ? 'pass' : Object.entries(o.detail ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
   return o.text ? `${what} ("${o.text}")` : what;
-}
-
-/** The condition and text of a stanza error. */
-export function stanzaError(s: Element): { condition: string; text?: string } {
-  const error = s.getChild('error');
-  const condition = error?.getChildElements().find((c) => c.getName() !== 'text')?.getName() ?? 'undefined-condition';
-  const text = error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? undefined;
-  return { condition, ...(text ? { text } : {}) };
 }
 
 export const sfbJid = (ctx: CheckContext, user: string) => `${user}@${ctx.target.sfbDomain}`;

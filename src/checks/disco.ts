@@ -1,5 +1,5 @@
-import { fail, pass, sfbJid, stanzaError, type CheckKindHandler } from './check.js';
-import { xml } from '../xmpp/client.js';
+import { fail, pass, sfbJid, type CheckKindHandler } from './check.js';
+import { xml, stanzaError } from '../xmpp/client.js';
 
 const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 

@@ -1,5 +1,6 @@
+import { stanzaError } from '../xmpp/client.js';
 import { durationMs } from '../scenario/schema.js';
-import { fail, pass, sfbJid, sfbSide, stanzaError, type CheckKindHandler } from './check.js';
+import { fail, pass, sfbJid, sfbSide, type CheckKindHandler } from './check.js';
 
 /**
  * A partner user IMs an SfB user. Delivered means the echo came back (echo users) or the SfB user

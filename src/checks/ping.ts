@@ -1,5 +1,5 @@
-import { fail, pass, sfbJid, stanzaError, type CheckKindHandler } from './check.js';
-import { xml } from '../xmpp/client.js';
+import { fail, pass, sfbJid, type CheckKindHandler } from './check.js';
+import { xml, stanzaError } from '../xmpp/client.js';
 
 /** XEP-0199 ping from a partner user to the SfB domain or to an SfB user. */
 export const pingCheck: CheckKindHandler<'ping'> = {

@@ -1,6 +1,6 @@
 import { pollUntil } from '../infra/deadline.js';
-import { fail, pass, stanzaError, type CheckKindHandler } from './check.js';
-import { xml } from '../xmpp/client.js';
+import { fail, pass, type CheckKindHandler } from './check.js';
+import { xml, stanzaError } from '../xmpp/client.js';
 
 /**
  * A new S2S stream from the partner to the SfB domain comes up: the open streams are dropped, a

@@ -1,5 +1,5 @@
-import { barrier, fail, pass, sfbJid, stanzaError, type CheckKindHandler } from './check.js';
-import { bareOf } from '../xmpp/client.js';
+import { barrier, fail, pass, sfbJid, type CheckKindHandler } from './check.js';
+import { bareOf, stanzaError } from '../xmpp/client.js';
 
 /**
  * A partner user asks for an SfB user's presence: subscribed (pass), unsubscribed, an error, or

@@ -1,5 +1,5 @@
-import { barrier, fail, pass, sfbJid, stanzaError, type CheckKindHandler } from './check.js';
-import { xml, type Element } from '../xmpp/client.js';
+import { barrier, fail, pass, sfbJid, type CheckKindHandler } from './check.js';
+import { xml, type Element, stanzaError } from '../xmpp/client.js';
 
 type Feature = 'groupchat' | 'muc-invitation' | 'file-transfer' | 'jingle' | 'xhtml-only';
 

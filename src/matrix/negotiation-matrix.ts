@@ -4,6 +4,7 @@ import type { Suite } from '../scenario/schema.js';
 import { allowedStreamAuth, resolvePartnerProfile, type ResolvedPartnerProfile, type StreamAuth } from '../targets/sim/mapping/partner-profile.js';
 import { topologyOptions } from '../targets/sim/sim-target.js';
 import { SimTopology } from '../targets/sim/sim-topology.js';
+import { stanzaError } from '../xmpp/client.js';
 
 /** The partner's side of a negotiation: what its Prosody offers and accepts on S2S. */
 export interface PartnerNegotiation {
@@ -83,8 +84,8 @@ export async function runNegotiationMatrix(suite: Suite, opts: { runtime: Runtim
         detail = 'no answer within 12 s: a direction of the federation did not come up';
       } else if (answer.stanza.attrs.type === 'error') {
         observed = 'refused';
-        const error = answer.stanza.getChild('error');
-        detail = `${error?.getChildElements()[0]?.getName() ?? 'error'}: ${error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? ''}`.trim();
+        const { condition, text } = stanzaError(answer.stanza);
+        detail = text ? `${condition}: ${text}` : condition;
       } else {
         const domain = suite.partner.domains[0]!;
         // Container logs arrive through Docker's log stream: wait (bounded) for the Edge's line.

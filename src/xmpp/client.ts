@@ -208,8 +208,16 @@ export function bareOf(jid: string | undefined): string | undefined {
   return jid?.split('/')[0];
 }
 
+const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
 /** The defined condition of a stanza error (`service-unavailable`, ...), or undefined. */
 export function errorCondition(s: Element): string | undefined {
   const error = s.getChild('error');
-  return error?.getChildElements().find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.getName() !== 'text')?.getName();
+  return error?.getChildElements().find((c) => c.attrs.xmlns === STANZAS_NS && c.getName() !== 'text')?.getName();
+}
+
+/** The condition and text of a stanza error (`undefined-condition` when it names none). */
+export function stanzaError(s: Element): { condition: string; text?: string } {
+  const text = s.getChild('error')?.getChildText('text', STANZAS_NS) ?? undefined;
+  return { condition: errorCondition(s) ?? 'undefined-condition', ...(text ? { text } : {}) };
 }

@@ -1,5 +1,5 @@
 import { XfedError } from '../errors.js';
-import { errorCondition, stanza, xml, type Element, type XmppUser } from './client.js';
+import { errorCondition, stanza, stanzaError, xml, type Element, type XmppUser } from './client.js';
 
 export interface ImOutcome {
   delivered: boolean;
@@ -35,7 +35,7 @@ export async function sendIm(from: XmppUser, to: XmppUser, body: string, timeout
   const ms = performance.now() - started;
   if (first.ok) return { delivered: true, ms, stanza: first.r.stanza };
   const error = errorCondition(first.r.stanza);
-  const errorText = first.r.stanza.getChild('error')?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? undefined;
+  const errorText = stanzaError(first.r.stanza).text;
   return { delivered: false, ms, stanza: first.r.stanza, ...(error ? { error } : {}), ...(errorText ? { errorText } : {}) };
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pollUntil } from '../../src/infra/deadline.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
 import type { MigrationStep } from '../../src/targets/sim/migration.js';
-import { stanza, type XmppUser } from '../../src/xmpp/client.js';
+import { stanza, stanzaError, type XmppUser } from '../../src/xmpp/client.js';
 import { RUNTIMES, describeRuntime } from './support.js';
 import { at, cast } from './sim-support.js';
 
@@ -19,10 +19,8 @@ async function im(alice: XmppUser, to: string): Promise<{ delivered: true } | { 
       throw new Error(`${err.message}\npartner log:\n${diagnosis?.().partner.slice(-15).join('\n')}\nedge log:\n${diagnosis?.().edge.slice(-15).join('\n')}`);
     });
   if (r.stanza.attrs.type !== 'error') return { delivered: true };
-  const error = r.stanza.getChild('error');
-  const condition = error?.getChildElements().find((c) => c.getName() !== 'text')?.getName();
-  const text = error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? undefined;
-  return { delivered: false, ...(condition ? { condition } : {}), ...(text ? { text } : {}) };
+  const { condition, text } = stanzaError(r.stanza);
+  return { delivered: false, condition, ...(text ? { text } : {}) };
 }
 
 for (const kind of RUNTIMES) {

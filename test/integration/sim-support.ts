@@ -1,7 +1,7 @@
 import type { SimTopologyOptions } from '../../src/targets/sim/sim-topology.js';
 import type { RuntimeKind } from '../../src/partner/types.js';
 import type { PartnerProfile } from '../../src/targets/sim/mapping/partner-profile.js';
-import { stanza, type Element, type XmppUser } from '../../src/xmpp/client.js';
+import { stanza, stanzaError, type Element, type XmppUser } from '../../src/xmpp/client.js';
 
 export const PARTNER = 'partner.test';
 export const SFB = 'contoso.test';
@@ -41,9 +41,8 @@ export const at = (name: string) => `${name}@${SFB}`;
 /** The stanza error (condition and text) a partner user got for the stanza with `id`. */
 export async function errorFor(user: XmppUser, id: string, timeoutMs = 5_000): Promise<{ condition: string | undefined; text: string | undefined; stanza: Element }> {
   const r = await user.waitFor((s) => s.attrs.type === 'error' && s.attrs.id === id, timeoutMs, `an error for ${id}`);
-  const error = r.stanza.getChild('error');
-  const condition = error?.getChildElements().find((c) => c.getName() !== 'text')?.getName();
-  return { condition, text: error?.getChildText('text', 'urn:ietf:params:xml:ns:xmpp-stanzas') ?? undefined, stanza: r.stanza };
+  const { condition, text } = stanzaError(r.stanza);
+  return { condition, text, stanza: r.stanza };
 }
 
 /**

@@ -9,6 +9,7 @@ import { bareJid, domainOf, jidToSipUri, sipUriToJid } from '../mapping/address.
 import { sipStatusToStanzaError, stanzaErrorToSipStatus, stanzaErrorType } from '../mapping/errors.js';
 import type { PartnerType, ResolvedPartnerProfile } from '../mapping/partner-profile.js';
 import { unsupportedInIq, unsupportedInMessage } from '../mapping/xmpp-features.js';
+import { errorCondition, stanzaError } from '../../../xmpp/client.js';
 import { buildRequest, SipEndpoint, type IncomingRequest, type SipResponseInit, type SipTarget, type SipTrace } from '../sip/endpoint.js';
 import { newCallId, newTag, parseNameAddr, parseSipUri, serializeSipMessage, type SipRequest, type SipResponse } from '../sip/message.js';
 import { buildPidf, parsePidf, type PidfPresence } from '../sip/pidf.js';
@@ -439,10 +440,9 @@ export class XmppSipGateway extends EventEmitter {
       answer.cancel();
     }
     if (reply.attrs.type === 'result') return { status: 200 };
-    const condition = stanzaErrorCondition(reply) ?? 'undefined-condition';
+    const { condition, text } = stanzaError(reply);
     // A client that does not implement ping still answered, so the message reached it.
     if (reply.attrs.id === pingId && barrier === to && !condition.startsWith('remote-server-')) return { status: 200 };
-    const text = reply.getChild('error')?.getChildText('text', STANZAS_NS);
     return { status: stanzaErrorToSipStatus(condition), headers: { Warning: `399 xmpp-gateway "${condition}${text ? `: ${text.replace(/"/g, "'")}` : ''}"` } };
   }
 
@@ -617,14 +617,6 @@ function errorFromSip(res: SipResponse): [string, string] {
   return [condition, `SIP ${res.status} ${res.reason}${warning ? ` (${warning})` : ''}`];
 }
 
-function stanzaErrorCondition(s: Element): string | undefined {
-  return s
-    .getChild('error')
-    ?.getChildElements()
-    .find((c) => c.attrs.xmlns === STANZAS_NS && c.getName() !== 'text')
-    ?.getName();
-}
-
 function safeTag(nameAddr: string | undefined): string | undefined {
   if (!nameAddr) return undefined;
   try {
@@ -692,7 +684,7 @@ export function xmppLabel(s: Element): string {
   const type = s.attrs.type as string | undefined;
   const child = s.is('iq') ? s.getChildElements()[0] : undefined;
   const payload = child ? ` ${child.getName()}` : '';
-  const cond = type === 'error' ? ` ${stanzaErrorCondition(s) ?? ''}` : '';
+  const cond = type === 'error' ? ` ${errorCondition(s) ?? ''}` : '';
   return `${s.getName()}${type ? ` ${type}` : ''}${payload}${cond}`.trim();
 }
 
