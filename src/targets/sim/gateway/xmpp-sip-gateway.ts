@@ -11,7 +11,7 @@ import type { PartnerType, ResolvedPartnerProfile } from '../mapping/partner-pro
 import { unsupportedInIq, unsupportedInMessage } from '../mapping/xmpp-features.js';
 import { errorCondition, stanzaError } from '../../../xmpp/client.js';
 import { buildRequest, SipEndpoint, type IncomingRequest, type SipResponseInit, type SipTarget, type SipTrace } from '../sip/endpoint.js';
-import { newCallId, newTag, parseNameAddr, parseSipUri, serializeSipMessage, type SipRequest, type SipResponse } from '../sip/message.js';
+import { newCallId, newTag, parseNameAddr, parseSipUri, serializeSipMessage, tagOf, uriOf, type SipRequest, type SipResponse } from '../sip/message.js';
 import { buildPidf, parsePidf, type PidfPresence } from '../sip/pidf.js';
 
 /** RFC 7572 / domain.md section 7: a MESSAGE larger than this is not sent (policy-violation). */
@@ -299,7 +299,7 @@ export class XmppSipGateway extends EventEmitter {
     });
     const res = await this.sipRequest(request, watch.target);
     if (res.status < 300) {
-      const toTag = safeTag(res.headers.get('To'));
+      const toTag = tagOf(res.headers.get('To'));
       if (toTag) watch.toTag = toTag;
       const granted = Number(res.headers.get('Expires') ?? expires);
       if (expires > 0) this.scheduleRefresh(watch, granted);
@@ -458,7 +458,7 @@ export class XmppSipGateway extends EventEmitter {
       return { status: 400, headers: { Warning: `399 xmpp-gateway "${(err as Error).message}"` } };
     }
     const expires = Number(request.headers.get('Expires') ?? 3600);
-    const remoteTag = safeTag(request.headers.get('From')) ?? '';
+    const remoteTag = tagOf(request.headers.get('From')) ?? '';
     // In-dialog requests (refresh, unsubscribe) target our Contact, which names no user: the
     // dialog is found by Call-ID and tags (RFC 3261 12.2.2).
     const callId = request.headers.get('Call-ID');
@@ -478,8 +478,7 @@ export class XmppSipGateway extends EventEmitter {
       return { status: 200, headers: { Expires: String(expires) } };
     }
     if (!this.xmpp) return { status: 503, reason: 'XMPP gateway not connected to the Edge' };
-    const contactHeader = request.headers.get('Contact');
-    const remoteUri = contactHeader ? parseNameAddr(contactHeader).uri : request.headers.get('From') ? parseNameAddr(request.headers.get('From')!).uri : '';
+        const remoteUri = uriOf(request.headers.get('Contact')) ?? uriOf(request.headers.get('From')) ?? '';
     const target = targetOf(remoteUri, req);
     const watch: WatchOfPartner = {
       sfbUser: from,
@@ -615,15 +614,6 @@ function errorFromSip(res: SipResponse): [string, string] {
   const { condition } = sipStatusToStanzaError(res.status);
   const warning = res.headers.get('Warning');
   return [condition, `SIP ${res.status} ${res.reason}${warning ? ` (${warning})` : ''}`];
-}
-
-function safeTag(nameAddr: string | undefined): string | undefined {
-  if (!nameAddr) return undefined;
-  try {
-    return parseNameAddr(nameAddr).params.tag;
-  } catch {
-    return undefined;
-  }
 }
 
 function safePidf(body: string): PidfPresence | undefined {

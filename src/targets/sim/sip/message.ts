@@ -340,6 +340,25 @@ export function parseNameAddr(v: string): NameAddr {
   return out;
 }
 
+/** The tag of a From/To header, or undefined (also for an unreadable header). */
+export function tagOf(header: string | undefined): string | undefined {
+  return readNameAddr(header)?.params.tag;
+}
+
+/** The URI of a From/To/Contact header, or undefined (also for an unreadable header). */
+export function uriOf(header: string | undefined): string | undefined {
+  return readNameAddr(header)?.uri;
+}
+
+function readNameAddr(header: string | undefined): NameAddr | undefined {
+  if (!header) return undefined;
+  try {
+    return parseNameAddr(header);
+  } catch {
+    return undefined;
+  }
+}
+
 export function formatNameAddr(n: NameAddr): string {
   const display = n.display !== undefined ? `"${n.display.replace(/(["\\])/g, '\\$1')}" ` : '';
   return `${display}<${n.uri}>${formatParams(n.params)}`;

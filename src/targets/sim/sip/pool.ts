@@ -3,7 +3,7 @@ import { TimeoutError, XfedError } from '../../../errors.js';
 import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from './availability.js';
 import { escapeSipUser, unescapeSipUser, type SfbDirectory, type SfbUserState } from './directory.js';
 import { SipEndpoint, buildRequest, buildResponse, type IncomingRequest, type SipResponseInit, type SipTarget, type SipTrace, type SipTransport } from './endpoint.js';
-import { SipParseError, newCallId, newTag, parseNameAddr, parseSipUri, type SipRequest, type SipResponse, type SipUri } from './message.js';
+import { SipParseError, newCallId, newTag, parseSipUri, tagOf, uriOf, type SipRequest, type SipResponse, type SipUri } from './message.js';
 import { buildPidf, parsePidf, type PidfPresence } from './pidf.js';
 
 /**
@@ -84,24 +84,6 @@ function toUri(address: string): string {
   const u = parseSipUri(raw);
   const user = u.user !== undefined ? `${escapeSipUser(unescapeSipUser(u.user))}@` : '';
   return `${u.scheme}:${user}${u.host}${u.port !== undefined ? `:${u.port}` : ''}`;
-}
-
-function tagOf(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  try {
-    return parseNameAddr(header).params.tag;
-  } catch {
-    return undefined;
-  }
-}
-
-function uriOf(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  try {
-    return parseNameAddr(header).uri;
-  } catch {
-    return undefined;
-  }
 }
 
 export class SipPool extends EventEmitter {
