@@ -53,6 +53,20 @@ function percentDecode(text: string, what: string): string {
   }
 }
 
+/** A name as a SIP user part: %-escapes what RFC 3261 does not allow raw, non-ASCII as UTF-8 bytes. */
+export function escapeSipUser(name: string): string {
+  return percentEncode(name, USER_SAFE);
+}
+
+/** The name a SIP user part escapes; a malformed escape is kept as written (it names nobody). */
+export function unescapeSipUser(user: string): string {
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user;
+  }
+}
+
 interface JidParts {
   local: string;
   domain: string;
@@ -79,7 +93,7 @@ export function jidToSipUri(jid: string): string {
   const { local, domain, resource } = splitJid(jid);
   // A domain JID is a server, not a user: the gateway only maps user addresses.
   if (local === '') throw new AddressMappingError(`'${jid}' has no localpart: only user addresses cross the XMPP gateway`);
-  const user = percentEncode(xep0106Unescape(local), USER_SAFE);
+  const user = escapeSipUser(xep0106Unescape(local));
   return `sip:${user}@${domain}${resource === undefined ? '' : `;gr=${percentEncode(resource, PARAM_SAFE)}`}`;
 }
 

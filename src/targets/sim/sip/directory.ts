@@ -1,4 +1,5 @@
 import { XfedError } from '../../../errors.js';
+import { escapeSipUser } from '../mapping/address.js';
 import type { SfbAvailability } from './availability.js';
 
 /**
@@ -31,24 +32,6 @@ export interface SfbUserState {
   behaviour: UserBehaviour;
   /** A fixed SIP status the user answers new requests with, overriding `behaviour`. */
   respondWith?: number;
-}
-
-/** %-escapes what a SIP user part may not carry raw (RFC 3261 25.1), non-ASCII as UTF-8 bytes. */
-export function escapeSipUser(name: string): string {
-  return Array.from(Buffer.from(name, 'utf8'))
-    .map((b) => {
-      const ch = String.fromCharCode(b);
-      return /[A-Za-z0-9\-_.!~*'()&=+$,]/.test(ch) ? ch : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-    })
-    .join('');
-}
-
-export function unescapeSipUser(user: string): string {
-  try {
-    return decodeURIComponent(user);
-  } catch {
-    return user;
-  }
 }
 
 export class SfbDirectory {

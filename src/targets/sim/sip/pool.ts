@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { TimeoutError, XfedError } from '../../../errors.js';
 import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from './availability.js';
-import { escapeSipUser, unescapeSipUser, type SfbDirectory, type SfbUserState } from './directory.js';
+import { escapeSipUser, unescapeSipUser } from '../mapping/address.js';
+import type { SfbDirectory, SfbUserState } from './directory.js';
 import { SipEndpoint, buildRequest, buildResponse, type IncomingRequest, type SipResponseInit, type SipTarget, type SipTrace, type SipTransport } from './endpoint.js';
 import { SipParseError, newCallId, newTag, parseSipUri, tagOf, uriOf, type SipRequest, type SipResponse, type SipUri } from './message.js';
 import { buildPidf, parsePidf, type PidfPresence } from './pidf.js';
