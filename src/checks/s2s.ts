@@ -1,4 +1,4 @@
-import { pollUntil } from '../infra/deadline.js';
+import { s2sStreamFromLogs } from '../partner/s2s-log.js';
 import { fail, pass, type CheckKindHandler } from './check.js';
 import { xml, stanzaError } from '../xmpp/client.js';
 
@@ -25,17 +25,8 @@ export const s2sCheck: CheckKindHandler<'s2s'> = {
       const { condition, text } = stanzaError(reply);
       return { outcome: fail({ s2s: 'refused' }, `${condition}${text ? `: ${text}` : ''}`), latencyMs };
     }
-    // Container logs arrive through Docker's log stream: wait (bounded) for the Edge's line.
-    const edgeLines = await pollUntil(
-      () => {
-        const lines = target.logs().edge.slice(from.edge);
-        return lines.some((l) => new RegExp(`Incoming s2s connection ${partnerDomain.replace(/\./g, '\\.')}->`).test(l)) ? lines : undefined;
-      },
-      { timeoutMs: ctx.timeoutMs, what: `the Edge to log the incoming stream from ${partnerDomain}` },
-    );
-    const tls = /Stream encrypted \((TLSv[\d.]+)/.exec(target.logs().partner.slice(from.partner).find((l) => /s2sout.*Stream encrypted/.test(l)) ?? '')?.[1] ?? 'none';
-    const auth = edgeLines.some((l) => l.includes(`Accepting SASL EXTERNAL identity from ${partnerDomain}`)) ? 'sasl-external' : 'dialback';
-    const seen = `${tls === 'none' ? 'no TLS' : tls}, ${auth}`;
+    const { tls, auth } = await s2sStreamFromLogs(() => target.logs(), from, partnerDomain, ctx.timeoutMs);
+    const seen = `${tls ?? 'no TLS'}, ${auth}`;
     if ((check.tls && check.tls !== tls) || (check.auth && check.auth !== auth)) return { outcome: fail({ s2s: 'mismatch' }, seen), latencyMs };
     return { outcome: pass(seen), latencyMs };
   },

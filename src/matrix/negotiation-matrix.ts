@@ -1,4 +1,4 @@
-import { pollUntil } from '../infra/deadline.js';
+import { s2sStreamFromLogs } from '../partner/s2s-log.js';
 import type { RuntimeChoice, S2sSecurity } from '../partner/types.js';
 import type { Suite } from '../scenario/schema.js';
 import { allowedStreamAuth, resolvePartnerProfile, type ResolvedPartnerProfile, type StreamAuth } from '../targets/sim/mapping/partner-profile.js';
@@ -87,16 +87,9 @@ export async function runNegotiationMatrix(suite: Suite, opts: { runtime: Runtim
         const { condition, text } = stanzaError(answer.stanza);
         detail = text ? `${condition}: ${text}` : condition;
       } else {
-        const domain = suite.partner.domains[0]!;
-        // Container logs arrive through Docker's log stream: wait (bounded) for the Edge's line.
-        const edgeLines = await pollUntil(() => (topo.logs().edge.some((l) => l.includes(`Incoming s2s connection ${domain}->`)) ? topo.logs().edge : undefined), {
-          timeoutMs: 5_000,
-          what: 'the Edge to log the incoming stream',
-        });
-        const sasl = edgeLines.some((l) => l.includes(`Accepting SASL EXTERNAL identity from ${domain}`));
-        const tls = topo.logs().partner.find((l) => /s2sout.*Stream encrypted/.test(l));
-        observed = sasl ? 'sasl-over-tls' : tls ? 'dialback-over-tls' : 'dialback-over-tcp';
-        detail = tls ? (/\((TLSv[\d.]+)/.exec(tls)?.[1] ?? 'TLS') : 'no TLS';
+        const stream = await s2sStreamFromLogs(() => topo.logs(), { partner: 0, edge: 0 }, suite.partner.domains[0]!, 5_000);
+        observed = stream.auth === 'sasl-external' ? 'sasl-over-tls' : stream.tls ? 'dialback-over-tls' : 'dialback-over-tcp';
+        detail = stream.tls ?? 'no TLS';
       }
     } finally {
       await topo.stop();
