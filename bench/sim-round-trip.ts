@@ -2,8 +2,11 @@
 // over the real simulated legacy side, message after message; then the same with a window of
 // messages in flight, for throughput. Prints figures; asserts nothing (see README, Benchmarks).
 import { parseArgs } from 'node:util';
+import { percentile as nearestRank } from '../src/report/percentile.js';
 import { SimTopology } from '../src/targets/sim/sim-topology.js';
 import type { RuntimeChoice } from '../src/partner/types.js';
+
+const percentile = (values: number[], p: number) => nearestRank(values, p)!;
 
 const { values } = parseArgs({
   options: {
@@ -15,10 +18,6 @@ const { values } = parseArgs({
 });
 const total = Number(values.messages);
 const window = Number(values.window);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 const setupStarted = performance.now();
 const topo = await SimTopology.start({

@@ -7,13 +7,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeRuntimes } from '../src/partner/runtime-choice.js';
 import type { RuntimeKind } from '../src/partner/types.js';
+import { percentile } from '../src/report/percentile.js';
 import type { RunResults } from '../src/report/results.js';
 import { runSuite } from '../src/runner/run-suite.js';
 import { loadSuite } from '../src/scenario/loader.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, runtime: { type: 'string', multiple: true } } });
 const runs = Number(values.runs);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const median = (xs: number[]) => percentile(xs, 50)!;
 const f = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
 const probe = await probeRuntimes();
