@@ -3,8 +3,7 @@ import type { RuntimeChoice } from '../partner/types.js';
 import { exitCodeOf, formatCheckLine, formatPhaseHeader, formatStepLine, formatSummary, formatVerdictMatrix } from '../report/console.js';
 import type { RunResults } from '../report/results.js';
 import { runSuite, type RunListener } from '../runner/run-suite.js';
-import { isUserError } from '../errors.js';
-import { ScenarioError, formatProblem, loadSuite } from '../scenario/loader.js';
+import { loadSuites } from '../scenario/loader.js';
 import { EXIT } from './output.js';
 
 export interface RunCommandOptions {
@@ -65,17 +64,7 @@ function defaultOutDir(suite: string): string {
 /** `xfed run FILE...`: 0 when every check met its expectation, 1 when one did not, 2 on bad input. */
 export async function runRun(files: string[], opts: RunCommandOptions): Promise<number> {
   // Every suite is loaded and validated before anything starts: all problems at once.
-  const loaded = [];
-  const problems: string[] = [];
-  for (const file of files) {
-    try {
-      loaded.push(await loadSuite(file));
-    } catch (err) {
-      if (err instanceof ScenarioError) problems.push(...err.problems.map(formatProblem));
-      else if (isUserError(err)) problems.push(`xfed: ${err.message}`);
-      else throw err;
-    }
-  }
+  const { loaded, problems } = await loadSuites(files);
   if (problems.length > 0) {
     process.stderr.write(`${problems.join('\n')}\n`);
     return EXIT.invalid;

@@ -1,5 +1,4 @@
-import { isUserError } from '../errors.js';
-import { formatProblem, loadSuite, ScenarioError } from '../scenario/loader.js';
+import { loadSuites } from '../scenario/loader.js';
 
 /** Where a command writes; each call gets whole lines, newline included (like `stream.write`). */
 export interface CommandOutput {
@@ -24,18 +23,11 @@ export async function runValidate(files: string[], out: CommandOutput = processO
     out.stderr('xfed validate: no suite files given\n');
     return 2;
   }
-  let ok = true;
-  for (const file of files) {
-    try {
-      const { suite } = await loadSuite(file);
-      const checks = suite.phases.reduce((n, p) => n + (p.checks?.length ?? 0), 0);
-      out.stdout(`${file}: ok (${count(suite.phases.length, 'phase')}, ${count(checks, 'check')})\n`);
-    } catch (err) {
-      ok = false;
-      if (err instanceof ScenarioError) for (const p of err.problems) out.stderr(`${formatProblem(p)}\n`);
-      else if (isUserError(err)) out.stderr(`${err.message}\n`);
-      else out.stderr(`${file}: internal error while validating (please report it): ${String(err)}\n`);
-    }
+  const { loaded, problems } = await loadSuites(files);
+  for (const { file, suite } of loaded) {
+    const checks = suite.phases.reduce((n, p) => n + (p.checks?.length ?? 0), 0);
+    out.stdout(`${file}: ok (${count(suite.phases.length, 'phase')}, ${count(checks, 'check')})\n`);
   }
-  return ok ? 0 : 2;
+  for (const line of problems) out.stderr(`${line}\n`);
+  return problems.length === 0 ? 0 : 2;
 }

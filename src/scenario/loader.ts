@@ -113,3 +113,22 @@ function yamlProblem(e: YAMLError, doc: Document, lines: LineCounter): { line: n
   const text = e.message.replace(/ at line \d+, column \d+.*$/s, '');
   return at(text.charAt(0).toLowerCase() + text.slice(1));
 }
+
+/**
+ * Loads several suite files; every problem of every file comes back as one line
+ * (`file:line:col: message`, or why a file cannot be read). Bugs are thrown, not listed.
+ */
+export async function loadSuites(files: string[]): Promise<{ loaded: LoadedSuite[]; problems: string[] }> {
+  const loaded: LoadedSuite[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    try {
+      loaded.push(await loadSuite(file));
+    } catch (err) {
+      if (err instanceof ScenarioError) problems.push(...err.problems.map(formatProblem));
+      else if (err instanceof XfedError) problems.push(err.message);
+      else throw err;
+    }
+  }
+  return { loaded, problems };
+}

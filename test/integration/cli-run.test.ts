@@ -106,7 +106,7 @@ describe('xfed run: verdicts, filters and bad input', () => {
     expect(r.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^test\/fixtures\/suites\/broken\/bad-domain\.yaml:\d+:\d+: /),
       expect.stringMatching(/^test\/fixtures\/suites\/broken\/bad-duration-zero\.yaml:\d+:\d+: /),
-      'xfed: cannot read suite file missing.yaml: no such file',
+      'cannot read suite file missing.yaml: no such file',
     ]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const v = await runCli(['validate', 'test/fixtures/suites/broken/bad-domain.yaml']);
