@@ -1,5 +1,5 @@
 import { loadSuite } from '../scenario/loader.js';
-import { describeProfileCommand, resolvePartnerProfile } from '../targets/sim/mapping/partner-profile.js';
+import { describeProfileCommand, psString, resolvePartnerProfile } from '../targets/sim/mapping/partner-profile.js';
 import { EXIT } from './output.js';
 
 /**
@@ -24,7 +24,7 @@ export async function runSfbConfig(file: string): Promise<number> {
     '',
     '# External access: only users homed on the legacy pool can use XMPP.',
     'New-CsExternalAccessPolicy -Identity "XmppUsers" -EnableFederationAccess $true -EnableXmppAccess $true',
-    ...xmppUsers.map((u) => `Grant-CsExternalAccessPolicy -Identity "${u.name}@${sim.domain}" -PolicyName "XmppUsers"`),
+    ...xmppUsers.map((u) => `Grant-CsExternalAccessPolicy -Identity ${psString(`${u.name}@${sim.domain}`)} -PolicyName "XmppUsers"`),
     '',
     '# DNS (public zone of the SfB domain): the XMPP SRV record points at the legacy Access Edge.',
     `_xmpp-server._tcp.${sim.domain}. 3600 IN SRV 0 5 5269 <legacy-access-edge-fqdn>.`,

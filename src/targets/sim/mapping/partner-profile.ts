@@ -114,8 +114,8 @@ export function edgeS2sPolicy(p: ResolvedPartnerProfile): EdgeS2sPolicy {
   };
 }
 
-// A PowerShell double-quoted string: backtick escapes the characters it would interpret.
-const psString = (s: string): string => `"${s.replace(/[`"$]/g, '`$&')}"`;
+/** A PowerShell double-quoted string: backtick escapes the characters it would interpret. */
+export const psString = (s: string): string => `"${s.replace(/[`"$]/g, '`$&')}"`;
 const psBool = (b: boolean): string => (b ? '$true' : '$false');
 
 /** The cmdlet line an SfB admin would run to create this partner. */
