@@ -1,7 +1,6 @@
 import type { OutcomeJson } from '../report/results.js';
 import type { Check, CheckKind, Expectation, Suite } from '../scenario/schema.js';
 import type { SfbSide, SuiteTarget } from '../targets/target.js';
-import type { XmppUser } from '../xmpp/client.js';
 
 /** What a check kind reports: the outcome, and the latency it measured when it measures one. */
 export interface CheckRun {
@@ -47,10 +46,6 @@ export function describeOutcome(o: OutcomeJson): string {
 
 export const sfbJid = (ctx: CheckContext, user: string) => `${user}@${ctx.target.sfbDomain}`;
 
-/** A barrier through the same path as what a check sent (see `SuiteTarget.barrier`). */
-export function barrier(ctx: CheckContext, via: XmppUser): Promise<void> {
-  return ctx.target.barrier(via, ctx.timeoutMs);
-}
 
 /** The SfB side, for checks that act as SfB users or watch what they receive. */
 export function sfbSide(ctx: CheckContext, kind: string): SfbSide {

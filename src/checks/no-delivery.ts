@@ -1,4 +1,4 @@
-import { barrier, fail, pass, sfbJid, sfbSide, type CheckKindHandler } from './check.js';
+import { fail, pass, sfbJid, sfbSide, type CheckKindHandler } from './check.js';
 
 /** An IM from a partner user that must not reach the SfB user, proved with a barrier. */
 export const noDeliveryCheck: CheckKindHandler<'no-delivery'> = {
@@ -14,7 +14,7 @@ export const noDeliveryCheck: CheckKindHandler<'no-delivery'> = {
     const started = performance.now();
     try {
       await alice.sendMessage(sfbJid(ctx, check.to), body);
-      await barrier(ctx, alice);
+      await ctx.target.barrier(alice, ctx.timeoutMs);
     } finally {
       off();
     }

@@ -1,5 +1,5 @@
 import { bareOf, type Element, type XmppUser } from '../xmpp/client.js';
-import { barrier, fail, pass, sfbJid, sfbSide, type CheckContext, type CheckKindHandler } from './check.js';
+import { fail, pass, sfbJid, sfbSide, type CheckContext, type CheckKindHandler } from './check.js';
 
 /** What a watcher saw of a presence stanza: `unavailable`, a show value, or `none` (plain available). */
 export function seenState(p: Element): string {
@@ -69,7 +69,7 @@ export const noPresenceLeakCheck: CheckKindHandler<'no-presence-leak'> = {
     const user = sfb.state(check.of)!;
     const started = performance.now();
     await sfb.user(check.of).setAvailability(check.set ?? user.availability, user.note);
-    await barrier(ctx, watcher);
+    await ctx.target.barrier(watcher, ctx.timeoutMs);
     const leaked = watcher
       .received()
       .slice(mark)

@@ -1,4 +1,4 @@
-import { barrier, fail, pass, sfbJid, type CheckKindHandler } from './check.js';
+import { fail, pass, sfbJid, type CheckKindHandler } from './check.js';
 import { bareOf, stanzaError } from '../xmpp/client.js';
 
 /**
@@ -16,7 +16,7 @@ export const subscribeCheck: CheckKindHandler<'subscribe'> = {
     await alice.sendPresence({ to, type: 'subscribe' });
     const answered = (s: import('../xmpp/client.js').Element) =>
       s.is('presence') && bareOf(s.attrs.from as string) === to && ['subscribed', 'unsubscribed', 'error'].includes(s.attrs.type as string);
-    await barrier(ctx, alice);
+    await ctx.target.barrier(alice, ctx.timeoutMs);
     const answer = alice.received().slice(mark).find((r) => answered(r.stanza))?.stanza;
     const latencyMs = performance.now() - started;
     if (!answer) return { outcome: fail({ subscription: 'pending' }, 'no answer before the barrier'), latencyMs };

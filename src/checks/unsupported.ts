@@ -1,4 +1,4 @@
-import { barrier, fail, pass, sfbJid, type CheckKindHandler } from './check.js';
+import { fail, pass, sfbJid, type CheckKindHandler } from './check.js';
 import { xml, type Element, stanzaError } from '../xmpp/client.js';
 
 type Feature = 'groupchat' | 'muc-invitation' | 'file-transfer' | 'jingle' | 'xhtml-only';
@@ -29,7 +29,7 @@ export const unsupportedCheck: CheckKindHandler<'unsupported'> = {
     const id = `unsupported-${Math.random().toString(36).slice(2)}`;
     const started = performance.now();
     await alice.send(attempt(check.feature, alice.jid, sfbJid(ctx, check.to), id));
-    await barrier(ctx, alice);
+    await ctx.target.barrier(alice, ctx.timeoutMs);
     const error = alice.received().find((r) => r.stanza.attrs.id === id && r.stanza.attrs.type === 'error');
     const latencyMs = performance.now() - started;
     if (!error) return { outcome: pass('no error before the barrier: silence'), latencyMs };
