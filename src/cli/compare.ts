@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { compareResults, readResultsFile, renderComparisonHtml, renderComparisonMarkdown, renderComparisonText } from '../report/compare.js';
-import { EXIT } from './output.js';
+import { COLOR, EXIT } from './output.js';
 
 /** `xfed compare BASE NEW`: exit 1 when anything regressed. */
 export async function runCompare(base: string, next: string, opts: { markdown?: string; html?: string }): Promise<number> {
   const comparison = compareResults(await readResultsFile(base), await readResultsFile(next));
-  process.stdout.write(`${renderComparisonText(comparison, { color: process.stdout.isTTY === true && !process.env.NO_COLOR })}\n`);
+  process.stdout.write(`${renderComparisonText(comparison, { color: COLOR })}\n`);
   if (opts.markdown) await writeFile(opts.markdown, renderComparisonMarkdown(comparison));
   if (opts.html) await writeFile(opts.html, renderComparisonHtml(comparison));
   return comparison.hasRegression ? EXIT.unmet : EXIT.ok;

@@ -1,15 +1,14 @@
+import pc from 'picocolors';
 import { isUserError } from '../errors.js';
 import { ScenarioError } from '../scenario/loader.js';
 
 /** Exit codes: 0 all good, 1 something checked did not hold, 2 invalid input or environment. */
 export const EXIT = { ok: 0, unmet: 1, invalid: 2 } as const;
 
-const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: string) => (s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
-export const green = paint('32');
-export const red = paint('31');
-export const dim = paint('2');
-export const bold = paint('1');
+/** Colour only for a terminal, and never with NO_COLOR set (https://no-color.org). */
+export const COLOR = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const paint = pc.createColors(COLOR);
+export const { green, red, dim, bold } = paint;
 
 export function say(line = ''): void {
   process.stdout.write(`${line}\n`);

@@ -4,7 +4,7 @@ import { exitCodeOf, formatCheckLine, formatPhaseHeader, formatStepLine, formatS
 import type { RunResults } from '../report/results.js';
 import { runSuite, type RunListener } from '../runner/run-suite.js';
 import { loadSuites } from '../scenario/loader.js';
-import { EXIT } from './output.js';
+import { COLOR, EXIT } from './output.js';
 
 export interface RunCommandOptions {
   target: 'sim';
@@ -69,7 +69,7 @@ export async function runRun(files: string[], opts: RunCommandOptions): Promise<
     process.stderr.write(`${problems.join('\n')}\n`);
     return EXIT.invalid;
   }
-  const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const color = COLOR;
   const live = opts.reporter === 'live' && process.stdout.isTTY === true && !process.env.CI;
   const write = (s: string) => void process.stdout.write(s);
   let exit: number = EXIT.ok;
