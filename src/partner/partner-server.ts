@@ -1,12 +1,10 @@
-import { rmSync } from 'node:fs';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { XfedError } from '../errors.js';
 import { withDeadline } from '../infra/deadline.js';
-import { guardOnExit } from '../infra/exit-guard.js';
 import { TestCa, selfSignedCertificate, type KeyAndCert } from '../infra/pki.js';
 import { TeardownStack } from '../infra/teardown.js';
+import { workDirFor } from '../infra/work-dir.js';
 import { planAccounts, writeAccounts } from './accounts.js';
 import { renderProsodyConfig, validateS2sSecurity } from './config.js';
 import type { ProsodyInstance, ProsodyRuntime } from './runtimes/runtime.js';
@@ -59,9 +57,7 @@ export class PartnerServer implements PartnerHandle {
 
     const teardown = new TeardownStack(`partner ${label}`);
     try {
-      const workDir = await mkdtemp(path.join(os.tmpdir(), `xfed-${label}-`));
-      const unguard = guardOnExit(() => rmSync(workDir, { recursive: true, force: true }));
-      teardown.defer(`work directory ${workDir}`, () => rm(workDir, { recursive: true, force: true }).finally(unguard));
+      const workDir = await workDirFor(teardown, label);
 
       const certs = new Map<string, KeyAndCert>();
       for (const d of domains) {

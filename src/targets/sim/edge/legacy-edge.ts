@@ -1,13 +1,11 @@
-import { rmSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { XfedError } from '../../../errors.js';
-import { guardOnExit } from '../../../infra/exit-guard.js';
 import { TestCa, type KeyAndCert } from '../../../infra/pki.js';
 import { projectRoot } from '../../../infra/project-root.js';
 import { TeardownStack } from '../../../infra/teardown.js';
+import { workDirFor } from '../../../infra/work-dir.js';
 import { renderProsodyConfig } from '../../../partner/config.js';
 import type { InstancePorts, ProsodyInstance, ProsodyRuntime } from '../../../partner/runtimes/runtime.js';
 import type { Endpoint } from '../../../partner/types.js';
@@ -47,12 +45,12 @@ export class LegacyEdge {
   private partners: ResolvedPartnerProfile[];
   private certificate: EdgeCertificate;
   private ports: InstancePorts | undefined;
-  private readonly teardown = new TeardownStack('legacy edge');
 
   private constructor(
     private readonly options: LegacyEdgeOptions,
     private readonly ctx: EdgeContext,
     readonly workDir: string,
+    private readonly teardown: TeardownStack,
   ) {
     this.partners = options.partners.map(resolvePartnerProfile);
     this.certificate = options.certificate ?? 'valid';
@@ -60,11 +58,10 @@ export class LegacyEdge {
 
   static async start(options: LegacyEdgeOptions, ctx: EdgeContext): Promise<LegacyEdge> {
     const domain = options.domain.toLowerCase();
-    const workDir = await mkdtemp(path.join(os.tmpdir(), `xfed-edge-${domain}-`));
-    const edge = new LegacyEdge({ ...options, domain }, ctx, workDir);
-    const unguard = guardOnExit(() => rmSync(workDir, { recursive: true, force: true }));
-    edge.teardown.defer(`work directory ${workDir}`, () => rm(workDir, { recursive: true, force: true }).finally(unguard));
+    const teardown = new TeardownStack('legacy edge');
     try {
+      const workDir = await workDirFor(teardown, `edge-${domain}`);
+      const edge = new LegacyEdge({ ...options, domain }, ctx, workDir, teardown);
       await mkdir(path.join(workDir, 'modules'));
       await mkdir(path.join(workDir, 'certs'));
       await mkdir(path.join(workDir, 'data'));
@@ -73,7 +70,8 @@ export class LegacyEdge {
       await edge.launch();
       return edge;
     } catch (err) {
-      await edge.stop();
+      // launch() failed before an instance existed, so the stack holds everything to release.
+      await teardown.close();
       throw err;
     }
   }
