@@ -1,5 +1,7 @@
 import dns2 from 'dns2';
+import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import net from 'node:net';
 
 const { Packet } = dns2;
 
@@ -15,7 +17,16 @@ export interface DnsQueryLog {
   name: string;
   type: string;
   answers: number;
-  rcode: 'NOERROR' | 'NXDOMAIN';
+  /** The rcode's name, or its number for the ones without a name here. */
+  rcode: 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL' | `${number}`;
+  /** Set when the name was not in the local zone and the upstream answered (or failed to). */
+  forwarded?: boolean;
+}
+
+/** A resolver to forward names outside the local zone to. */
+export interface DnsUpstream {
+  host: string;
+  port: number;
 }
 
 interface Question {
@@ -33,8 +44,37 @@ interface Response {
   answers: Array<Record<string, unknown>>;
   authorities: Array<Record<string, unknown>>;
 }
+/** What dns2 hands the handlers: a parsed Packet, which encodes itself again. */
+interface Request {
+  header: { id: number };
+  questions: Question[];
+  toBuffer(): Buffer;
+}
+interface ReplyHeader {
+  id: number;
+  qr: number;
+  tc: number;
+  rcode: number;
+  ancount: number;
+}
+/** An upstream reply: its bytes, relayed unchanged, and the header fields read from them. */
+interface Reply {
+  bytes: Buffer;
+  header: ReplyHeader;
+}
 
+const RCODE_SERVFAIL = 2;
 const RCODE_NXDOMAIN = 3;
+const RCODE_NAMES = new Map<number, DnsQueryLog['rcode']>([
+  [0, 'NOERROR'],
+  [RCODE_SERVFAIL, 'SERVFAIL'],
+  [RCODE_NXDOMAIN, 'NXDOMAIN'],
+]);
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 3_000;
+/** The UDP payload every client takes; dns2 re-encodes a query's EDNS OPT with this size too. */
+const UDP_PAYLOAD_MIN = 512;
+// @types/dns2 lacks Packet.parse (it takes no `this`).
+const parsePacket = (Packet as unknown as { parse(bytes: Buffer): { header: ReplyHeader } }).parse;
 const TYPE_NAMES = new Map<number, string>(Object.entries(Packet.TYPE).map(([k, v]) => [v as number, k]));
 
 /**
@@ -49,6 +89,7 @@ export class TestDnsServer extends EventEmitter {
   private tcp: ReturnType<typeof dns2.createTCPServer> | undefined;
   private boundPort = 0;
   private boundHost = '127.0.0.1';
+  private forwardTo: (DnsUpstream & { timeoutMs: number }) | undefined;
 
   get port(): number {
     return this.boundPort;
@@ -56,6 +97,18 @@ export class TestDnsServer extends EventEmitter {
   /** Loopback, or the host's address on a Docker network xfed created (for its containers). */
   get host(): string {
     return this.boundHost;
+  }
+  get upstream(): DnsUpstream | undefined {
+    return this.forwardTo && { host: this.forwardTo.host, port: this.forwardTo.port };
+  }
+
+  /**
+   * Names outside the local zone go to `upstream` (undefined: answered NXDOMAIN again), its answer
+   * relayed unchanged; local names still win, so one record can be pinned over the upstream's.
+   * Each upstream query is bounded by `timeoutMs`; a timeout or error is answered SERVFAIL.
+   */
+  setUpstream(upstream: DnsUpstream | undefined, timeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS): void {
+    this.forwardTo = upstream && { host: upstream.host, port: upstream.port, timeoutMs };
   }
 
   setA(name: string, addresses: string[]): void {
@@ -98,16 +151,19 @@ export class TestDnsServer extends EventEmitter {
 
   private async bind(port: number, host: string): Promise<void> {
     this.boundHost = host;
-    const handle = (request: unknown, send: (r: never) => unknown) => {
-      void send(this.answer(request as { questions: Question[] }) as never);
+    // One handler per transport: a query that came over TCP is forwarded over TCP.
+    const handler = (viaTcp: boolean) => (request: unknown, send: (r: never) => unknown) => {
+      void this.respond(request as Request, viaTcp)
+        .then((response) => send(response as never))
+        .catch((err: Error) => this.emit('error', err));
     };
     const udp = dns2.createUDPServer({ type: 'udp4' });
-    udp.on('request', handle);
+    udp.on('request', handler(false));
     udp.on('requestError', (err: Error) => this.emit('error', err));
     await udp.listen(port, this.host);
     this.udp = udp;
     // TCP on the same port number: resolvers retry over TCP when an answer is truncated.
-    const tcp = dns2.createTCPServer(handle as never);
+    const tcp = dns2.createTCPServer(handler(true) as never);
     tcp.on('requestError', (err: Error) => this.emit('error', err));
     const udpPort = udp.address().port;
     try {
@@ -132,6 +188,57 @@ export class TestDnsServer extends EventEmitter {
     if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
   }
 
+  private isLocal(name: string): boolean {
+    return this.a.has(norm(name)) || this.srv.has(norm(name));
+  }
+
+  private async respond(request: Request, viaTcp: boolean): Promise<Response | Buffer> {
+    const upstream = this.forwardTo;
+    if (!upstream || request.questions.length === 0 || request.questions.some((q) => this.isLocal(q.name))) {
+      return this.answer(request);
+    }
+    return this.forward(request, upstream, viaTcp);
+  }
+
+  private async forward(request: Request, upstream: DnsUpstream & { timeoutMs: number }, viaTcp: boolean): Promise<Buffer> {
+    const query = request.toBuffer();
+    let reply: Reply | undefined;
+    try {
+      reply = viaTcp ? await queryTcp(query, upstream) : await queryUdp(query, upstream);
+      if (!viaTcp && reply.header.tc) {
+        // dns2 re-encodes the client's EDNS size as 512, so a larger answer is truncated over UDP.
+        // The TCP answer is relayed when it fits 512 bytes; else the truncated one, and the client
+        // retries over TCP itself (forwarded over TCP).
+        const full = await queryTcp(query, upstream);
+        if (full.bytes.length <= UDP_PAYLOAD_MIN) reply = full;
+      }
+    } catch {
+      reply = undefined;
+    }
+    let bytes: Buffer;
+    if (reply) {
+      bytes = reply.bytes;
+    } else {
+      const response = Packet.createResponseFromRequest(request as never) as unknown as Response & Request;
+      response.header.ra = 1;
+      response.header.rcode = RCODE_SERVFAIL;
+      bytes = response.toBuffer();
+    }
+    const rcode = reply?.header.rcode ?? RCODE_SERVFAIL;
+    for (const q of request.questions) {
+      const entry: DnsQueryLog = {
+        at: Date.now(),
+        name: norm(q.name),
+        type: TYPE_NAMES.get(q.type) ?? String(q.type),
+        answers: reply?.header.ancount ?? 0,
+        rcode: RCODE_NAMES.get(rcode) ?? `${rcode}`,
+        forwarded: true,
+      };
+      this.emit('query', entry);
+    }
+    return bytes;
+  }
+
   private answer(request: { questions: Question[] }): Response {
     const response = Packet.createResponseFromRequest(request as never) as unknown as Response;
     response.header.aa = 1;
@@ -139,7 +246,7 @@ export class TestDnsServer extends EventEmitter {
     // TTL 0 throughout: migration steps change records live and no resolver may hold the old ones.
     for (const q of request.questions) {
       const name = norm(q.name);
-      const known = this.a.has(name) || this.srv.has(name);
+      const known = this.isLocal(name);
       if (q.type === Packet.TYPE.A || q.type === Packet.TYPE.ANY) {
         for (const address of this.a.get(name) ?? []) {
           response.answers.push({ name: q.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 0, address });
@@ -183,4 +290,72 @@ export class TestDnsServer extends EventEmitter {
 
 function norm(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
+}
+
+/** The header of `bytes` when they are a reply to query `id`, else undefined. */
+function readReply(bytes: Buffer, id: number): Reply | undefined {
+  if (bytes.length < 12) return undefined;
+  try {
+    const { header } = parsePacket(bytes);
+    return header.qr === 1 && header.id === id ? { bytes, header } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `start` until it settles or `timeoutMs` passes; `cleanup` runs either way. */
+function bounded<T>(
+  timeoutMs: number,
+  cleanup: () => void,
+  start: (resolve: (value: T) => void, reject: (err: Error) => void) => void,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`upstream DNS: no answer in ${timeoutMs} ms`)), timeoutMs);
+    start(resolve, reject);
+  }).finally(() => {
+    clearTimeout(timer);
+    cleanup();
+  });
+}
+
+/** One query over a fresh UDP socket. Datagrams that are no reply to this query are ignored. */
+function queryUdp(query: Buffer, to: DnsUpstream & { timeoutMs: number }): Promise<Reply> {
+  const socket = dgram.createSocket('udp4');
+  const close = () => {
+    try {
+      socket.close();
+    } catch {
+      // Already closed.
+    }
+  };
+  return bounded<Reply>(to.timeoutMs, close, (resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('message', (msg: Buffer) => {
+      const reply = readReply(msg, query.readUInt16BE(0));
+      if (reply) resolve(reply);
+    });
+    // Connected: only the upstream's datagrams arrive, and an ICMP refusal surfaces as an error.
+    socket.connect(to.port, to.host, () => socket.send(query, (err) => err && reject(err)));
+  });
+}
+
+/** One query over a fresh TCP connection, each message framed by its 2-byte length. */
+function queryTcp(query: Buffer, to: DnsUpstream & { timeoutMs: number }): Promise<Reply> {
+  const socket = net.connect(to.port, to.host);
+  return bounded<Reply>(to.timeoutMs, () => socket.destroy(), (resolve, reject) => {
+    let received = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error('upstream DNS closed the connection without an answer')));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length < 2 || received.length < 2 + received.readUInt16BE(0)) return;
+      const reply = readReply(received.subarray(2, 2 + received.readUInt16BE(0)), query.readUInt16BE(0));
+      if (reply) resolve(reply);
+      else reject(new Error('upstream DNS answered with a different id'));
+    });
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(query.length);
+    socket.write(Buffer.concat([length, query]));
+  });
 }
