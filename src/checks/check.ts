@@ -52,3 +52,30 @@ export function sfbSide(ctx: CheckContext, kind: string): SfbSide {
   if (!ctx.target.sfb) throw new Error(`a ${kind} check needs an SfB side that xfed drives, which the ${ctx.target.kind} target does not have`);
   return ctx.target.sfb;
 }
+
+/** How a check learns that an IM reached an SfB user: his SIP side (sim) or his XMPP session (a driven gateway user). */
+export function watchIms(ctx: CheckContext, user: string, body: string, kind: string): { received: Promise<string>; stop: () => void } {
+  if (ctx.target.remote) {
+    const driven = ctx.target.remote.driven(user);
+    if (!driven) throw new Error(`a ${kind} check sees what ${user} receives only when xfed drives ${user} (target.gateway.users: login)`);
+    const controller = new AbortController();
+    const received = driven.user
+      .waitFor((s) => s.is('message') && s.getChildText('body') === body, ctx.timeoutMs, `${user} to receive the IM`, controller.signal)
+      .then(() => `received by ${user}`);
+    return { received, stop: () => controller.abort() };
+  }
+  const sfb = sfbSide(ctx, kind);
+  let off = () => undefined as void;
+  const received = new Promise<string>((resolve) => {
+    off = sfb.onEvent((e) => {
+      if (e.kind === 'im' && e.user.toLowerCase() === user.toLowerCase() && e.body === body && (e.status === undefined || e.status < 300)) resolve(`received by ${user}`);
+    });
+  });
+  return { received, stop: () => off() };
+}
+
+/** Whether an SfB user answers IMs with their text (a simulated echo user, or a gateway user of role echo). */
+export function echoes(ctx: CheckContext, user: string): boolean {
+  if (ctx.target.remote) return ctx.target.remote.role(user) === 'echo';
+  return sfbSide(ctx, 'im').state(user)?.behaviour === 'echo';
+}

@@ -1,3 +1,4 @@
+import { sfbDomainOf } from '../scenario/target-spec.js';
 import { fail, pass, sfbJid, type CheckKindHandler } from './check.js';
 import { xml, stanzaError } from '../xmpp/client.js';
 
@@ -6,7 +7,7 @@ const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 /** XEP-0030 disco#info of the SfB domain or of an SfB user, optionally requiring a feature. */
 export const discoCheck: CheckKindHandler<'disco'> = {
   kind: 'disco',
-  title: (c, suite) => `${c.from} discovers ${c.to ?? suite.target.sim.domain}${c.feature ? ` (${c.feature})` : ''}`,
+  title: (c, suite) => `${c.from} discovers ${c.to ?? sfbDomainOf(suite)}${c.feature ? ` (${c.feature})` : ''}`,
   async run(check, ctx) {
     const alice = await ctx.target.partnerUser(check.from);
     const to = check.to === undefined || check.to === ctx.target.sfbDomain ? ctx.target.sfbDomain : sfbJid(ctx, check.to);

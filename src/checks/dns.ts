@@ -1,10 +1,11 @@
+import { sfbDomainOf } from '../scenario/target-spec.js';
 import { Resolver } from 'node:dns/promises';
 import { fail, pass, type CheckKindHandler } from './check.js';
 
 /** The `_xmpp-server._tcp` SRV record of a domain, as the servers of the run resolve it. */
 export const dnsCheck: CheckKindHandler<'dns'> = {
   kind: 'dns',
-  title: (c, suite) => `SRV _xmpp-server._tcp.${c.domain ?? suite.target.sim.domain}${c.target ? ` -> ${c.target}` : ''}`,
+  title: (c, suite) => `SRV _xmpp-server._tcp.${c.domain ?? sfbDomainOf(suite)}${c.target ? ` -> ${c.target}` : ''}`,
   async run(check, ctx) {
     const dns = ctx.target.resolver;
     const domain = check.domain ?? ctx.target.sfbDomain;

@@ -1,10 +1,11 @@
+import { sfbDomainOf } from '../scenario/target-spec.js';
 import { fail, pass, sfbJid, type CheckKindHandler } from './check.js';
 import { xml, stanzaError } from '../xmpp/client.js';
 
 /** XEP-0199 ping from a partner user to the SfB domain or to an SfB user. */
 export const pingCheck: CheckKindHandler<'ping'> = {
   kind: 'ping',
-  title: (c, suite) => `${c.from} pings ${c.to ?? suite.target.sim.domain}`,
+  title: (c, suite) => `${c.from} pings ${c.to ?? sfbDomainOf(suite)}`,
   async run(check, ctx) {
     const alice = await ctx.target.partnerUser(check.from);
     const to = check.to === undefined || check.to === ctx.target.sfbDomain ? ctx.target.sfbDomain : sfbJid(ctx, check.to);

@@ -1,20 +1,7 @@
-import { Resolver } from 'node:dns/promises';
+import { sfbDomainOf } from '../scenario/target-spec.js';
 import { edgeS2sPolicy } from '../targets/sim/mapping/partner-profile.js';
 import { probeS2s, type S2sProbeReport } from '../xmpp/s2s-probe.js';
-import { fail, pass, type CheckContext, type CheckKindHandler } from './check.js';
-
-/** Where the SfB domain's S2S listener is, the way a partner finds it: SRV first, then A. */
-async function locate(ctx: CheckContext): Promise<{ host: string; port: number; via: string } | string> {
-  const resolver = new Resolver({ timeout: ctx.timeoutMs, tries: 1 });
-  resolver.setServers([`${ctx.target.resolver.host}:${ctx.target.resolver.port}`]);
-  const domain = ctx.target.sfbDomain;
-  const srv = await resolver.resolveSrv(`_xmpp-server._tcp.${domain}`).catch(() => []);
-  const [first] = [...srv].sort((a, b) => a.priority - b.priority);
-  const name = first?.name ?? domain;
-  const addresses = await resolver.resolve4(name).catch(() => []);
-  if (addresses.length === 0) return first ? `the SRV target ${name} has no A record` : `no SRV record for ${domain} and no A record`;
-  return { host: addresses[0]!, port: first?.port ?? 5269, via: first ? `SRV ${name}:${first.port}` : `A ${domain}:5269` };
-}
+import { fail, pass, type CheckKindHandler } from './check.js';
 
 function summary(r: S2sProbeReport): string {
   const parts = [`STARTTLS ${r.starttls ?? '?'}`];
@@ -32,9 +19,9 @@ function summary(r: S2sProbeReport): string {
  */
 export const s2sProbeCheck: CheckKindHandler<'s2s-probe'> = {
   kind: 's2s-probe',
-  title: (c, suite) => `S2S probe of ${suite.target.sim.domain}${c.tls ? ` (${c.tls})` : ''}`,
+  title: (c, suite) => `S2S probe of ${sfbDomainOf(suite)}${c.tls ? ` (${c.tls})` : ''}`,
   async run(check, ctx) {
-    const where = await locate(ctx);
+    const where = await ctx.target.locateEdge(ctx.timeoutMs);
     if (typeof where === 'string') return { outcome: fail({ s2s: 'refused' }, where) };
     const me = await ctx.target.partnerIdentity();
     const report = await probeS2s({

@@ -1,10 +1,10 @@
-import { s2sStreamFromLogs } from '../partner/s2s-log.js';
+import { s2sStreamFromLog } from '../partner/s2s-log.js';
 import type { RuntimeChoice, S2sSecurity } from '../partner/types.js';
+import { echoUserOf, partnerProfileOf } from '../scenario/target-spec.js';
+import { startTarget, type TargetOptions } from '../targets/target.js';
 import type { Suite } from '../scenario/schema.js';
 import { allowedStreamAuth, resolvePartnerProfile, type ResolvedPartnerProfile, type StreamAuth } from '../targets/sim/mapping/partner-profile.js';
-import { topologyOptions } from '../targets/sim/sim-target.js';
-import { SimTopology } from '../targets/sim/sim-topology.js';
-import { stanzaError } from '../xmpp/client.js';
+import { stanzaError, xml } from '../xmpp/client.js';
 
 /** The partner's side of a negotiation: what its Prosody offers and accepts on S2S. */
 export interface PartnerNegotiation {
@@ -53,15 +53,19 @@ function partnerAccepts(p: PartnerNegotiation): StreamAuth[] {
 }
 
 /**
- * Runs the partner with each TLS / authentication setting in turn against the simulated Edge
- * configured with the suite's partner profile, and reports how each one federated beside what
- * SfB's negotiation matrix predicts. Each row is its own topology, torn down before the next.
+ * Runs the partner with each TLS / authentication setting in turn against the suite's target (the
+ * simulated Edge, or a real gateway) holding the suite's partner profile, and reports how each one
+ * federated beside what SfB's negotiation matrix predicts. Each row starts its own partner (and
+ * simulated side), torn down before the next.
  */
-export async function runNegotiationMatrix(suite: Suite, opts: { runtime: RuntimeChoice; baseImage?: string; onRow?: (row: MatrixRow) => void }): Promise<{ profile: ResolvedPartnerProfile; rows: MatrixRow[] }> {
-  const base = topologyOptions(suite, opts);
-  const profile = resolvePartnerProfile({ domain: suite.partner.domains[0]!, additionalDomains: suite.partner.domains.slice(1), ...suite.target.sim.partner });
+export async function runNegotiationMatrix(
+  suite: Suite,
+  opts: { runtime: RuntimeChoice; baseImage?: string; baseDir?: string; redactor?: TargetOptions['redactor']; onRow?: (row: MatrixRow) => void },
+): Promise<{ profile: ResolvedPartnerProfile; rows: MatrixRow[] }> {
+  const profile = resolvePartnerProfile({ domain: suite.partner.domains[0]!, additionalDomains: suite.partner.domains.slice(1), ...partnerProfileOf(suite) });
   const edgeAllows = allowedStreamAuth(profile);
-  const echo = suite.target.sim.users.find((u) => (u.behaviour ?? 'echo') === 'echo' && u.pool === 'legacy' && u.xmppAccess !== false);
+  const echo = echoUserOf(suite);
+  const { onRow, ...targetOptions } = opts;
   const rows: MatrixRow[] = [];
   for (const partner of PARTNER_NEGOTIATIONS) {
     // The documented matrix is about the partner's stream to the Edge; the way back (the Edge's
@@ -69,13 +73,15 @@ export async function runNegotiationMatrix(suite: Suite, opts: { runtime: Runtim
     const back = partnerAccepts(partner).filter((a) => edgeAllows.includes(a));
     const predicted = back.length > 0 ? partnerCan(partner).filter((a) => edgeAllows.includes(a)) : [];
     const s2s: S2sSecurity = { tls: partner.tls, auth: partner.auth, certificates: 'ca', secureAuth: partner.auth === 'certificate' };
-    const topo = await SimTopology.start({ ...base, partner: { ...base.partner, s2s } });
+    const topo = await startTarget({ ...suite, partner: { ...suite.partner, s2s } }, targetOptions);
     let observed: MatrixRow['observed'];
     let detail: string;
     try {
       const alice = await topo.partnerUser(suite.partner.users[0]!);
-      const to = echo ? `${echo.name}@${topo.sfbDomain}` : topo.sfbDomain;
-      const id = await alice.sendMessage(to, 'xfed matrix');
+      // An IM to an echo user crosses both directions; without one, a ping of the domain does.
+      const to = echo ? `${echo}@${topo.sfbDomain}` : topo.sfbDomain;
+      const id = echo ? await alice.sendMessage(to, 'xfed matrix') : `matrix-${Math.random().toString(36).slice(2)}`;
+      if (!echo) await alice.send(xml('iq', { type: 'get', to, id }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
       // Prosody gives up on a stream after s2s_timeout (10 s); no answer by then is a failure of
       // one direction (often the way back), which the sender never hears about.
       const answer = await alice.waitFor((s) => s.attrs.id === id || s.getChildText('body') === 'xfed matrix', 12_000, `an answer from ${to}`).catch(() => undefined);
@@ -87,7 +93,7 @@ export async function runNegotiationMatrix(suite: Suite, opts: { runtime: Runtim
         const { condition, text } = stanzaError(answer.stanza);
         detail = text ? `${condition}: ${text}` : condition;
       } else {
-        const stream = await s2sStreamFromLogs(() => topo.logs(), { partner: 0, edge: 0 }, suite.partner.domains[0]!, 5_000);
+        const stream = await s2sStreamFromLog(() => topo.logs().partner, 0, { from: suite.partner.domains[0]!, to: topo.sfbDomain }, 5_000);
         observed = stream.auth === 'sasl-external' ? 'sasl-over-tls' : stream.tls ? 'dialback-over-tls' : 'dialback-over-tcp';
         detail = stream.tls ?? 'no TLS';
       }
@@ -97,7 +103,7 @@ export async function runNegotiationMatrix(suite: Suite, opts: { runtime: Runtim
     const asPredicted = observed === 'refused' ? predicted.length === 0 : predicted.includes(observed);
     const row = { partner, predicted, observed, detail, asPredicted };
     rows.push(row);
-    opts.onRow?.(row);
+    onRow?.(row);
   }
   return { profile, rows };
 }

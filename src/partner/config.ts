@@ -32,6 +32,8 @@ export interface ProsodyConfigInput {
   componentPort?: number;
   /** Directories with xfed's own Prosody modules. */
   pluginPaths?: string[];
+  /** Load mod_xfed_s2s (how each S2S stream authenticated; closing a stream on request); it must be on pluginPaths. */
+  xfedS2sModule?: boolean;
   s2s: S2sSecurity;
   /** CA bundle used to verify peers' certificates (SASL EXTERNAL); absent for dialback-only. */
   peerCaPath?: string;
@@ -42,6 +44,8 @@ export interface ProsodyConfigInput {
   s2sPort: number;
   /** Addresses to listen on: loopback for processes, all for containers. */
   interfaces: string[];
+  /** Addresses of the S2S listener when they differ (published for a real gateway). */
+  s2sInterfaces?: string[];
   /** `host@port` of the test DNS server, or undefined to use the system resolver (containers). */
   dnsForward?: string;
   runAsRoot: boolean;
@@ -74,6 +78,8 @@ export function renderProsodyConfig(input: ProsodyConfigInput): string {
   validateS2sSecurity(s2s);
   const tls = s2s.certificates !== 'none';
   const modules = ['roster', 'saslauth', 'disco', 'ping', 'time', 'version', 'uptime'];
+  // docker/prosody/modules/mod_xfed_s2s.lua: S2S authentication in the log, streams closed on request.
+  if (input.xfedS2sModule) modules.push('xfed_s2s');
   // Without a certificate the tls module would offer STARTTLS and fail with "no shared cipher".
   if (tls) modules.push('tls');
   if (s2s.auth !== 'certificate') modules.push('dialback');
@@ -93,7 +99,7 @@ export function renderProsodyConfig(input: ProsodyConfigInput): string {
     c2s_ports: [input.c2sPort],
     s2s_ports: [input.s2sPort],
     c2s_interfaces: input.interfaces,
-    s2s_interfaces: input.interfaces,
+    s2s_interfaces: input.s2sInterfaces ?? input.interfaces,
     // Private listeners that nothing in a test needs: keep them off any port.
     http_ports: [],
     https_ports: [],

@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { XfedError } from '../errors.js';
 import { withDeadline } from '../infra/deadline.js';
 import { TestCa, selfSignedCertificate, type KeyAndCert } from '../infra/pki.js';
+import { projectRoot } from '../infra/project-root.js';
 import { TeardownStack } from '../infra/teardown.js';
 import { workDirFor } from '../infra/work-dir.js';
 import { planAccounts, writeAccounts } from './accounts.js';
@@ -18,6 +19,7 @@ import {
   type S2sSecurity,
 } from './types.js';
 
+const MODULES_DIR = path.join(projectRoot(), 'docker', 'prosody', 'modules');
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
 
 /** Everything a partner start needs from the run it belongs to. */
@@ -61,7 +63,9 @@ export class PartnerServer implements PartnerHandle {
 
       const certs = new Map<string, KeyAndCert>();
       for (const d of domains) {
-        if (s2s.certificates === 'ca') certs.set(d, await ctx.ca.issue(d));
+        // A lab may expect the primary domain's certificate it issued itself.
+        if (options.certificate && d === label) certs.set(d, options.certificate);
+        else if (s2s.certificates === 'ca') certs.set(d, await ctx.ca.issue(d));
         else if (s2s.certificates === 'self-signed') certs.set(d, await selfSignedCertificate(d));
       }
       await mkdir(path.join(workDir, 'certs'));
@@ -70,12 +74,22 @@ export class PartnerServer implements PartnerHandle {
         await writeFile(path.join(workDir, 'certs', `${d}.crt`), kc.certPem, { mode: 0o644 });
         await writeFile(path.join(workDir, 'certs', `${d}.key`), kc.keyPem, { mode: 0o644 });
       }
-      const trustPem = s2s.certificates === 'ca' ? ctx.ca.certPem : [...certs.values()].map((c) => c.certPem).join('');
+      // Clients trust what issued the domains' certificates: the test CA, or each self-signed
+      // certificate; a lab's certificate chains to the lab's CA (given with the peers' CAs).
+      const trustPem = [
+        ...(s2s.certificates === 'ca' ? [ctx.ca.certPem] : [...certs.values()].map((c) => c.certPem)),
+        ...(options.certificate ? [options.certificate.certPem, options.peerCaPem ?? ''] : []),
+      ]
+        .map((p) => p.trim())
+        .filter(Boolean)
+        .join('\n');
       const trustPath = path.join(workDir, 'trust.pem');
       await writeFile(trustPath, trustPem, { mode: 0o644 });
       // Peers are verified against the test CA unless this server does dialback only.
       const verifyPeers = s2s.auth !== 'dialback' && s2s.certificates !== 'none';
-      if (verifyPeers) await writeFile(path.join(workDir, 'peer-ca.pem'), ctx.ca.certPem, { mode: 0o644 });
+      if (verifyPeers) await writeFile(path.join(workDir, 'peer-ca.pem'), `${ctx.ca.certPem.trim()}\n${options.peerCaPem?.trim() ?? ''}\n`, { mode: 0o644 });
+      await mkdir(path.join(workDir, 'modules'));
+      await copyFile(path.join(MODULES_DIR, 'mod_xfed_s2s.lua'), path.join(workDir, 'modules', 'mod_xfed_s2s.lua'));
       await writeAccounts(path.join(workDir, 'data'), accounts);
 
       const instance = await ctx.runtime.startProsody({
@@ -83,6 +97,7 @@ export class PartnerServer implements PartnerHandle {
         hostDir: workDir,
         domains,
         readinessDomain: label,
+        ...(options.s2sListen ? { s2sListen: options.s2sListen } : {}),
         startTimeoutMs: options.startTimeoutMs ?? (ctx.runtime.kind === 'container' ? 60_000 : 20_000),
         renderConfig: (layout) =>
           renderProsodyConfig({
@@ -92,6 +107,8 @@ export class PartnerServer implements PartnerHandle {
                 : { name },
             ),
             s2s,
+            pluginPaths: [path.posix.join(layout.root, 'modules')],
+            xfedS2sModule: true,
             ...(verifyPeers ? { peerCaPath: path.posix.join(layout.root, 'peer-ca.pem') } : {}),
             dataDir: path.posix.join(layout.root, 'data'),
             certificatesDir: path.posix.join(layout.root, 'certs'),
@@ -99,6 +116,7 @@ export class PartnerServer implements PartnerHandle {
             c2sPort: layout.c2sPort,
             s2sPort: layout.s2sPort,
             interfaces: layout.interfaces,
+            ...(layout.s2sInterfaces ? { s2sInterfaces: layout.s2sInterfaces } : {}),
             ...(layout.dnsForward ? { dnsForward: layout.dnsForward } : {}),
             runAsRoot: layout.runAsRoot,
             logLevel: options.logLevel ?? 'info',

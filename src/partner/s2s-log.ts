@@ -1,35 +1,32 @@
 import { pollUntil } from '../infra/deadline.js';
 
-/** Log lines of the two ends of a partner's S2S stream (the partner and the server it reached). */
-export interface S2sLogs {
-  partner: string[];
-  edge: string[];
-}
-
 /**
- * How the partner's newest stream to a Prosody peer came up, read from both servers' logs (at
- * info level): the TLS version from the partner's `Stream encrypted`, and the authentication from
- * the peer, which logs the SASL EXTERNAL identities it accepts; a stream it accepted without one
- * used dialback. `from` are the log lengths before the stream was opened. Container logs arrive
- * through Docker's log stream, so the wait for the peer's line is bounded, not assumed.
+ * How the partner's newest outgoing stream to `to` came up, read from the partner's own log (at
+ * info level): the TLS version from `Stream encrypted`, and the mechanism from the line of xfed's
+ * module (docker/prosody/modules/mod_xfed_s2s.lua) when the stream authenticated. `from` is the
+ * log length before the stream was opened. Needs nothing from the peer, so it reads a real Edge's
+ * streams as well as the simulated one's; container logs arrive through Docker's log stream, so
+ * the wait for the line is bounded, not assumed.
  */
-export async function s2sStreamFromLogs(
-  read: () => S2sLogs,
-  from: { partner: number; edge: number },
-  partnerDomain: string,
+export async function s2sStreamFromLog(
+  read: () => string[],
+  from: number,
+  route: { from: string; to: string },
   timeoutMs: number,
 ): Promise<{ tls: string | undefined; auth: 'sasl-external' | 'dialback' }> {
-  const edgeLines = await pollUntil(
+  const marker = `xfed: outgoing s2s stream ${route.from}->${route.to} authenticated with `;
+  const lines = await pollUntil(
     () => {
-      const lines = read().edge.slice(from.edge);
-      return lines.some((l) => l.includes(`Incoming s2s connection ${partnerDomain}->`)) ? lines : undefined;
+      const seen = read().slice(from);
+      return seen.some((l) => l.includes(marker)) ? seen : undefined;
     },
-    { timeoutMs, what: `the peer to log the incoming stream from ${partnerDomain}` },
+    { timeoutMs, what: `the partner to log how its stream to ${route.to} authenticated` },
   );
-  const encrypted = read()
-    .partner.slice(from.partner)
-    .find((l) => /s2sout.*Stream encrypted/.test(l));
+  const authLine = lines.find((l) => l.includes(marker))!;
+  // The stream's own log lines carry its session id (s2sout55c0...); TLS comes before authentication.
+  const session = /^\S*\s*(s2sout\w+)/.exec(authLine.slice(authLine.search(/s2sout/)))?.[1];
+  const encrypted = lines.slice(0, lines.indexOf(authLine)).findLast((l) => /s2sout/.test(l) && (!session || l.includes(session)) && /Stream encrypted/.test(l));
   const tls = encrypted ? (/Stream encrypted \((TLSv[\d.]+)/.exec(encrypted)?.[1] ?? 'TLS') : undefined;
-  const auth = edgeLines.some((l) => l.includes(`Accepting SASL EXTERNAL identity from ${partnerDomain}`)) ? 'sasl-external' : 'dialback';
+  const auth = /authenticated with EXTERNAL/.test(authLine) ? 'sasl-external' : 'dialback';
   return { tls, auth };
 }

@@ -49,6 +49,15 @@ export interface PartnerOptions {
   prosodyOptions?: Record<string, LuaValue>;
   /** Minimum Prosody log level kept in `logs()`. Default `info`. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Publishes S2S on this host address and port, for a real gateway to reach (the container
+   * runtime then runs the partner on the host's network). Default: a free port inside the runtime.
+   */
+  s2sListen?: Endpoint;
+  /** The primary domain's certificate and key (a lab's); default: issued by the run's test CA. */
+  certificate?: { certPem: string; keyPem: string };
+  /** CAs trusted for peers' certificates besides the run's test CA (a real Edge's issuer). */
+  peerCaPem?: string;
   /** How long startup may take before it fails with the log. Default 20 s (containers: 60 s). */
   startTimeoutMs?: number;
 }

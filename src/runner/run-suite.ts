@@ -1,4 +1,7 @@
+import path from 'node:path';
 import { withDeadline } from '../infra/deadline.js';
+import { Redactor } from '../infra/redact.js';
+import { targetOf } from '../scenario/target-spec.js';
 import { TeardownStack } from '../infra/teardown.js';
 import type { RuntimeChoice } from '../partner/types.js';
 import type { CheckResult, PhaseResult, RunResults, StepResult } from '../report/results.js';
@@ -20,6 +23,8 @@ export interface RunOptions {
   listener?: RunListener;
   /** Manual steps count as done without asking (non-interactive runs). */
   assumeDone?: boolean;
+  /** Where the suite's relative file names start. Default: the suite file's directory. */
+  baseDir?: string;
 }
 
 /** What the live view hears, in order. */
@@ -43,7 +48,7 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
   const results: RunResults = {
     format: 'xfed-results/1',
     suite: { name: suite.suite, ...(suite.description ? { description: suite.description } : {}), file },
-    target: 'sim',
+    target: targetOf(suite).kind,
     runtime: opts.runtime === 'container' ? 'container' : 'process',
     startedAt: new Date().toISOString(),
     durationMs: 0,
@@ -53,6 +58,8 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
     phases: [],
   };
   const writer = new ResultsWriter(opts.outDir);
+  // The passwords of a real gateway's users: nothing the run keeps or prints may show them.
+  const redactor = new Redactor();
   // A signal tears the topology down under the running check; whatever fails after it was
   // caused by the interruption, and the results must say so.
   let signalled: NodeJS.Signals | undefined;
@@ -76,7 +83,12 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
   await writer.write(results);
 
   try {
-    const target = await startTarget(suite, { runtime: opts.runtime, ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
+    const target = await startTarget(suite, {
+      runtime: opts.runtime,
+      ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
+      baseDir: opts.baseDir ?? path.dirname(path.resolve(file)),
+      redactor,
+    });
     run.defer('the target', () => target.stop());
     results.runtime = target.runtime;
     results.setupMs = performance.now() - started;
@@ -90,7 +102,7 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
       results.phases.push(result);
       opts.listener?.phase?.(result, index, suite.phases.length);
       for (const [i, step] of (phase.steps ?? []).entries()) {
-        const outcome = await applyStep(target, step, i, { ...(opts.assumeDone ? { assumeDone: true } : {}) });
+        const outcome = redactor.deep(await applyStep(target, step, i, { ...(opts.assumeDone ? { assumeDone: true } : {}) }));
         result.steps.push(outcome);
         opts.listener?.step?.(outcome);
         await writer.write(results);
@@ -103,7 +115,7 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
         const title = check.title ?? handler.title(check as never, suite);
         if (opts.grep && !`${check.id} ${title}`.toLowerCase().includes(opts.grep.toLowerCase())) continue;
         opts.listener?.checkStarted?.(check.id, title);
-        const checkResult = await runCheck(target, suite, phase.name, check, title);
+        const checkResult = redactor.deep(await runCheck(target, suite, phase.name, check, title));
         result.checks.push(checkResult);
         results.summary.checks++;
         results.summary[checkResult.met ? 'met' : 'unmet']++;
@@ -114,7 +126,7 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
     await finish('complete');
     await run.close();
   } catch (err) {
-    await finish('failed', (err as Error).message.split('\n')[0]);
+    await finish('failed', redactor.text((err as Error).message.split('\n')[0]!));
     await run.close().catch(() => undefined);
     if (!(err instanceof StepFailed)) throw err;
   }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { isPair, isScalar, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { XfedError } from '../errors.js';
 import { describeIssues } from './issues.js';
@@ -69,7 +70,7 @@ export function parseSuite(text: string, file: string): LoadedSuite {
   if (!parsed.success) fail(describeIssues(parsed.error.issues, data).map((p) => ({ ...locate(p.path, p.part), message: p.message })));
   const suite = parsed.data!;
 
-  const semantic = validateSuite(suite, locate);
+  const semantic = validateSuite(suite, locate, path.dirname(path.resolve(file)));
   if (semantic.length > 0) fail(semantic);
   return { file, suite };
 }

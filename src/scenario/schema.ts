@@ -80,7 +80,47 @@ const SimTarget = z.strictObject({
     .optional(),
 });
 
-const Target = z.strictObject({ sim: SimTarget }).describe('What xfed federates with: sim (the simulated legacy side)');
+const Address = z
+  .strictObject({
+    host: z.string().regex(/^[A-Za-z0-9.:_-]+$/, 'a host name or an IP address').describe('A host name or an IP address'),
+    port: z.number().int().min(1).max(65535).optional(),
+  })
+  .describe('A host and, optionally, a port');
+
+export const ROLES = ['echo', 'accept', 'none'] as const;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const RemoteUser = z.strictObject({
+  name: UserName,
+  role: z
+    .enum(ROLES)
+    .describe('echo: answers IMs with their text and accepts subscriptions; accept: accepts subscriptions only; none: does neither'),
+  login: z
+    .strictObject({
+      passwordEnv: z.string().regex(ENV_NAME, 'an environment variable name such as XFED_ERIN_PASSWORD').describe('The environment variable holding the password'),
+      c2s: Address.optional().describe("The XMPP client endpoint of the user's server (default: the SfB domain, port 5222)"),
+    })
+    .optional()
+    .describe('Set when xfed drives this user itself over XMPP (a stand-in server); the password is never written to a report or log'),
+});
+
+const GatewayTarget = z.strictObject({
+  domain: Domain.describe('The SfB SIP domain, served by the legacy Edge\'s XMPP proxy'),
+  edge: Address.optional().describe('One Edge to test directly, bypassing the SRV record (port default 5269)'),
+  resolver: Address.optional().describe("The DNS server that knows the SfB domain's records (port default 53; default: the system's)"),
+  ca: z.string().min(1).optional().describe("PEM file of the CAs that issued the Edge's certificate, relative to the suite file"),
+  partner: PartnerProfile.optional().describe('The New-CsXmppAllowedPartner profile configured on the Edge for the partner'),
+  listen: Address.describe("Where the partner's S2S port is published for the Edge to reach (port default 5269)"),
+  certificate: z
+    .strictObject({ cert: z.string().min(1), key: z.string().min(1) })
+    .optional()
+    .describe("The partner domain's certificate and key the lab issued (PEM files, relative to the suite file); default: issued by xfed's per-run CA"),
+  users: z.array(RemoteUser).min(1).describe('The SfB test users and what they do'),
+});
+
+const Target = z
+  .strictObject({ sim: SimTarget.optional(), gateway: GatewayTarget.optional() })
+  .describe('What xfed federates with: sim (the simulated legacy side) or gateway (a real legacy Edge); exactly one');
 
 // ---------------------------------------------------------------- steps (migration actions)
 
@@ -199,6 +239,9 @@ export type Check = z.infer<typeof Check>;
 export type CheckKind = Check['kind'];
 export type Expectation = z.infer<typeof Expectation>;
 export type SimTargetSpec = z.infer<typeof SimTarget>;
+export type GatewayTargetSpec = z.infer<typeof GatewayTarget>;
+export type RemoteUserSpec = z.infer<typeof RemoteUser>;
+export type AddressSpec = z.infer<typeof Address>;
 
 /** The JSON Schema of suite files (`xfed schema`), for editors' completion and underlining. */
 export function suiteJsonSchema(): Record<string, unknown> {

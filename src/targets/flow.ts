@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Redactor } from '../infra/redact.js';
 
 /**
  * The lanes of a message ladder: who sent a message to whom. A partner user's stanza crosses
@@ -32,7 +33,13 @@ const WIRE_LIMIT = 4096;
 export class FlowRecorder extends EventEmitter {
   private readonly events: FlowEvent[] = [];
 
-  record(e: Omit<FlowEvent, 'at' | 't' | 'wire'> & { wire: string; at?: number; t?: number }): void {
+  /** `redactor` hides secrets (a real gateway's passwords) before anything is kept. */
+  constructor(private readonly redactor?: Redactor) {
+    super();
+  }
+
+  record(raw: Omit<FlowEvent, 'at' | 't' | 'wire'> & { wire: string; at?: number; t?: number }): void {
+    const e = this.redactor ? { ...raw, label: this.redactor.text(raw.label), wire: this.redactor.text(raw.wire) } : raw;
     const event: FlowEvent = {
       ...e,
       at: e.at ?? Date.now(),

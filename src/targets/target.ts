@@ -1,7 +1,10 @@
 import type { Endpoint, RuntimeKind } from '../partner/types.js';
+import type { Redactor } from '../infra/redact.js';
 import type { Step, Suite } from '../scenario/schema.js';
+import { targetOf } from '../scenario/target-spec.js';
 import type { XmppUser } from '../xmpp/client.js';
 import type { FlowRecorder } from './flow.js';
+import type { Responder } from './gateway/responder.js';
 import type { ResolvedPartnerProfile } from './sim/mapping/partner-profile.js';
 import type { SfbUserHandle } from './sim/sim-topology.js';
 import type { ShowMapping, SfbAvailability } from './sim/sip/availability.js';
@@ -15,7 +18,7 @@ import type { SipUserEvent } from './sim/sip/pool.js';
  * can drive or observe (`sfb` is then undefined, and checks that need it say so).
  */
 export interface SuiteTarget {
-  readonly kind: 'sim';
+  readonly kind: 'sim' | 'gateway';
   readonly runtime: RuntimeKind;
   readonly sfbDomain: string;
   readonly flow: FlowRecorder;
@@ -26,7 +29,10 @@ export interface SuiteTarget {
   barrier(via: XmppUser, timeoutMs?: number): Promise<void>;
   /** Drops the partner's open S2S streams to the SfB domain, so the next stanza opens one. */
   renewS2s(): Promise<void>;
+  /** Prosody log lines of the partner, and of the Edge where xfed runs it (the simulated one). */
   logs(): { partner: string[]; edge: string[] };
+  /** Where the partner's S2S reaches the SfB domain: the SRV record's target, or a pinned Edge. */
+  locateEdge(timeoutMs: number): Promise<EdgeLocation | string>;
   /** How the partner presents itself on S2S: its domain, its certificate, and the CAs it trusts. */
   partnerIdentity(): Promise<{ domain: string; certPem?: string; keyPem?: string; trustPem: string }>;
   /** The allowed-partner profile the SfB side holds for the partner, if it holds one. */
@@ -35,6 +41,28 @@ export interface SuiteTarget {
   apply(step: Step): Promise<string>;
   stop(): Promise<void>;
   readonly sfb: SfbSide | undefined;
+  /** A real gateway's test users: what they do, and the ones xfed drives itself. */
+  readonly remote: RemoteUsers | undefined;
+}
+
+export interface EdgeLocation {
+  host: string;
+  port: number;
+  /** How it was found: `SRV edge.contoso.test:5269`, `A contoso.test:5269`, `pinned edge ...`. */
+  via: string;
+}
+
+/** A real gateway's SfB test users, as a suite describes them (target.gateway.users). */
+export interface RemoteUsers {
+  role(name: string): 'echo' | 'accept' | 'none' | undefined;
+  /** The user where xfed drives him over XMPP (login); undefined otherwise. */
+  driven(name: string): Responder | undefined;
+  /**
+   * A second session of `partnerUser`: its initial presence makes the partner's server probe the
+   * user's contacts, and the answers come to it. A server that answers an already approved
+   * subscription need not send the contact's presence again; a probe asks for it. Stop it after.
+   */
+  probeFrom(partnerUser: string): Promise<XmppUser>;
 }
 
 /** The SfB side, where the target lets xfed act as its users and watch what they receive. */
@@ -49,10 +77,18 @@ export interface SfbSide {
 export interface TargetOptions {
   runtime: import('../partner/types.js').RuntimeChoice;
   baseImage?: string;
+  /** The suite file's directory: files a suite names are relative to it. Default: the working directory. */
+  baseDir?: string;
+  /** Secrets the target reads (passwords): reports and logs must never show them. */
+  redactor?: Redactor;
 }
 
 /** Starts the target a suite names. */
 export async function startTarget(suite: Suite, opts: TargetOptions): Promise<SuiteTarget> {
+  if (targetOf(suite).kind === 'gateway') {
+    const { GatewayTarget } = await import('./gateway/gateway-target.js');
+    return GatewayTarget.start(suite, opts);
+  }
   const { SimTarget } = await import('./sim/sim-target.js');
   return SimTarget.start(suite, opts);
 }

@@ -33,17 +33,35 @@ export function ejabberdMissing(): string | undefined {
   return undefined;
 }
 
-export async function startEjabberd(opts: { domain: string; cert: KeyAndCert; caPem: string; s2sTls?: 'required' | 'optional' }): Promise<EjabberdStandIn> {
+export interface EjabberdOptions {
+  domain: string;
+  cert: KeyAndCert;
+  /** CAs ejabberd trusts for peers' certificates (SASL EXTERNAL) and its own chain. */
+  caPem: string;
+  s2sTls?: 'required' | 'optional';
+  /** Offer and use server dialback (XEP-0220) beside SASL EXTERNAL. */
+  dialback?: boolean;
+  /** A DNS server on loopback that ejabberd resolves S2S peers with (SRV, then A), as a lab's. */
+  resolver?: { host: string; port: number };
+  /** Reuse these ports (a restart with another certificate keeps the DNS records right). */
+  ports?: { c2s: number; s2s: number };
+}
+
+export async function startEjabberd(opts: EjabberdOptions): Promise<EjabberdStandIn> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'xfed-ejabberd-'));
   const unguardDir = guardOnExit(() => spawnSync('rm', ['-rf', dir]));
-  const c2sPort = await freePort();
-  const s2sPort = await freePort();
+  const c2sPort = opts.ports?.c2s ?? (await freePort());
+  const s2sPort = opts.ports?.s2s ?? (await freePort());
   const node = `xfed${process.pid}${Date.now().toString(36)}@localhost`;
   await mkdir(path.join(dir, 'spool'));
   await mkdir(path.join(dir, 'logs'));
   await writeFile(path.join(dir, 'cert.pem'), `${opts.cert.keyPem.trim()}\n${opts.cert.certPem.trim()}\n`);
   await writeFile(path.join(dir, 'ca.pem'), opts.caPem);
-  await writeFile(path.join(dir, 'inetrc'), '{lookup, [file]}.\n{host, {127,0,0,1}, ["localhost"]}.\n');
+  // Erlang's resolver: our host entry, then (given a resolver) DNS at that address and port only.
+  // Without resolv_conf "", Erlang rereads /etc/resolv.conf before each query and replaces the
+  // nameserver with the machine's, which must never see test names.
+  const dns = opts.resolver ? `{lookup, [file, dns]}.\n{nameserver, {${opts.resolver.host.split('.').join(',')}}, ${opts.resolver.port}}.\n` : '{lookup, [file]}.\n';
+  await writeFile(path.join(dir, 'inetrc'), `{resolv_conf, ""}.\n{hosts_file, ""}.\n${dns}{host, {127,0,0,1}, ["localhost"]}.\n`);
   await writeFile(
     path.join(dir, 'ejabberdctl.cfg'),
     [
@@ -51,7 +69,8 @@ export async function startEjabberd(opts: { domain: string; cert: KeyAndCert; ca
       `EJABBERD_PID_PATH=${dir}/ejabberd.pid`,
       'ERL_OPTIONS="-kernel inet_dist_use_interface {127,0,0,1}"',
       'ERL_EPMD_ADDRESS=127.0.0.1',
-      `ERL_INETRC=${dir}/inetrc`,
+      // ejabberdctl sets ERL_INETRC to $CONFIG_DIR/inetrc after reading this file.
+      `CONFIG_DIR=${dir}`,
       '',
     ].join('\n'),
   );
@@ -59,7 +78,7 @@ export async function startEjabberd(opts: { domain: string; cert: KeyAndCert; ca
     path.join(dir, 'ejabberd.yml'),
     `hosts:
   - ${opts.domain}
-loglevel: info
+loglevel: ${process.env.XFED_EJABBERD_LOGLEVEL ?? 'info'}
 certfiles:
   - ${dir}/cert.pem
 ca_file: ${dir}/ca.pem
@@ -72,6 +91,8 @@ listen:
     ip: 127.0.0.1
     module: ejabberd_s2s_in
 s2s_use_starttls: ${opts.s2sTls ?? 'required'}
+s2s_dns_timeout: 3
+s2s_max_retry_delay: 1
 auth_method: internal
 auth_password_format: scram
 acl:
@@ -88,7 +109,7 @@ modules:
   mod_disco: {}
   mod_ping: {}
   mod_roster: {}
-`,
+${opts.dialback ? '  mod_s2s_dialback: {}\n' : ''}`,
   );
   // ejabberd runs as its own user: it must own what it writes.
   for (const p of ['', 'spool', 'logs', 'cert.pem', 'ca.pem', 'inetrc', 'ejabberdctl.cfg', 'ejabberd.yml']) chownUser(path.join(dir, p));

@@ -24,7 +24,7 @@ describe('valid suites', () => {
   it('keeps what the file says', async () => {
     const { suite } = await loadSuite(path.join(dir, 'cutover.yaml'));
     expect(suite.suite).toBe('contoso-cutover');
-    expect(suite.target.sim.users.map((u) => [u.name, u.pool])).toEqual([
+    expect(suite.target.sim!.users.map((u) => [u.name, u.pool])).toEqual([
       ['erin', 'legacy'],
       ['judy', 'sfb2019'],
     ]);

@@ -133,13 +133,20 @@ export class ContainerRuntime implements ProsodyRuntime {
 
   async startProsody(spec: ProsodyInstanceSpec): Promise<ProsodyInstance> {
     const { GenericContainer, Wait } = await tc();
+    // S2S published on a chosen host address (for a real gateway): the container shares the
+    // host's network, so Prosody binds that address itself, as the process runtime does.
+    const onHost = spec.s2sListen !== undefined;
+    const ports = onHost
+      ? { c2s: await freePort('127.0.0.1'), s2s: spec.s2sListen!.port, ...(spec.componentListener ? { component: await freePort('127.0.0.1') } : {}) }
+      : { c2s: C2S_PORT, s2s: S2S_PORT, ...(spec.componentListener ? { component: COMPONENT_PORT } : {}) };
     const config = spec.renderConfig({
       root: ROOT_IN_CONTAINER,
-      c2sPort: C2S_PORT,
-      s2sPort: S2S_PORT,
-      ...(spec.componentListener ? { componentPort: COMPONENT_PORT } : {}),
+      c2sPort: ports.c2s,
+      s2sPort: ports.s2s,
+      ...(ports.component !== undefined ? { componentPort: ports.component } : {}),
       // Prosody's listeners (and its component listener) bind loopback unless told otherwise.
-      interfaces: ['*'],
+      interfaces: onHost ? ['127.0.0.1'] : ['*'],
+      ...(onHost ? { s2sInterfaces: [spec.s2sListen!.host] } : {}),
       dnsForward: `${this.dns.host}@${this.dns.port}`,
       // Containers run as root, so the copied files' owner and mode never get in the way.
       runAsRoot: true,
@@ -152,10 +159,6 @@ export class ContainerRuntime implements ProsodyRuntime {
     const container = new GenericContainer(this.image)
       .withName(`xfed-${spec.label.replace(/[^a-z0-9.-]/gi, '-')}-${process.pid}-${Date.now().toString(36)}`)
       .withLabels({ 'org.xfed': 'prosody' })
-      .withNetwork(this.network)
-      .withNetworkAliases(...spec.domains)
-      // Only ports in use: a wait on listening ports would wait for every exposed one.
-      .withExposedPorts(...(spec.componentListener ? [C2S_PORT, S2S_PORT, COMPONENT_PORT] : [C2S_PORT, S2S_PORT]))
       .withCopyDirectoriesToContainer([{ source: spec.hostDir, target: ROOT_IN_CONTAINER }])
       .withLogConsumer((stream) => {
         stream.on('data', (chunk: Buffer | string) => log.write(chunk));
@@ -169,6 +172,10 @@ export class ContainerRuntime implements ProsodyRuntime {
       .withWaitStrategy(Wait.forSuccessfulCommand(`test -s ${ROOT_IN_CONTAINER}/prosody.pid`))
       .withStartupTimeout(spec.startTimeoutMs);
 
+    if (onHost) container.withNetworkMode('host');
+    // Only ports in use: a wait on listening ports would wait for every exposed one.
+    else container.withNetwork(this.network).withNetworkAliases(...spec.domains).withExposedPorts(...Object.values(ports));
+
     let started: import('testcontainers').StartedTestContainer;
     try {
       started = await container.start();
@@ -181,17 +188,16 @@ export class ContainerRuntime implements ProsodyRuntime {
     );
 
     const host = '127.0.0.1';
-    const c2s = { host, port: started.getMappedPort(C2S_PORT) };
-    const s2s = { host, port: started.getMappedPort(S2S_PORT) };
+    const c2s = { host, port: onHost ? ports.c2s : started.getMappedPort(C2S_PORT) };
+    const s2s = onHost ? { ...spec.s2sListen! } : { host, port: started.getMappedPort(S2S_PORT) };
     try {
       await waitUntilServing({ log, c2s, s2s, domain: spec.readinessDomain, timeoutMs: spec.startTimeoutMs, exited, label: spec.label, probeC2s: spec.probeC2s !== false });
     } catch (err) {
       await release();
       throw err;
     }
-    const component = spec.componentListener ? { component: { host, port: started.getMappedPort(COMPONENT_PORT) } } : {};
-    const ports = { c2s: C2S_PORT, s2s: S2S_PORT, ...(spec.componentListener ? { component: COMPONENT_PORT } : {}) };
-    const peerAddress = { host: await started.getIpAddress(this.network.getName()), port: S2S_PORT };
+    const component = ports.component !== undefined ? { component: { host, port: onHost ? ports.component : started.getMappedPort(COMPONENT_PORT) } } : {};
+    const peerAddress = onHost ? s2s : { host: await started.getIpAddress(this.network.getName()), port: S2S_PORT };
     return serveInstance({ spec, dns: this.dns, endpoints: { c2s, s2s, peerAddress, ...component, ports }, log, release });
   }
 

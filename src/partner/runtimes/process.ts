@@ -83,14 +83,14 @@ export class ProcessRuntime implements ProsodyRuntime {
         return await this.startOnce(spec);
       } catch (err) {
         const portTaken = err instanceof StartupError && /Failed to open server port/.test(err.message);
-        if (!portTaken || spec.reusePorts || attempt >= 3) throw err;
+        if (!portTaken || spec.reusePorts || spec.s2sListen || attempt >= 3) throw err;
       }
     }
   }
 
   private async startOnce(spec: ProsodyInstanceSpec): Promise<ProsodyInstance> {
     const c2sPort = spec.reusePorts?.c2s ?? (await freePort(LOOPBACK));
-    const s2sPort = spec.reusePorts?.s2s ?? (await freePort(LOOPBACK));
+    const s2sPort = spec.s2sListen?.port ?? spec.reusePorts?.s2s ?? (await freePort(LOOPBACK));
     const componentPort = spec.componentListener ? (spec.reusePorts?.component ?? (await freePort(LOOPBACK))) : undefined;
     const configPath = path.join(spec.hostDir, 'prosody.cfg.lua');
     const config = spec.renderConfig({
@@ -99,6 +99,7 @@ export class ProcessRuntime implements ProsodyRuntime {
       s2sPort,
       ...(componentPort !== undefined ? { componentPort } : {}),
       interfaces: [LOOPBACK],
+      ...(spec.s2sListen ? { s2sInterfaces: [spec.s2sListen.host] } : {}),
       dnsForward: `${this.dns.host}@${this.dns.port}`,
       runAsRoot: process.getuid?.() === 0,
     });
@@ -125,7 +126,7 @@ export class ProcessRuntime implements ProsodyRuntime {
     const release = this.teardown.defer(`prosody ${spec.label}`, stop);
 
     const c2s = { host: LOOPBACK, port: c2sPort };
-    const s2s = { host: LOOPBACK, port: s2sPort };
+    const s2s = { host: spec.s2sListen?.host ?? LOOPBACK, port: s2sPort };
     try {
       await Promise.race([
         spawnError,

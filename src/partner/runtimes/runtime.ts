@@ -11,6 +11,8 @@ export interface InstanceLayout {
   /** Set when the spec asks for a component listener. */
   componentPort?: number;
   interfaces: string[];
+  /** The S2S listener's addresses when the spec publishes S2S on a chosen address. */
+  s2sInterfaces?: string[];
   /** `host@port` of the test DNS server; absent where the runtime's own resolver serves names. */
   dnsForward?: string;
   runAsRoot: boolean;
@@ -30,6 +32,8 @@ export interface ProsodyInstanceSpec {
   probeC2s?: boolean;
   /** Open a component listener (XEP-0114) reachable from the host. */
   componentListener?: boolean;
+  /** Publish S2S on this host address and port (for a real gateway to reach the partner). */
+  s2sListen?: Endpoint;
   /** False when the owner publishes the domain's DNS records itself (the simulated Edge). */
   publishDns?: boolean;
   /** Ports to reuse (process runtime), so a restarted server keeps its DNS records. */

@@ -1,15 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { XfedError } from '../../errors.js';
+import { targetOf } from '../../scenario/target-spec.js';
 import { durationMs, type Step, type Suite } from '../../scenario/schema.js';
 import type { XmppUser } from '../../xmpp/client.js';
 import type { SfbSide, SuiteTarget, TargetOptions } from '../target.js';
 import type { MigrationStep } from './migration.js';
+import { locateXmppServer } from '../locate.js';
 import { SimTopology, type SimTopologyOptions } from './sim-topology.js';
 import type { SipUserEvent } from './sip/pool.js';
 
 /** The simulated legacy side a suite describes. */
 export function topologyOptions(suite: Suite, opts: TargetOptions): SimTopologyOptions {
-  const sim = suite.target.sim;
+  const target = targetOf(suite);
+  if (target.kind !== 'sim') throw new XfedError(`suite ${suite.suite} targets a ${target.kind}, not the simulated side`);
+  const { sim } = target;
   return {
     runtime: opts.runtime,
     ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
@@ -30,6 +35,7 @@ export function topologyOptions(suite: Suite, opts: TargetOptions): SimTopologyO
 export class SimTarget implements SuiteTarget {
   readonly kind = 'sim' as const;
   readonly sfb: SfbSide;
+  readonly remote = undefined;
 
   private constructor(readonly topology: SimTopology) {
     const pools = Object.values(topology.pools);
@@ -74,6 +80,9 @@ export class SimTarget implements SuiteTarget {
   }
   logs() {
     return this.topology.logs();
+  }
+  locateEdge(timeoutMs: number) {
+    return locateXmppServer(this.sfbDomain, this.resolver, timeoutMs);
   }
   stop() {
     return this.topology.stop();

@@ -1,0 +1,40 @@
+/**
+ * Secrets a run holds (the passwords of a real gateway's test users) and what hides them: every
+ * text that reaches a report, the console or a log passes through `text` or `deep` first.
+ */
+export class Redactor {
+  static readonly MASK = '[redacted]';
+  private secrets: string[] = [];
+
+  /** Registers a secret; its base64 form too, as it appears in SASL PLAIN or a log of one. */
+  add(secret: string): void {
+    if (secret.length === 0) return;
+    const forms = [secret, Buffer.from(secret).toString('base64').replace(/=+$/, '')];
+    // Longest first, so a secret that contains another is masked whole.
+    this.secrets = [...new Set([...this.secrets, ...forms.filter((f) => f.length >= 3)])].sort((a, b) => b.length - a.length);
+  }
+
+  get empty(): boolean {
+    return this.secrets.length === 0;
+  }
+
+  text(s: string): string {
+    let out = s;
+    for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(Redactor.MASK);
+    return out;
+  }
+
+  /** A copy of a JSON-like value with every string redacted (keys too). */
+  deep<T>(value: T): T {
+    if (this.secrets.length === 0) return value;
+    const walk = (v: unknown): unknown => {
+      if (typeof v === 'string') return this.text(v);
+      if (Array.isArray(v)) return v.map(walk);
+      if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [this.text(k), walk(x)]));
+      }
+      return v;
+    };
+    return walk(value) as T;
+  }
+}

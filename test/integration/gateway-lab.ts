@@ -1,0 +1,108 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { TestDnsServer } from '../../src/infra/dns.js';
+import { TestCa } from '../../src/infra/pki.js';
+import { freePort } from '../../src/infra/ports.js';
+import { startResponder, type Responder } from '../../src/targets/gateway/responder.js';
+import { DEFAULT_SHOW_MAPPING } from '../../src/targets/sim/sip/availability.js';
+import { startEjabberd, type EjabberdStandIn } from './ejabberd.js';
+
+export const SFB_DOMAIN = 'contoso.test';
+export const PARTNER_DOMAIN = 'partner.test';
+export const EDGE_HOST = `edge.${SFB_DOMAIN}`;
+
+/**
+ * A lab as a QA team has it, on loopback: a legacy Edge (ejabberd standing in, with a certificate
+ * from the lab's CA), the lab's DNS (the SfB domain's SRV record, and the records the lab added
+ * for xfed's partner), and the lab's bots (an echo user and one who accepts subscriptions) that
+ * the test drives over c2s. xfed is pointed at it the way it is pointed at a real Edge.
+ */
+export interface Lab {
+  dir: string;
+  ca: TestCa;
+  dns: TestDnsServer;
+  edge: EjabberdStandIn;
+  listenPort: number;
+  bots: Responder[];
+  /** Registers an account on the Edge's domain and returns its password. */
+  register(user: string): string;
+  /** Points the SfB domain's SRV record at an S2S port, or removes it. */
+  pointSrv(port: number | undefined): void;
+  /** The example suite with the lab's domain, hosts and ports filled in, written into the lab dir. */
+  fillExample(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startLab(): Promise<Lab> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gateway-lab-'));
+  const ca = await TestCa.create();
+  const dns = new TestDnsServer();
+  await dns.start(0, '127.0.0.1');
+  const stops: Array<() => Promise<void>> = [() => dns.stop(), () => rm(dir, { recursive: true, force: true })];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
+  };
+  try {
+    const edge = await startEjabberd({ domain: SFB_DOMAIN, cert: await ca.issue(SFB_DOMAIN), caPem: ca.certPem, resolver: { host: dns.host, port: dns.port } });
+    stops.push(() => edge.stop());
+    const listenPort = await freePort('127.0.0.1');
+    const pointSrv = (port: number | undefined) => {
+      if (port === undefined) dns.remove(`_xmpp-server._tcp.${SFB_DOMAIN}`);
+      else dns.publishXmppServer(SFB_DOMAIN, { host: EDGE_HOST, address: '127.0.0.1', port });
+    };
+    pointSrv(edge.s2s.port);
+    // What the lab adds for xfed's partner (xfed sfb-config prints these records). The target is
+    // localhost: ejabberd resolves SRV targets with getaddrinfo (the machine's resolver and
+    // /etc/hosts), not with the DNS of its inetrc, and no test name may reach the machine's DNS.
+    dns.publishXmppServer(PARTNER_DOMAIN, { host: 'localhost', address: '127.0.0.1', port: listenPort });
+    const partnerCert = await ca.issue(PARTNER_DOMAIN);
+    await writeFile(path.join(dir, 'lab-ca.pem'), ca.certPem);
+    await writeFile(path.join(dir, 'partner.crt'), partnerCert.certPem);
+    await writeFile(path.join(dir, 'partner.key'), partnerCert.keyPem);
+
+    const register = (user: string) => {
+      const password = `pw-${Math.random().toString(36).slice(2)}`;
+      edge.register(user, password);
+      return password;
+    };
+    const bots: Responder[] = [];
+    for (const [name, role] of [['xfed.echo', 'echo'], ['xfed.watch', 'accept']] as const) {
+      const bot = await startResponder({
+        jid: `${name}@${SFB_DOMAIN}`,
+        password: register(name),
+        endpoint: edge.c2s,
+        trustPem: ca.certPem,
+        role,
+        sfbDomain: SFB_DOMAIN,
+        showMapping: DEFAULT_SHOW_MAPPING,
+      });
+      bots.push(bot);
+      stops.push(() => bot.stop());
+    }
+    return {
+      dir,
+      ca,
+      dns,
+      edge,
+      listenPort,
+      bots,
+      register,
+      pointSrv,
+      fillExample: async () => {
+        const text = (await readFile('scenarios/real-gateway.example.yaml', 'utf8'))
+          .replaceAll('xmpp.fabrikam.example', PARTNER_DOMAIN)
+          .replaceAll('contoso.example', SFB_DOMAIN)
+          .replace('resolver: { host: 192.0.2.53, port: 53 }', `resolver: { host: 127.0.0.1, port: ${dns.port} }`)
+          .replace('listen: { host: 192.0.2.10, port: 5269 }', `listen: { host: 127.0.0.1, port: ${listenPort} }`);
+        const file = path.join(dir, 'real-gateway.yaml');
+        await writeFile(file, text);
+        return file;
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

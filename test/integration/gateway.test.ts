@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { runNegotiationMatrix } from '../../src/matrix/negotiation-matrix.js';
+import { loadSuite, parseSuite } from '../../src/scenario/loader.js';
+import { runSuite } from '../../src/runner/run-suite.js';
+import type { CheckResult, RunResults } from '../../src/report/results.js';
+import type { RuntimeKind } from '../../src/partner/types.js';
+import { xml } from '../../src/xmpp/client.js';
+import { TestCa } from '../../src/infra/pki.js';
+import { ejabberdMissing, startEjabberd } from './ejabberd.js';
+import { PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from './gateway-lab.js';
+import { RUNTIMES, describeRuntime } from './support.js';
+
+// The gateway target against a second real XMPP server that is not Prosody: ejabberd from
+// Debian's packages stands in for a lab's legacy Edge (gateway-lab.ts). CI installs it; elsewhere
+// these tests are skipped with the reason, unless XFED_REQUIRE_RUNTIMES names ejabberd.
+const missing = ejabberdMissing();
+const required = (process.env.XFED_REQUIRE_RUNTIMES ?? '').split(',').includes('ejabberd');
+if (missing) process.stderr.write(`xfed tests: the gateway target against ejabberd ${required ? 'required but ' : ''}skipped: ${missing}\n`);
+
+const unmet = (r: RunResults) => r.phases.flatMap((p) => p.checks).filter((c) => !c.met).map((c) => `${c.id}: expected ${c.expected}, got ${c.actual}`);
+const byId = (r: RunResults) => new Map<string, CheckResult>(r.phases.flatMap((p) => p.checks).map((c) => [c.id, c]));
+
+function gatewaySuite(lab: Lab, users: string, phases: string, extra = ''): string {
+  return `suite: gateway-${Math.random().toString(36).slice(2, 8)}
+partner:
+  domains: [${PARTNER_DOMAIN}]
+  users: [alice, bob]
+target:
+  gateway:
+    domain: ${SFB_DOMAIN}
+    resolver: { host: 127.0.0.1, port: ${lab.dns.port} }
+    ca: lab-ca.pem
+    listen: { host: 127.0.0.1, port: ${lab.listenPort} }
+    certificate: { cert: partner.crt, key: partner.key }
+${extra}    users:
+${users}
+phases:
+${phases}`;
+}
+
+async function run(lab: Lab, kind: RuntimeKind, text: string, name: string): Promise<RunResults> {
+  const file = path.join(lab.dir, `${name}.yaml`);
+  const { suite } = parseSuite(text, file);
+  return runSuite(suite, file, { runtime: kind, outDir: path.join(lab.dir, `out-${name}-${kind}`), assumeDone: true });
+}
+
+for (const kind of RUNTIMES) {
+  const body = () => {
+    let lab: Lab;
+    beforeAll(async () => {
+      if (missing) throw new Error(`ejabberd is required (XFED_REQUIRE_RUNTIMES) but ${missing}`);
+      lab = await startLab();
+    }, 60_000);
+    afterAll(() => lab?.stop());
+
+    it('scenarios/real-gateway.example.yaml, with the lab filled in, runs unchanged: every check met', async () => {
+      const file = await lab.fillExample();
+      const { suite } = await loadSuite(file);
+      const results = await runSuite(suite, file, { runtime: kind, outDir: path.join(lab.dir, `out-example-${kind}`), assumeDone: true });
+      expect(unmet(results)).toEqual([]);
+      expect(results).toMatchObject({ status: 'complete', target: 'gateway', runtime: kind, summary: { checks: 14, met: 14 } });
+      const checks = byId(results);
+      expect(checks.get('edge-probe')!.actual).toMatch(/STARTTLS required; TLSv1\.3; certificate trusted, SANs contoso\.test.*SASL EXTERNAL/);
+      expect(checks.get('s2s')!.actual).toBe('pass ("TLSv1.3, sasl-external")');
+      expect(checks.get('im-echo')!.evidence.map((e) => `${e.from}>${e.to}`)).toContain('partner-user>partner-server');
+      // The run ended its subscriptions: the lab's users keep no partner contact.
+      for (const bot of lab.bots) {
+        const roster = await bot.user.iq('get', undefined, xml('query', { xmlns: 'jabber:iq:roster' }));
+        const items = (roster.getChild('query')?.getChildren('item') ?? []).filter((i) => i.attrs.subscription !== 'none' || i.attrs.ask);
+        expect([bot.user.bare, items.map((i) => `${i.attrs.jid} ${i.attrs.subscription}`)]).toEqual([bot.user.bare, []]);
+      }
+    });
+
+    it('users xfed drives itself: IMs both ways, availability, no leak, no delivery; the password is in no report', async () => {
+      const password = lab.register('erin');
+      process.env.XFED_TEST_ERIN_PASSWORD = password;
+      try {
+        const results = await run(
+          lab,
+          kind,
+          gatewaySuite(
+            lab,
+            `      - { name: xfed.echo, role: echo }
+      - name: erin
+        role: none
+        login: { passwordEnv: XFED_TEST_ERIN_PASSWORD, c2s: { host: 127.0.0.1, port: ${lab.edge.c2s.port} } }`,
+            `  - name: driven
+    checks:
+      - { id: im-erin, kind: im, from: alice, to: erin, body: "to erin, whose password is ${password}" }
+      - { id: erin-writes, kind: im-from-sfb, from: erin, to: bob }
+      - { id: erin-refuses, kind: subscribe, from: alice, to: erin, expect: { subscription: pending } }
+      - { id: no-leak, kind: no-presence-leak, of: erin, by: alice, set: Busy }
+  - name: erin-accepts
+    steps:
+      - { action: set-availability, user: erin, availability: Away, note: "in a meeting" }
+    checks:
+      - { id: echo-dnd, kind: presence, of: xfed.echo, by: bob }
+      - { id: no-echo-to-nobody, kind: no-delivery, from: alice, to: xfed.echo, expect: { delivery: delivered } }
+`,
+          ),
+          'driven',
+        );
+        expect(unmet(results)).toEqual([]);
+        const checks = byId(results);
+        expect(checks.get('im-erin')!.actual).toBe('pass ("received by erin")');
+        expect(checks.get('erin-writes')!.actual).toBe('pass ("received")');
+        // The password reached erin's session, and no file of the run shows it.
+        expect(JSON.stringify(checks.get('im-erin')!.evidence)).toContain('[redacted]');
+        const dir = path.join(lab.dir, `out-driven-${kind}`);
+        for (const f of ['results.json', 'junit.xml', 'report.html']) expect([f, (await readFile(path.join(dir, f), 'utf8')).includes(password)]).toEqual([f, false]);
+      } finally {
+        delete process.env.XFED_TEST_ERIN_PASSWORD;
+      }
+    });
+
+    it('the negotiation matrix against an Edge with optional TLS and dialback: every partner setting federates as SfB documents', async () => {
+      const edge = await startEjabberd({
+        domain: SFB_DOMAIN,
+        cert: await lab.ca.issue(SFB_DOMAIN),
+        caPem: lab.ca.certPem,
+        resolver: { host: lab.dns.host, port: lab.dns.port },
+        s2sTls: 'optional',
+        dialback: true,
+      });
+      lab.pointSrv(edge.s2s.port);
+      try {
+        const text = gatewaySuite(
+          lab,
+          '      - { name: xfed.echo, role: echo }',
+          '  - name: p\n    checks:\n      - { id: ping, kind: ping, from: alice }\n',
+          '    partner: { partnerType: Federated, tlsNegotiation: Optional, saslNegotiation: Optional, supportDialbackNegotiation: true }\n',
+        );
+        const file = path.join(lab.dir, 'matrix.yaml');
+        const { suite } = parseSuite(text, file);
+        // The echo bot lives on the lab's first Edge: the matrix pings the domain instead.
+        const { rows } = await runNegotiationMatrix({ ...suite, target: { gateway: { ...suite.target.gateway!, users: [{ name: 'nobody', role: 'none' }] } } }, { runtime: kind, baseDir: lab.dir });
+        expect(rows.map((r) => [r.partner.tls, r.partner.auth, r.observed, r.asPredicted])).toEqual([
+          ['required', 'certificate', 'sasl-over-tls', true],
+          ['optional', 'certificate', 'sasl-over-tls', true],
+          ['required', 'dialback', 'sasl-over-tls', true],
+          ['optional', 'dialback', 'sasl-over-tls', true],
+          ['off', 'dialback', 'dialback-over-tcp', true],
+        ]);
+      } finally {
+        lab.pointSrv(lab.edge.s2s.port);
+        await edge.stop();
+      }
+    });
+
+    it('breaks as a lab breaks: a certificate from another CA, the S2S port closed, the SRV record removed', async () => {
+      const phases = (expectations: { probe: string; im: string; dns?: string }) => `  - name: broken
+    checks:
+      - { id: dns, kind: dns, target: edge.${SFB_DOMAIN}${expectations.dns ? `, expect: ${expectations.dns}` : ''} }
+      - { id: probe, kind: s2s-probe, expect: ${expectations.probe} }
+      - { id: ping, kind: ping, from: alice, expect: ${expectations.im} }
+      - { id: im, kind: im, from: alice, to: xfed.echo, expect: ${expectations.im} }
+`;
+      const users = '      - { name: xfed.echo, role: echo }';
+      // A renewed Edge certificate from a CA the partner does not trust: a second ejabberd.
+      const other = await TestCa.create();
+      const impostor = await startEjabberd({ domain: SFB_DOMAIN, cert: await other.issue(SFB_DOMAIN), caPem: lab.ca.certPem, resolver: { host: lab.dns.host, port: lab.dns.port } });
+      try {
+        lab.pointSrv(impostor.s2s.port);
+        const untrusted = await run(lab, kind, gatewaySuite(lab, users, phases({ probe: '{ certificate: untrusted }', im: '{ error: remote-server-timeout }' })), 'untrusted');
+        expect(unmet(untrusted)).toEqual([]);
+        expect(byId(untrusted).get('im')!.actual).toMatch(/not trusted/);
+      } finally {
+        await impostor.stop();
+      }
+      // The record points at a port where nothing listens any more.
+      const closed = await run(lab, kind, gatewaySuite(lab, users, phases({ probe: '{ s2s: refused }', im: '{ error: remote-server-not-found }' })), 'closed');
+      expect(unmet(closed)).toEqual([]);
+      expect(byId(closed).get('probe')!.actual).toMatch(/ECONNREFUSED/);
+      // The SRV record is gone, and the domain has no A record either.
+      lab.pointSrv(undefined);
+      try {
+        const gone = await run(lab, kind, gatewaySuite(lab, users, phases({ dns: '{ dns: nxdomain }', probe: '{ s2s: refused }', im: '{ error: remote-server-not-found }' })), 'no-srv');
+        expect(unmet(gone)).toEqual([]);
+      } finally {
+        lab.pointSrv(lab.edge.s2s.port);
+      }
+    });
+  };
+  describeRuntime(kind, 'the gateway target against ejabberd', missing && !required ? () => describe.skip(`(skipped: ${missing})`, body) : body);
+}
