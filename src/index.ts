@@ -44,11 +44,19 @@ export { jidToSipUri, sipUriToJid } from './targets/sim/mapping/address.js';
 export { sipStatusToStanzaError, stanzaErrorToSipStatus } from './targets/sim/mapping/errors.js';
 export { FlowRecorder, LANES, type FlowEvent, type Lane } from './targets/flow.js';
 
+// A real legacy gateway (issue 4/4): the target, its responder users, the S2S probe, secrets.
+export { GatewayTarget } from './targets/gateway/gateway-target.js';
+export { startResponder, type Responder, type ResponderOptions } from './targets/gateway/responder.js';
+export { startTarget, type EdgeLocation, type RemoteUsers, type SuiteTarget, type TargetOptions } from './targets/target.js';
+export { probeS2s, inspectCertificate, type S2sProbeReport } from './xmpp/s2s-probe.js';
+export { runNegotiationMatrix, type MatrixRow } from './matrix/negotiation-matrix.js';
+export { Redactor } from './infra/redact.js';
+
 // Jest matchers: expect.extend(xfedMatchers).
 export { xfedMatchers, type StanzaPattern } from './jest/matchers.js';
 
 // Suites and reports, for users' own tooling: load and run a suite, render and compare results.
 export { loadSuite, parseSuite, ScenarioError, type LoadedSuite, type SuiteProblem } from './scenario/loader.js';
-export { suiteJsonSchema, type Check, type Phase, type Step, type Suite } from './scenario/schema.js';
+export { suiteJsonSchema, type Check, type GatewayTargetSpec, type Phase, type Step, type Suite } from './scenario/schema.js';
 export { runSuite, type RunListener, type RunOptions } from './runner/run-suite.js';
 export * from './report/index.js';

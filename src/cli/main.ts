@@ -64,7 +64,7 @@ export function buildProgram(): Command {
     .command('run')
     .description('run suite files: phases, steps and checks; write results.json, junit.xml and report.html')
     .argument('<file...>', 'suite files (YAML)')
-    .addOption(new Option('--target <target>', 'what to federate with: sim, the simulated legacy SfB side').choices(['sim']).default('sim'))
+    .addOption(new Option('--target <target>', "only suites of this target: sim (the simulated side) or gateway (a real Edge); others exit 2").choices(['sim', 'gateway']))
     .addOption(runtimeOption())
     .addOption(baseImageOption())
     .option('--phase <name>', 'run the checks of this phase only (repeatable); earlier steps still apply', collect)
@@ -105,7 +105,7 @@ export function buildProgram(): Command {
   program
     .command('matrix')
     .description("run the partner with each TLS / authentication setting against the suite's partner profile, beside SfB's negotiation matrix")
-    .argument('<file>', 'a suite file (its partner and target.sim.partner profile)')
+    .argument('<file>', "a suite file (its partner and its target's partner profile)")
     .addOption(runtimeOption())
     .addOption(baseImageOption())
     .action(async (file: string, opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string }) => {

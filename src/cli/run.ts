@@ -4,10 +4,12 @@ import { exitCodeOf, formatCheckLine, formatPhaseHeader, formatStepLine, formatS
 import type { RunResults } from '../report/results.js';
 import { runSuite, type RunListener } from '../runner/run-suite.js';
 import { loadSuites } from '../scenario/loader.js';
+import { targetOf } from '../scenario/target-spec.js';
 import { COLOR, EXIT } from './output.js';
 
 export interface RunCommandOptions {
-  target: 'sim';
+  /** Refuse suites of another target (a guard for CI jobs meant for one lab or the simulation). */
+  target?: 'sim' | 'gateway';
   runtime: RuntimeChoice;
   baseImage?: string;
   phase?: string[];
@@ -65,6 +67,10 @@ function defaultOutDir(suite: string): string {
 export async function runRun(files: string[], opts: RunCommandOptions): Promise<number> {
   // Every suite is loaded and validated before anything starts: all problems at once.
   const { loaded, problems } = await loadSuites(files);
+  for (const { file, suite } of loaded) {
+    const kind = targetOf(suite).kind;
+    if (opts.target && kind !== opts.target) problems.push(`${file}: the suite targets ${kind}, not ${opts.target} (--target ${opts.target})`);
+  }
   if (problems.length > 0) {
     process.stderr.write(`${problems.join('\n')}\n`);
     return EXIT.invalid;
