@@ -10,7 +10,8 @@ import { xml } from '../../src/xmpp/client.js';
 import { TestCa } from '../../src/infra/pki.js';
 import { ejabberdMissing, startEjabberd } from './ejabberd.js';
 import { PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from './gateway-lab.js';
-import { RUNTIMES, describeRuntime } from './support.js';
+import { runCli, startCli } from './cli-process.js';
+import { RUNTIMES, countLeftovers, describeRuntime } from './support.js';
 
 // The gateway target against a second real XMPP server that is not Prosody: ejabberd from
 // Debian's packages stands in for a lab's legacy Edge (gateway-lab.ts). CI installs it; elsewhere
@@ -114,6 +115,29 @@ for (const kind of RUNTIMES) {
         delete process.env.XFED_TEST_ERIN_PASSWORD;
       }
     });
+
+    if (kind === 'process') {
+      it('xfed run from the command line: every check met, exit 0; SIGTERM halfway leaves nothing and keeps the results; bad input exits 2 in one line', async () => {
+        const file = await lab.fillExample();
+        const out = path.join(lab.dir, 'cli-out');
+        const ok = await runCli(['run', file, '--target', 'gateway', '--runtime', 'process', '--assume-done', '--reporter', 'plain', '--out', out]);
+        expect([ok.code, ok.stderr]).toEqual([0, '']);
+        expect(ok.stdout).toMatch(/14 of 14 checks met, 0 unmet in 3 phases/);
+
+        const before = countLeftovers();
+        const halfway = startCli(['run', file, '--runtime', 'process', '--assume-done', '--reporter', 'plain', '--out', `${out}-2`]);
+        await halfway.waitForOutput(/s2s/, 30_000);
+        halfway.child.kill('SIGTERM');
+        expect((await halfway.exit(30_000)).code).toBe(143);
+        expect(JSON.parse(await readFile(path.join(`${out}-2`, 'results.json'), 'utf8'))).toMatchObject({ status: 'interrupted', target: 'gateway' });
+        expect(countLeftovers()).toEqual(before);
+
+        const noPassword = await runCli(['run', path.join('test', 'fixtures', 'suites', 'valid', 'gateway.yaml'), '--runtime', 'process', '--out', `${out}-3`], { env: { XFED_ERIN_PASSWORD: '' } });
+        expect([noPassword.code, noPassword.stderr]).toEqual([2, 'xfed: target.gateway.users erin: the environment variable XFED_ERIN_PASSWORD (login.passwordEnv) is not set\n']);
+        const deadResolver = await runCli(['run', path.join('test', 'fixtures', 'suites', 'valid', 'gateway.yaml'), '--runtime', 'process', '--out', `${out}-4`], { env: { XFED_ERIN_PASSWORD: 'x' } });
+        expect([deadResolver.code, deadResolver.stderr]).toEqual([2, 'xfed: target.gateway.resolver: the DNS server 127.0.0.1:5353 does not answer (ECONNREFUSED)\n']);
+      });
+    }
 
     it('the negotiation matrix against an Edge with optional TLS and dialback: every partner setting federates as SfB documents', async () => {
       const edge = await startEjabberd({

@@ -72,6 +72,7 @@ export class GatewayTarget implements SuiteTarget {
       : undefined;
     const resolver = spec.resolver ? await addressOf(spec.resolver, DNS_PORT, 'target.gateway.resolver') : systemResolver();
     const listen = await addressOf(spec.listen, S2S_PORT, 'target.gateway.listen');
+    await expectAnswers(resolver, spec.domain, spec.resolver ? 'target.gateway.resolver' : "this machine's DNS server (set target.gateway.resolver)");
 
     const teardown = new TeardownStack(`gateway target ${spec.domain}`);
     const flow = new FlowRecorder(redactor);
@@ -288,8 +289,24 @@ async function pinEdge(runtime: ProsodyRuntime, domain: string, edge: { host: st
   const dns = new Resolver({ timeout: 3_000, tries: 1 });
   dns.setServers([`${resolver.host}:${resolver.port}`]);
   const [address] = await resolveHost(dns, edge.host);
-  if (!address) throw new XfedError(`target.gateway.edge: ${edge.host} has no A record at the resolver ${resolver.host}:${resolver.port}`);
+  if (!address) throw new XfedError(`target.gateway.edge: ${edge.host} has no A record at ${resolver.host}:${resolver.port}`);
   if (address === edge.host) runtime.dns.publishXmppServer(domain, { host: `pinned-edge.${domain}`, address, port });
   else runtime.dns.setSrv(`_xmpp-server._tcp.${domain}`, [{ priority: 0, weight: 5, port, target: edge.host }]);
   return { host: address, port, via: `pinned edge ${edge.host}:${port} (SRV bypassed)` };
+}
+
+/**
+ * A resolver that does not answer would make every check fail for a reason that is not the
+ * Edge's: it is said once, before anything starts. "No such name" is an answer.
+ */
+async function expectAnswers(resolver: Endpoint, domain: string, what: string): Promise<void> {
+  const dns = new Resolver({ timeout: 3_000, tries: 1 });
+  dns.setServers([`${resolver.host}:${resolver.port}`]);
+  try {
+    await dns.resolveSrv(`_xmpp-server._tcp.${domain}`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (['ENOTFOUND', 'ENODATA', 'ENONAME', 'NOTFOUND', 'NODATA'].some((c) => code.endsWith(c))) return;
+    throw new XfedError(`${what}: the DNS server ${resolver.host}:${resolver.port} does not answer (${code || (err as Error).message})`);
+  }
 }
