@@ -33,7 +33,10 @@ export interface SuiteTarget {
   logs(): { partner: string[]; edge: string[] };
   /** Where the partner's S2S reaches the SfB domain: the SRV record's target, or a pinned Edge. */
   locateEdge(timeoutMs: number): Promise<EdgeLocation | string>;
-  /** How the partner presents itself on S2S: its domain, its certificate, and the CAs it trusts. */
+  /**
+   * How the partner presents itself on S2S: its domain, its certificate, and the CAs it trusts
+   * for the Edge's certificate (empty: the system's roots, for an Edge with a public certificate).
+   */
   partnerIdentity(): Promise<{ domain: string; certPem?: string; keyPem?: string; trustPem: string }>;
   /** The allowed-partner profile the SfB side holds for the partner, if it holds one. */
   allowedProfile(): ResolvedPartnerProfile | undefined;

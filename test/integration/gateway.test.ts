@@ -6,7 +6,7 @@ import { loadSuite, parseSuite } from '../../src/scenario/loader.js';
 import { runSuite } from '../../src/runner/run-suite.js';
 import type { CheckResult, RunResults } from '../../src/report/results.js';
 import type { RuntimeKind } from '../../src/partner/types.js';
-import { xml } from '../../src/xmpp/client.js';
+import { startTarget, xml } from 'xfed';
 import { TestCa } from '../../src/infra/pki.js';
 import { ejabberdMissing, startEjabberd } from './ejabberd.js';
 import { PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from './gateway-lab.js';
@@ -113,6 +113,22 @@ for (const kind of RUNTIMES) {
         for (const f of ['results.json', 'junit.xml', 'report.html']) expect([f, (await readFile(path.join(dir, f), 'utf8')).includes(password)]).toEqual([f, false]);
       } finally {
         delete process.env.XFED_TEST_ERIN_PASSWORD;
+      }
+    });
+
+    it("the README's example of a gateway target from code runs", async () => {
+      const file = await lab.fillExample();
+      // As in the README, with the lab's directory for 'lab' and the runtime under test.
+      const { suite } = await loadSuite(file);
+      const target = await startTarget(suite, { runtime: kind, baseDir: path.dirname(file) });
+      try {
+        const alice = await target.partnerUser('alice');
+        await alice.sendMessage(`xfed.echo@${target.sfbDomain}`, 'hello');
+        await alice.waitFor((s) => s.getChildText('body') === 'hello', 5_000, 'the echo');
+        const edge = await target.locateEdge(5_000);
+        expect(edge).toEqual({ host: '127.0.0.1', port: lab.edge.s2s.port, via: `SRV edge.${SFB_DOMAIN}:${lab.edge.s2s.port}` });
+      } finally {
+        await target.stop();
       }
     });
 

@@ -124,7 +124,7 @@ export class GatewayTarget implements SuiteTarget {
         );
         responders.set(user.name.toLowerCase(), responder);
       }
-      return new GatewayTarget(spec, flow, runtime, partner, resolver, pinnedEdge, edgeTrustPem || ca.certPem, responders, teardown);
+      return new GatewayTarget(spec, flow, runtime, partner, resolver, pinnedEdge, edgeTrustPem, responders, teardown);
     } catch (err) {
       await teardown.close();
       throw err;
