@@ -15,6 +15,7 @@ import { loadSuite } from '../src/scenario/loader.js';
 import { GatewayTarget } from '../src/targets/gateway/gateway-target.js';
 import { ejabberdMissing } from '../test/integration/ejabberd.js';
 import { SFB_DOMAIN, startLab } from '../test/integration/gateway-lab.js';
+import { measureRoundTrips } from './round-trips.js';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '3' }, messages: { type: 'string', default: '1000' }, window: { type: 'string', default: '20' }, runtime: { type: 'string', multiple: true } },
@@ -57,31 +58,11 @@ try {
     const target = await GatewayTarget.start(suite, { runtime, baseDir: lab.dir });
     try {
       const alice = await target.partnerUser('alice');
-      const roundTrip = async (i: number) => {
-        const body = `rtt ${i}`;
-        const started = performance.now();
-        await alice.sendMessage(`xfed.echo@${SFB_DOMAIN}`, body);
-        await alice.waitFor((s) => s.is('message') && s.getChildText('body') === body, 10_000, `the echo of message ${i}`);
-        return performance.now() - started;
-      };
-      const first = await roundTrip(-1);
-      for (let i = 0; i < 50; i++) await roundTrip(-2 - i);
-      const rtts: number[] = [];
-      const sequentialStarted = performance.now();
-      for (let i = 0; i < total; i++) rtts.push(await roundTrip(i));
-      const sequentialS = (performance.now() - sequentialStarted) / 1000;
-      let next = 0;
-      const pipelinedStarted = performance.now();
-      await Promise.all(
-        Array.from({ length: window }, async () => {
-          while (next < total) await roundTrip(total + next++);
-        }),
-      );
-      const pipelinedS = (performance.now() - pipelinedStarted) / 1000;
+      const { firstMs: first, rtts, sequentialPerS, pipelinedPerS } = await measureRoundTrips(alice, `xfed.echo@${SFB_DOMAIN}`, total, window);
       console.log(
         `  ${runtime.padEnd(9)} IM round trip via the Edge and its echo user: first (new S2S both ways) ${f(first)}, ` +
           `p50 ${f(p(rtts, 50))} p90 ${f(p(rtts, 90))} p99 ${f(p(rtts, 99))} max ${f(Math.max(...rtts))}; ` +
-          `${(total / sequentialS).toFixed(0)}/s one at a time, ${(total / pipelinedS).toFixed(0)}/s with ${window} in flight`,
+          `${sequentialPerS.toFixed(0)}/s one at a time, ${pipelinedPerS.toFixed(0)}/s with ${window} in flight`,
       );
     } finally {
       await target.stop();

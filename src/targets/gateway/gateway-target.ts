@@ -16,7 +16,7 @@ import { targetOf } from '../../scenario/target-spec.js';
 import { xml, XmppUser } from '../../xmpp/client.js';
 import { FlowRecorder } from '../flow.js';
 import { locateXmppServer, resolveHost } from '../locate.js';
-import { xmppLabel } from '../sim/gateway/xmpp-sip-gateway.js';
+import { barrierThrough, PartnerUsers, partnerIdentityOf, recordXmppTraffic } from '../partner-users.js';
 import { resolvePartnerProfile, type ResolvedPartnerProfile } from '../sim/mapping/partner-profile.js';
 import { DEFAULT_SHOW_MAPPING } from '../sim/sip/availability.js';
 import type { EdgeLocation, RemoteUsers, SuiteTarget, TargetOptions } from '../target.js';
@@ -37,7 +37,7 @@ export class GatewayTarget implements SuiteTarget {
   readonly kind = 'gateway' as const;
   readonly sfb = undefined;
   readonly remote: RemoteUsers;
-  private readonly partnerUsers = new Map<string, XmppUser>();
+  private readonly partnerUsers: PartnerUsers;
 
   private constructor(
     private readonly spec: GatewayTargetSpec,
@@ -50,6 +50,7 @@ export class GatewayTarget implements SuiteTarget {
     private readonly responders: Map<string, Responder>,
     private readonly teardown: TeardownStack,
   ) {
+    this.partnerUsers = new PartnerUsers(partner, flow, teardown);
     const users = new Map(spec.users.map((u) => [u.name.toLowerCase(), u]));
     this.remote = {
       role: (name) => users.get(name.toLowerCase())?.role,
@@ -112,16 +113,7 @@ export class GatewayTarget implements SuiteTarget {
           showMapping: DEFAULT_SHOW_MAPPING,
         });
         teardown.defer(`responder ${user.name}`, () => responder.stop());
-        responder.user.onTraffic((direction, s) =>
-          flow.record({
-            from: direction === 'out' ? 'sfb-user' : 'edge',
-            to: direction === 'out' ? 'edge' : 'sfb-user',
-            protocol: 'xmpp',
-            label: xmppLabel(s),
-            actor: user.name,
-            wire: s.toString(),
-          }),
-        );
+        recordXmppTraffic(flow, responder.user, { self: 'sfb-user', peer: 'edge' }, user.name);
         responders.set(user.name.toLowerCase(), responder);
       }
       return new GatewayTarget(spec, flow, runtime, partner, resolver, pinnedEdge, edgeTrustPem, responders, teardown);
@@ -139,24 +131,8 @@ export class GatewayTarget implements SuiteTarget {
   }
 
   /** A partner user, logged in and available, connected once per run. */
-  async partnerUser(name: string): Promise<XmppUser> {
-    const account = this.partner.account(name);
-    const known = this.partnerUsers.get(account.jid);
-    if (known) return known;
-    const user = await XmppUser.connect({ ...account, endpoint: this.partner.c2s, trustPem: this.partner.trustPem, available: true });
-    this.partnerUsers.set(account.jid, user);
-    this.teardown.defer(`partner user ${account.jid}`, () => user.stop());
-    user.onTraffic((direction, s) =>
-      this.flow.record({
-        from: direction === 'out' ? 'partner-user' : 'partner-server',
-        to: direction === 'out' ? 'partner-server' : 'partner-user',
-        protocol: 'xmpp',
-        label: xmppLabel(s),
-        actor: account.jid,
-        wire: s.toString(),
-      }),
-    );
-    return user;
+  partnerUser(name: string): Promise<XmppUser> {
+    return this.partnerUsers.get(name);
   }
 
   /**
@@ -164,15 +140,7 @@ export class GatewayTarget implements SuiteTarget {
    * everything sent before it. Without an echo user, a ping of the SfB domain.
    */
   async barrier(via: XmppUser, timeoutMs = 5_000): Promise<void> {
-    const echo = this.spec.users.find((u) => u.role === 'echo');
-    if (!echo) {
-      await via.ping(this.sfbDomain, timeoutMs);
-      return;
-    }
-    const to = `${echo.name}@${this.sfbDomain}`;
-    const marker = `xfed barrier ${Math.random().toString(36).slice(2)}`;
-    const id = await via.sendMessage(to, marker);
-    await via.waitFor((s) => (s.attrs.type === 'error' && s.attrs.id === id) || s.getChildText('body') === marker, timeoutMs, `the barrier through ${to}`);
+    await barrierThrough(via, this.sfbDomain, this.spec.users.find((u) => u.role === 'echo')?.name, timeoutMs);
   }
 
   /** Closes the partner's outgoing stream to the Edge (mod_xfed_s2s), so the next stanza opens one. */
@@ -189,13 +157,8 @@ export class GatewayTarget implements SuiteTarget {
     return this.pinnedEdge ?? locateXmppServer(this.sfbDomain, this.resolver, timeoutMs);
   }
 
-  async partnerIdentity() {
-    const domain = this.partner.domains[0]!;
-    const certs = path.join(this.partner.workDir, 'certs');
-    const [certPem, keyPem] = await Promise.all([readFile(path.join(certs, `${domain}.crt`), 'utf8'), readFile(path.join(certs, `${domain}.key`), 'utf8')]).catch(
-      () => [undefined, undefined] as const,
-    );
-    return { domain, ...(certPem && keyPem ? { certPem, keyPem } : {}), trustPem: this.edgeTrustPem };
+  partnerIdentity() {
+    return partnerIdentityOf(this.partner, this.edgeTrustPem);
   }
 
   allowedProfile(): ResolvedPartnerProfile | undefined {
@@ -223,7 +186,7 @@ export class GatewayTarget implements SuiteTarget {
     const suffix = `@${this.sfbDomain}`;
     await withDeadline(
       Promise.all(
-        [...this.partnerUsers.values()].map(async (user) => {
+        this.partnerUsers.connected().map(async (user) => {
           const roster = await user.iq('get', undefined, xml('query', { xmlns: 'jabber:iq:roster' }), 2_000);
           const contacts = (roster.getChild('query')?.getChildren('item') ?? []).map((i) => String(i.attrs.jid)).filter((jid) => jid.endsWith(suffix));
           for (const jid of contacts) {

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { XfedError } from '../../errors.js';
 import { targetOf } from '../../scenario/target-spec.js';
 import { durationMs, type Step, type Suite } from '../../scenario/schema.js';
@@ -7,6 +5,7 @@ import type { XmppUser } from '../../xmpp/client.js';
 import type { SfbSide, SuiteTarget, TargetOptions } from '../target.js';
 import type { MigrationStep } from './migration.js';
 import { locateXmppServer } from '../locate.js';
+import { partnerIdentityOf } from '../partner-users.js';
 import { SimTopology, type SimTopologyOptions } from './sim-topology.js';
 import type { SipUserEvent } from './sip/pool.js';
 
@@ -88,14 +87,8 @@ export class SimTarget implements SuiteTarget {
     return this.topology.stop();
   }
 
-  async partnerIdentity() {
-    const { partner, ca } = this.topology;
-    const domain = partner.domains[0]!;
-    const certs = path.join(partner.workDir, 'certs');
-    const [certPem, keyPem] = await Promise.all([readFile(path.join(certs, `${domain}.crt`), 'utf8'), readFile(path.join(certs, `${domain}.key`), 'utf8')]).catch(
-      () => [undefined, undefined] as const,
-    );
-    return { domain, ...(certPem && keyPem ? { certPem, keyPem } : {}), trustPem: ca.certPem };
+  partnerIdentity() {
+    return partnerIdentityOf(this.topology.partner, this.topology.ca.certPem);
   }
 
   allowedProfile() {

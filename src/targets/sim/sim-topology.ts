@@ -10,8 +10,9 @@ import type { Endpoint, PartnerUserSpec, RuntimeChoice, RuntimeKind, S2sSecurity
 import { XmppUser } from '../../xmpp/client.js';
 import { probeStream } from '../../xmpp/stream-probe.js';
 import { FlowRecorder, type Lane } from '../flow.js';
+import { barrierThrough, PartnerUsers } from '../partner-users.js';
 import { LegacyEdge, type EdgeCertificate } from './edge/legacy-edge.js';
-import { xmppLabel, XmppSipGateway, type GatewayTrace } from './gateway/xmpp-sip-gateway.js';
+import { XmppSipGateway, type GatewayTrace } from './gateway/xmpp-sip-gateway.js';
 import { resolvePartnerProfile, type PartnerProfile, type ResolvedPartnerProfile } from './mapping/partner-profile.js';
 import { describeStep, type MigrationStep, type PoolName } from './migration.js';
 import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from './sip/availability.js';
@@ -63,9 +64,9 @@ export interface SfbUserHandle {
  */
 export class SimTopology {
   readonly flow = new FlowRecorder();
-  private readonly partnerUsers = new Map<string, XmppUser>();
   private profiles: ResolvedPartnerProfile[];
   private readonly teardown: TeardownStack;
+  private readonly partnerUsers: PartnerUsers;
 
   private constructor(
     private readonly options: SimTopologyOptions,
@@ -83,6 +84,7 @@ export class SimTopology {
   ) {
     this.teardown = teardown;
     this.profiles = edge.allowedPartners;
+    this.partnerUsers = new PartnerUsers(partner, this.flow, teardown);
   }
 
   static async start(options: SimTopologyOptions): Promise<SimTopology> {
@@ -159,24 +161,8 @@ export class SimTopology {
   }
 
   /** A partner user, logged in and available (roster fetched), connected once per topology. */
-  async partnerUser(name: string): Promise<XmppUser> {
-    const account = this.partner.account(name);
-    const known = this.partnerUsers.get(account.jid);
-    if (known) return known;
-    const user = await XmppUser.connect({ ...account, endpoint: this.partner.c2s, trustPem: this.partner.trustPem, available: true });
-    this.partnerUsers.set(account.jid, user);
-    this.teardown.defer(`partner user ${account.jid}`, () => user.stop());
-    user.onTraffic((direction, s) =>
-      this.flow.record({
-        from: direction === 'out' ? 'partner-user' : 'partner-server',
-        to: direction === 'out' ? 'partner-server' : 'partner-user',
-        protocol: 'xmpp',
-        label: xmppLabel(s),
-        actor: account.jid,
-        wire: s.toString(),
-      }),
-    );
-    return user;
+  partnerUser(name: string): Promise<XmppUser> {
+    return this.partnerUsers.get(name);
   }
 
   sfbUser(name: string): SfbUserHandle {
@@ -352,14 +338,7 @@ export class SimTopology {
    */
   async barrier(via: XmppUser, timeoutMs = 5_000): Promise<void> {
     const echo = this.directory.users().find((u) => u.behaviour === 'echo' && u.pool === 'legacy' && u.xmppAccess);
-    if (!echo) {
-      await via.ping(this.sfbDomain, timeoutMs);
-      return;
-    }
-    const to = `${echo.name}@${this.sfbDomain}`;
-    const marker = `xfed barrier ${Math.random().toString(36).slice(2)}`;
-    const id = await via.sendMessage(to, marker);
-    await via.waitFor((s) => (s.attrs.type === 'error' && s.attrs.id === id) || s.getChildText('body') === marker, timeoutMs, `the barrier through ${to}`);
+    await barrierThrough(via, this.sfbDomain, echo?.name, timeoutMs);
   }
 
   /** Prosody log lines of the partner and of the Edge (container logs may arrive late). */
