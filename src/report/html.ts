@@ -38,7 +38,7 @@ export function renderHtml(results: RunResults): string {
     banner(results),
     header(results),
     matrix(results),
-    ...results.phases.map((p, i) => phase(p, i, results.phases.length)),
+    ...results.phases.map((p, i) => phase(p, i, results.phases.length, results.target)),
   ].join('\n');
   return htmlPage(`xfed: ${results.suite.name} (${results.status})`, body, LADDER_CSS + CSS, SCRIPT);
 }
@@ -88,13 +88,13 @@ function matrix(r: RunResults): string {
   return `<section id="matrix" class="matrix"><h2>Verdicts</h2><table><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
-function phase(p: PhaseResult, pi: number, total: number): string {
+function phase(p: PhaseResult, pi: number, total: number, target: RunResults['target']): string {
   return [
     `<section class="phase" id="p-${pi}">`,
     `<h2>Phase ${pi + 1} of ${total}: ${escapeHtml(p.name)}</h2>`,
     p.description ? `<p>${escapeHtml(p.description)}</p>` : '',
     p.steps.length > 0 ? `<h3>Steps</h3><ol class="steps">${p.steps.map(step).join('')}</ol>` : '<p class="muted">No steps in this phase.</p>',
-    p.checks.length > 0 ? ladderLegend() : '<p class="muted">No checks in this phase.</p>',
+    p.checks.length > 0 ? ladderLegend(target) : '<p class="muted">No checks in this phase.</p>',
     ...p.checks.map((c, ci) => check(c, checkAnchor(pi, ci))),
     '</section>',
   ].join('\n');

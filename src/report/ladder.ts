@@ -38,8 +38,10 @@ ${LANES.slice(1).map((_, i) => `.w${i + 2}.arrow{margin-inline:${(50 / (i + 2)).
 
 export const PROTOCOLS = ['xmpp', 'sip', 'dns', 'control'] as const;
 
-export function ladderLegend(): string {
-  return `<p class="legend">${PROTOCOLS.map((p) => `<span class="ev ${p}">${p.toUpperCase()}</span>`).join('')}<span class="muted">click a message to see it on the wire</span></p>`;
+export function ladderLegend(target: 'sim' | 'gateway' = 'sim'): string {
+  // Against a real Edge, what happens between the Edge and an SfB user is inside the lab.
+  const unseen = target === 'gateway' ? '<span class="muted">real Edge: its gateway and SIP pool hops are not observed; SfB user = the users xfed drives</span>' : '';
+  return `<p class="legend">${PROTOCOLS.map((p) => `<span class="ev ${p}">${p.toUpperCase()}</span>`).join('')}<span class="muted">click a message to see it on the wire</span>${unseen}</p>`;
 }
 
 export function renderLadder(evidence: readonly FlowEvent[]): string {

@@ -111,6 +111,7 @@ for (const kind of RUNTIMES) {
         expect(JSON.stringify(checks.get('im-erin')!.evidence)).toContain('[redacted]');
         const dir = path.join(lab.dir, `out-driven-${kind}`);
         for (const f of ['results.json', 'junit.xml', 'report.html']) expect([f, (await readFile(path.join(dir, f), 'utf8')).includes(password)]).toEqual([f, false]);
+        expect(await readFile(path.join(dir, 'report.html'), 'utf8')).toContain('real Edge: its gateway and SIP pool hops are not observed');
       } finally {
         delete process.env.XFED_TEST_ERIN_PASSWORD;
       }
