@@ -1,8 +1,9 @@
 import { sfbDomainOf } from '../scenario/target-spec.js';
 import { Resolver } from 'node:dns/promises';
+import { resolveHost } from '../targets/locate.js';
 import { fail, pass, type CheckKindHandler } from './check.js';
 
-/** The `_xmpp-server._tcp` SRV record of a domain, as the servers of the run resolve it. */
+/** The `_xmpp-server._tcp` SRV record of a domain and the addresses it points to, as the partner resolves them. */
 export const dnsCheck: CheckKindHandler<'dns'> = {
   kind: 'dns',
   title: (c, suite) => `SRV _xmpp-server._tcp.${c.domain ?? sfbDomainOf(suite)}${c.target ? ` -> ${c.target}` : ''}`,
@@ -21,7 +22,9 @@ export const dnsCheck: CheckKindHandler<'dns'> = {
       return { outcome: fail({ dns: 'nxdomain' }, `${name}: ${code ?? (err as Error).message}`), latencyMs: performance.now() - started };
     }
     const latencyMs = performance.now() - started;
-    const described = records.map((r) => `${r.priority} ${r.weight} ${r.port} ${r.name}`).join('; ');
+    // What each record points to, as the partner will connect to it.
+    const addresses = await Promise.all(records.map((r) => resolveHost(resolver, r.name)));
+    const described = records.map((r, i) => `${r.priority} ${r.weight} ${r.port} ${r.name} -> ${addresses[i]!.join(', ') || 'no A record'}`).join('; ');
     ctx.target.flow.record({ from: 'partner-server', to: 'partner-server', protocol: 'dns', label: `SRV ${name}`, wire: described });
     if (check.target && !records.some((r) => r.name === check.target)) return { outcome: fail({ dns: 'mismatch' }, described), latencyMs };
     return { outcome: pass(described), latencyMs };

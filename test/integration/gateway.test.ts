@@ -63,6 +63,7 @@ for (const kind of RUNTIMES) {
       expect(unmet(results)).toEqual([]);
       expect(results).toMatchObject({ status: 'complete', target: 'gateway', runtime: kind, summary: { checks: 14, met: 14 } });
       const checks = byId(results);
+      expect(checks.get('srv')!.actual).toBe(`pass ("0 5 ${lab.edge.s2s.port} edge.${SFB_DOMAIN} -> 127.0.0.1")`);
       expect(checks.get('edge-probe')!.actual).toMatch(/STARTTLS required; TLSv1\.3; certificate trusted, SANs contoso\.test.*SASL EXTERNAL/);
       expect(checks.get('s2s')!.actual).toBe('pass ("TLSv1.3, sasl-external")');
       expect(checks.get('im-echo')!.evidence.map((e) => `${e.from}>${e.to}`)).toContain('partner-user>partner-server');
