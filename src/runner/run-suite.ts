@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { TimeoutError } from '../errors.js';
 import { withDeadline } from '../infra/deadline.js';
 import { Redactor } from '../infra/redact.js';
 import { targetOf } from '../scenario/target-spec.js';
@@ -174,7 +175,8 @@ async function runCheck(target: SuiteTarget, suite: Suite, phase: string, check:
       evidence: target.flow.since(mark),
     };
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0]!;
+    const hint = err instanceof TimeoutError ? target.diagnose?.() : undefined;
+    const message = `${(err as Error).message.split('\n')[0]!}${hint ? ` (${hint})` : ''}`;
     return {
       ...base,
       met: false,

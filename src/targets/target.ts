@@ -31,6 +31,8 @@ export interface SuiteTarget {
   renewS2s(): Promise<void>;
   /** Prosody log lines of the partner, and of the Edge where xfed runs it (the simulated one). */
   logs(): { partner: string[]; edge: string[] };
+  /** Why a wait may have timed out, when the target can tell (a real Edge that never came back). */
+  diagnose?(): string | undefined;
   /** Where the partner's S2S reaches the SfB domain: the SRV record's target, or a pinned Edge. */
   locateEdge(timeoutMs: number): Promise<EdgeLocation | string>;
   /**

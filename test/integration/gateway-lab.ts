@@ -29,6 +29,8 @@ export interface Lab {
   register(user: string): string;
   /** Points the SfB domain's SRV record at an S2S port, or removes it. */
   pointSrv(port: number | undefined): void;
+  /** Publishes (true) or removes (false) the records the lab added for xfed's partner. */
+  publishPartner(on: boolean): void;
   /** The example suite with the lab's domain, hosts and ports filled in, written into the lab dir. */
   fillExample(): Promise<string>;
   stop(): Promise<void>;
@@ -55,7 +57,11 @@ export async function startLab(): Promise<Lab> {
     // What the lab adds for xfed's partner (xfed sfb-config prints these records). The target is
     // localhost: ejabberd resolves SRV targets with getaddrinfo (the machine's resolver and
     // /etc/hosts), not with the DNS of its inetrc, and no test name may reach the machine's DNS.
-    dns.publishXmppServer(PARTNER_DOMAIN, { host: 'localhost', address: '127.0.0.1', port: listenPort });
+    const publishPartner = (on: boolean) => {
+      if (on) dns.publishXmppServer(PARTNER_DOMAIN, { host: 'localhost', address: '127.0.0.1', port: listenPort });
+      else dns.remove(`_xmpp-server._tcp.${PARTNER_DOMAIN}`);
+    };
+    publishPartner(true);
     const partnerCert = await ca.issue(PARTNER_DOMAIN);
     await writeFile(path.join(dir, 'lab-ca.pem'), ca.certPem);
     await writeFile(path.join(dir, 'partner.crt'), partnerCert.certPem);
@@ -89,6 +95,7 @@ export async function startLab(): Promise<Lab> {
       bots,
       register,
       pointSrv,
+      publishPartner,
       fillExample: async () => {
         const text = (await readFile('scenarios/real-gateway.example.yaml', 'utf8'))
           .replaceAll('xmpp.fabrikam.example', PARTNER_DOMAIN)

@@ -191,7 +191,7 @@ for (const kind of RUNTIMES) {
       }
     });
 
-    it('breaks as a lab breaks: a certificate from another CA, the S2S port closed, the SRV record removed', async () => {
+    it('breaks as a lab breaks: a certificate from another CA, the S2S port closed, no way back to the partner, the SRV record removed', async () => {
       const phases = (expectations: { probe: string; im: string; dns?: string }) => `  - name: broken
     checks:
       - { id: dns, kind: dns, target: edge.${SFB_DOMAIN}${expectations.dns ? `, expect: ${expectations.dns}` : ''} }
@@ -215,6 +215,15 @@ for (const kind of RUNTIMES) {
       const closed = await run(lab, kind, gatewaySuite(lab, users, phases({ probe: '{ s2s: refused }', im: '{ error: remote-server-not-found }' })), 'closed');
       expect(unmet(closed)).toEqual([]);
       expect(byId(closed).get('probe')!.actual).toMatch(/ECONNREFUSED/);
+      // The lab forgot the partner's records: the Edge cannot come back, and the timeout says so.
+      lab.pointSrv(lab.edge.s2s.port);
+      lab.publishPartner(false);
+      try {
+        const oneWay = await run(lab, kind, gatewaySuite(lab, users, '  - name: one-way\n    checks:\n      - { id: im, kind: im, from: alice, to: xfed.echo, timeout: 2s }\n'), 'one-way');
+        expect(byId(oneWay).get('im')).toMatchObject({ met: false, actual: expect.stringMatching(/the Edge never opened its stream back to the partner: the DNS the Edge uses needs the partner domain's SRV record/) });
+      } finally {
+        lab.publishPartner(true);
+      }
       // The SRV record is gone, and the domain has no A record either.
       lab.pointSrv(undefined);
       try {

@@ -46,6 +46,7 @@ export class GatewayTarget implements SuiteTarget {
     readonly partner: PartnerServer,
     readonly resolver: Endpoint,
     private readonly pinnedEdge: EdgeLocation | undefined,
+    private readonly listen: Endpoint,
     private readonly edgeTrustPem: string,
     private readonly responders: Map<string, Responder>,
     private readonly teardown: TeardownStack,
@@ -116,7 +117,7 @@ export class GatewayTarget implements SuiteTarget {
         recordXmppTraffic(flow, responder.user, { self: 'sfb-user', peer: 'edge' }, user.name);
         responders.set(user.name.toLowerCase(), responder);
       }
-      return new GatewayTarget(spec, flow, runtime, partner, resolver, pinnedEdge, edgeTrustPem, responders, teardown);
+      return new GatewayTarget(spec, flow, runtime, partner, resolver, pinnedEdge, listen, edgeTrustPem, responders, teardown);
     } catch (err) {
       await teardown.close();
       throw err;
@@ -147,6 +148,19 @@ export class GatewayTarget implements SuiteTarget {
   async renewS2s(): Promise<void> {
     const user = await this.partnerUser(this.partner.accounts[0]!.localpart);
     await user.iq('set', this.partner.domains[0], xml('close', { xmlns: 'urn:xfed:s2s', host: this.sfbDomain }));
+  }
+
+  /**
+   * A stanza to the Edge that gets no answer often means the way back is missing: the Edge must
+   * open its own stream to the partner, found through the lab's DNS. The partner's log says
+   * whether it did.
+   */
+  diagnose(): string | undefined {
+    const lines = this.partner.logs();
+    if (lines.some((l) => l.includes(`xfed: incoming s2s stream ${this.sfbDomain}->`))) return undefined;
+    const where = `${this.listen.host}:${this.listen.port}`;
+    if (lines.some((l) => /^s2sin/.test(l))) return `a stream from the Edge reached the partner at ${where} but did not authenticate; the partner's log says why`;
+    return `the Edge never opened its stream back to the partner: the DNS the Edge uses needs the partner domain's SRV record pointing at ${where} (xfed sfb-config), and the Edge must reach that address`;
   }
 
   logs(): { partner: string[]; edge: string[] } {
