@@ -67,17 +67,20 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
   const onSignal = (signal: NodeJS.Signals) => (signalled ??= signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const finish = async (status: RunResults['status'], reason?: string) => {
-    if (results.status !== 'running') return;
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    results.status = signalled ? 'interrupted' : status;
-    if (signalled) reason = `interrupted by ${signalled}`;
-    if (reason) results.reason = reason;
-    results.finishedAt = new Date().toISOString();
-    results.durationMs = performance.now() - started;
-    await writer.finish(results);
-  };
+  // Once, whoever comes first: the run's end, or a signal's teardown. Both wait for the same
+  // writing, so a signal cannot exit the process while the end of the run is still writing.
+  let finishing: Promise<void> | undefined;
+  const finish = (status: RunResults['status'], reason?: string) =>
+    (finishing ??= (async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      results.status = signalled ? 'interrupted' : status;
+      if (signalled) reason = `interrupted by ${signalled}`;
+      if (reason) results.reason = reason;
+      results.finishedAt = new Date().toISOString();
+      results.durationMs = performance.now() - started;
+      await writer.finish(results);
+    })());
   // Registered first, so it runs last: after the topology is gone, also on SIGINT/SIGTERM.
   const run = new TeardownStack(`suite ${suite.suite}`);
   run.defer('the results of the run', () => finish('interrupted', 'interrupted before the end of the run'));
