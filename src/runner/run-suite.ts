@@ -65,6 +65,10 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
   // caused by the interruption, and the results must say so.
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => (signalled ??= signal);
+  // Nothing new starts once a signal is tearing the target down under the run.
+  const stopIfSignalled = () => {
+    if (signalled) throw new StepFailed(`interrupted by ${signalled}`);
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // Once, whoever comes first: the run's end, or a signal's teardown. Both wait for the same
@@ -106,6 +110,7 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
       results.phases.push(result);
       opts.listener?.phase?.(result, index, suite.phases.length);
       for (const [i, step] of (phase.steps ?? []).entries()) {
+        stopIfSignalled();
         const outcome = redactor.deep(await applyStep(target, step, i, { ...(opts.assumeDone ? { assumeDone: true } : {}) }));
         result.steps.push(outcome);
         opts.listener?.step?.(outcome);
@@ -115,6 +120,7 @@ export async function runSuite(suite: Suite, file: string, opts: RunOptions): Pr
       }
       if (!selected(phase.name)) continue;
       for (const check of phase.checks ?? []) {
+        stopIfSignalled();
         const handler = handlerOf(check);
         const title = check.title ?? handler.title(check as never, suite);
         if (opts.grep && !`${check.id} ${title}`.toLowerCase().includes(opts.grep.toLowerCase())) continue;

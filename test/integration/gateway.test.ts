@@ -41,6 +41,15 @@ phases:
 ${phases}`;
 }
 
+/** The run ended its subscriptions: the lab's users keep no partner contact. */
+async function expectNoPartnerContacts(lab: Lab): Promise<void> {
+  for (const bot of lab.bots) {
+    const roster = await bot.user.iq('get', undefined, xml('query', { xmlns: 'jabber:iq:roster' }));
+    const items = (roster.getChild('query')?.getChildren('item') ?? []).filter((i) => i.attrs.subscription !== 'none' || i.attrs.ask);
+    expect([bot.user.bare, items.map((i) => `${i.attrs.jid} ${i.attrs.subscription}`)]).toEqual([bot.user.bare, []]);
+  }
+}
+
 async function run(lab: Lab, kind: RuntimeKind, text: string, name: string): Promise<RunResults> {
   const file = path.join(lab.dir, `${name}.yaml`);
   const { suite } = parseSuite(text, file);
@@ -67,12 +76,7 @@ for (const kind of RUNTIMES) {
       expect(checks.get('edge-probe')!.actual).toMatch(/STARTTLS required; TLSv1\.3; certificate trusted, SANs contoso\.test.*SASL EXTERNAL/);
       expect(checks.get('s2s')!.actual).toBe('pass ("TLSv1.3, sasl-external")');
       expect(checks.get('im-echo')!.evidence.map((e) => `${e.from}>${e.to}`)).toContain('partner-user>partner-server');
-      // The run ended its subscriptions: the lab's users keep no partner contact.
-      for (const bot of lab.bots) {
-        const roster = await bot.user.iq('get', undefined, xml('query', { xmlns: 'jabber:iq:roster' }));
-        const items = (roster.getChild('query')?.getChildren('item') ?? []).filter((i) => i.attrs.subscription !== 'none' || i.attrs.ask);
-        expect([bot.user.bare, items.map((i) => `${i.attrs.jid} ${i.attrs.subscription}`)]).toEqual([bot.user.bare, []]);
-      }
+      await expectNoPartnerContacts(lab);
     });
 
     it('users xfed drives itself: IMs both ways, availability, no leak, no delivery; the password is in no report', async () => {
@@ -144,9 +148,10 @@ for (const kind of RUNTIMES) {
 
         const before = countLeftovers();
         const halfway = startCli(['run', file, '--runtime', 'process', '--assume-done', '--reporter', 'plain', '--out', `${out}-2`]);
-        await halfway.waitForOutput(/s2s/, 30_000);
+        await halfway.waitForOutput(/subscribe-watch/, 30_000);
         halfway.child.kill('SIGTERM');
         expect((await halfway.exit(30_000)).code).toBe(143);
+        await expectNoPartnerContacts(lab);
         expect(JSON.parse(await readFile(path.join(`${out}-2`, 'results.json'), 'utf8'))).toMatchObject({ status: 'interrupted', target: 'gateway' });
         expect(countLeftovers()).toEqual(before);
 

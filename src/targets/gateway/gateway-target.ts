@@ -51,7 +51,15 @@ export class GatewayTarget implements SuiteTarget {
     private readonly responders: Map<string, Responder>,
     private readonly teardown: TeardownStack,
   ) {
-    this.partnerUsers = new PartnerUsers(partner, flow, teardown);
+    // The partner users end the run's subscriptions, then log out, before the partner stops: on
+    // stop() (entries released in reverse) and on a signal, which closes the newest stacks first.
+    // So both live on stacks newer than the partner's and the runtime's.
+    const sessions = new TeardownStack(`partner users of ${spec.domain}`);
+    const subscriptions = new TeardownStack(`the run's subscriptions with ${spec.domain}`);
+    subscriptions.defer('end them', () => this.endSubscriptions());
+    teardown.defer('partner users', () => sessions.close());
+    teardown.defer("the run's subscriptions", () => subscriptions.close());
+    this.partnerUsers = new PartnerUsers(partner, flow, sessions);
     const users = new Map(spec.users.map((u) => [u.name.toLowerCase(), u]));
     this.remote = {
       role: (name) => users.get(name.toLowerCase())?.role,
@@ -191,16 +199,23 @@ export class GatewayTarget implements SuiteTarget {
     throw new XfedError(`the ${step.action} step changes the simulated side; against a real gateway, use a manual or run step`);
   }
 
+  async stop(): Promise<void> {
+    await this.teardown.close();
+  }
+
   /**
    * Ends the run's subscriptions between partner users and the lab's users before the partner
-   * goes, so that the lab keeps no trace of the run and the next run subscribes afresh. Bounded:
-   * an Edge that no longer answers cannot hold the teardown.
+   * goes, so that the lab keeps no trace of the run and the next run subscribes afresh. Bounded
+   * (5 s): an Edge that no longer answers cannot hold the teardown.
    */
-  async stop(): Promise<void> {
+  private async endSubscriptions(): Promise<void> {
     const suffix = `@${this.sfbDomain}`;
     await withDeadline(
       Promise.all(
         this.partnerUsers.connected().map(async (user) => {
+          // A subscription still in flight (a run interrupted mid-check) is settled first, or its
+          // approval could overtake the unsubscribe.
+          await this.barrier(user, 2_000).catch(() => undefined);
           const roster = await user.iq('get', undefined, xml('query', { xmlns: 'jabber:iq:roster' }), 2_000);
           const contacts = (roster.getChild('query')?.getChildren('item') ?? []).map((i) => String(i.attrs.jid)).filter((jid) => jid.endsWith(suffix));
           for (const jid of contacts) {
@@ -210,10 +225,9 @@ export class GatewayTarget implements SuiteTarget {
           if (contacts.length > 0) await this.barrier(user, 2_000);
         }),
       ),
-      3_000,
+      5_000,
       'the partner users to end their subscriptions',
     ).catch(() => undefined);
-    await this.teardown.close();
   }
 }
 
