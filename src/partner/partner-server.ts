@@ -8,7 +8,7 @@ import { TeardownStack } from '../infra/teardown.js';
 import { workDirFor } from '../infra/work-dir.js';
 import { planAccounts, writeAccounts } from './accounts.js';
 import { renderProsodyConfig, validateS2sSecurity } from './config.js';
-import type { ProsodyInstance, ProsodyRuntime } from './runtimes/runtime.js';
+import { layoutSettings, type ProsodyInstance, type ProsodyRuntime } from './runtimes/runtime.js';
 import {
   DEFAULT_S2S_SECURITY,
   type Endpoint,
@@ -110,15 +110,7 @@ export class PartnerServer implements PartnerHandle {
             pluginPaths: [path.posix.join(layout.root, 'modules')],
             xfedS2sModule: true,
             ...(verifyPeers ? { peerCaPath: path.posix.join(layout.root, 'peer-ca.pem') } : {}),
-            dataDir: path.posix.join(layout.root, 'data'),
-            certificatesDir: path.posix.join(layout.root, 'certs'),
-            pidFile: path.posix.join(layout.root, 'prosody.pid'),
-            c2sPort: layout.c2sPort,
-            s2sPort: layout.s2sPort,
-            interfaces: layout.interfaces,
-            ...(layout.s2sInterfaces ? { s2sInterfaces: layout.s2sInterfaces } : {}),
-            ...(layout.dnsForward ? { dnsForward: layout.dnsForward } : {}),
-            runAsRoot: layout.runAsRoot,
+            ...layoutSettings(layout),
             logLevel: options.logLevel ?? 'info',
             ...(options.prosodyOptions ? { extra: options.prosodyOptions } : {}),
           }),

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { TestDnsServer } from '../../infra/dns.js';
 import type { LineLog } from '../../infra/line-log.js';
 import type { Endpoint, RuntimeKind } from '../types.js';
@@ -16,6 +17,24 @@ export interface InstanceLayout {
   /** `host@port` of the test DNS server; absent where the runtime's own resolver serves names. */
   dnsForward?: string;
   runAsRoot: boolean;
+}
+
+/**
+ * The parts of a Prosody config that follow from where the runtime put the instance: its files
+ * under the instance directory (data/, certs/, the pidfile), its ports, addresses and resolver.
+ */
+export function layoutSettings(layout: InstanceLayout) {
+  return {
+    dataDir: path.posix.join(layout.root, 'data'),
+    certificatesDir: path.posix.join(layout.root, 'certs'),
+    pidFile: path.posix.join(layout.root, 'prosody.pid'),
+    c2sPort: layout.c2sPort,
+    s2sPort: layout.s2sPort,
+    interfaces: layout.interfaces,
+    ...(layout.s2sInterfaces ? { s2sInterfaces: layout.s2sInterfaces } : {}),
+    ...(layout.dnsForward ? { dnsForward: layout.dnsForward } : {}),
+    runAsRoot: layout.runAsRoot,
+  };
 }
 
 export interface ProsodyInstanceSpec {

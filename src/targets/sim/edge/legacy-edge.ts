@@ -7,7 +7,7 @@ import { projectRoot } from '../../../infra/project-root.js';
 import { TeardownStack } from '../../../infra/teardown.js';
 import { workDirFor } from '../../../infra/work-dir.js';
 import { renderProsodyConfig } from '../../../partner/config.js';
-import type { InstancePorts, ProsodyInstance, ProsodyRuntime } from '../../../partner/runtimes/runtime.js';
+import { layoutSettings, type InstancePorts, type ProsodyInstance, type ProsodyRuntime } from '../../../partner/runtimes/runtime.js';
 import type { Endpoint } from '../../../partner/types.js';
 import { edgeS2sPolicy, resolvePartnerProfile, type PartnerProfile, type ResolvedPartnerProfile } from '../mapping/partner-profile.js';
 
@@ -189,14 +189,7 @@ export class LegacyEdge {
           pluginPaths: [path.posix.join(layout.root, 'modules')],
           s2s: { tls: policy.tls, auth: policy.auth, secureAuth: policy.secureAuth, certificates: 'ca' },
           ...(policy.offerSaslExternal ? { peerCaPath: path.posix.join(layout.root, 'peer-ca.pem') } : {}),
-          dataDir: path.posix.join(layout.root, 'data'),
-          certificatesDir: path.posix.join(layout.root, 'certs'),
-          pidFile: path.posix.join(layout.root, 'prosody.pid'),
-          c2sPort: layout.c2sPort,
-          s2sPort: layout.s2sPort,
-          interfaces: layout.interfaces,
-          ...(layout.dnsForward ? { dnsForward: layout.dnsForward } : {}),
-          runAsRoot: layout.runAsRoot,
+          ...layoutSettings(layout),
           logLevel: this.options.logLevel ?? 'info',
         }),
     });
