@@ -75,7 +75,7 @@ export function watchIms(ctx: CheckContext, user: string, body: string, kind: st
 }
 
 /** Whether an SfB user answers IMs with their text (a simulated echo user, or a gateway user of role echo). */
-export function echoes(ctx: CheckContext, user: string): boolean {
+export function echoes(ctx: CheckContext, user: string, kind: string): boolean {
   if (ctx.target.remote) return ctx.target.remote.role(user) === 'echo';
-  return sfbSide(ctx, 'im').state(user)?.behaviour === 'echo';
+  return sfbSide(ctx, kind).state(user)?.behaviour === 'echo';
 }

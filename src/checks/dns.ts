@@ -1,6 +1,5 @@
 import { sfbDomainOf } from '../scenario/target-spec.js';
-import { Resolver } from 'node:dns/promises';
-import { resolveHost } from '../targets/locate.js';
+import { resolveHost, resolverAt } from '../targets/locate.js';
 import { fail, pass, type CheckKindHandler } from './check.js';
 
 /** The `_xmpp-server._tcp` SRV record of a domain and the addresses it points to, as the partner resolves them. */
@@ -8,10 +7,8 @@ export const dnsCheck: CheckKindHandler<'dns'> = {
   kind: 'dns',
   title: (c, suite) => `SRV _xmpp-server._tcp.${c.domain ?? sfbDomainOf(suite)}${c.target ? ` -> ${c.target}` : ''}`,
   async run(check, ctx) {
-    const dns = ctx.target.resolver;
     const domain = check.domain ?? ctx.target.sfbDomain;
-    const resolver = new Resolver({ timeout: ctx.timeoutMs, tries: 1 });
-    resolver.setServers([`${dns.host}:${dns.port}`]);
+    const resolver = resolverAt(ctx.target.resolver, ctx.timeoutMs);
     const name = `_xmpp-server._tcp.${domain}`;
     const started = performance.now();
     let records: Array<{ name: string; port: number; priority: number; weight: number }>;

@@ -15,7 +15,7 @@ export const imCheck: CheckKindHandler<'im'> = {
     const to = sfbJid(ctx, check.to);
     const tag = `xfed ${check.id} ${Math.random().toString(36).slice(2, 8)}`;
     const body = check.size !== undefined ? `${tag} `.padEnd(check.size, 'x') : (check.body ?? tag);
-    const echoed = echoes(ctx, check.to);
+    const echoed = echoes(ctx, check.to, 'im');
     // Delivery to a user who does not echo is seen on his side: SIP (sim) or his XMPP session (gateway).
     const watch = echoed ? undefined : watchIms(ctx, check.to, body, 'im');
     watch?.received.catch(() => undefined);

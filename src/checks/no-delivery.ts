@@ -7,7 +7,7 @@ export const noDeliveryCheck: CheckKindHandler<'no-delivery'> = {
   async run(check, ctx) {
     const alice = await ctx.target.partnerUser(check.from);
     const body = check.body ?? `xfed ${check.id} ${Math.random().toString(36).slice(2, 8)}`;
-    const echoed = echoes(ctx, check.to);
+    const echoed = echoes(ctx, check.to, 'no-delivery');
     let delivered = false;
     const watch = echoed ? undefined : watchIms(ctx, check.to, body, 'no-delivery');
     watch?.received.then(() => (delivered = true)).catch(() => undefined);

@@ -24,8 +24,8 @@ export async function s2sStreamFromLog(
   );
   const authLine = lines.find((l) => l.includes(marker))!;
   // The stream's own log lines carry its session id (s2sout55c0...); TLS comes before authentication.
-  const session = /^\S*\s*(s2sout\w+)/.exec(authLine.slice(authLine.search(/s2sout/)))?.[1];
-  const encrypted = lines.slice(0, lines.indexOf(authLine)).findLast((l) => /s2sout/.test(l) && (!session || l.includes(session)) && /Stream encrypted/.test(l));
+  const session = /s2sout\w+/.exec(authLine)?.[0];
+  const encrypted = lines.slice(0, lines.indexOf(authLine)).findLast((l) => (session ? l.includes(session) : /s2sout/.test(l)) && /Stream encrypted/.test(l));
   const tls = encrypted ? (/Stream encrypted \((TLSv[\d.]+)/.exec(encrypted)?.[1] ?? 'TLS') : undefined;
   const auth = /authenticated with EXTERNAL/.test(authLine) ? 'sasl-external' : 'dialback';
   return { tls, auth };

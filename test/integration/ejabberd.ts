@@ -171,7 +171,9 @@ ${opts.dialback ? '  mod_s2s_dialback: {}\n' : ''}`,
 }
 
 function chownUser(p: string): void {
-  const id = spawnSync('id', ['-u', 'ejabberd'], { encoding: 'utf8' }).stdout.trim();
-  const gid = spawnSync('id', ['-g', 'ejabberd'], { encoding: 'utf8' }).stdout.trim();
-  chownSync(p, Number(id), Number(gid));
+  owner ??= { uid: Number(spawnSync('id', ['-u', 'ejabberd'], { encoding: 'utf8' }).stdout.trim()), gid: Number(spawnSync('id', ['-g', 'ejabberd'], { encoding: 'utf8' }).stdout.trim()) };
+  chownSync(p, owner.uid, owner.gid);
 }
+
+/** The ejabberd user's ids, asked once per process. */
+let owner: { uid: number; gid: number } | undefined;

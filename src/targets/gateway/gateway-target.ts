@@ -1,4 +1,4 @@
-import { lookup, Resolver } from 'node:dns/promises';
+import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { getServers } from 'node:dns';
 import path from 'node:path';
@@ -12,10 +12,10 @@ import { startRuntime } from '../../partner/runtime-choice.js';
 import type { ProsodyRuntime } from '../../partner/runtimes/runtime.js';
 import type { Endpoint } from '../../partner/types.js';
 import type { GatewayTargetSpec, Step, Suite } from '../../scenario/schema.js';
-import { targetOf } from '../../scenario/target-spec.js';
+import { echoUserOf, targetOf } from '../../scenario/target-spec.js';
 import { xml, XmppUser } from '../../xmpp/client.js';
 import { FlowRecorder } from '../flow.js';
-import { locateXmppServer, resolveHost } from '../locate.js';
+import { locateXmppServer, resolveHost, resolverAt } from '../locate.js';
 import { barrierThrough, PartnerUsers, partnerIdentityOf, recordXmppTraffic } from '../partner-users.js';
 import { resolvePartnerProfile, type ResolvedPartnerProfile } from '../sim/mapping/partner-profile.js';
 import { DEFAULT_SHOW_MAPPING } from '../sim/sip/availability.js';
@@ -41,6 +41,8 @@ export class GatewayTarget implements SuiteTarget {
 
   private constructor(
     private readonly spec: GatewayTargetSpec,
+    /** The user barriers go through (an echo), if the suite has one. */
+    private readonly echoUser: string | undefined,
     readonly flow: FlowRecorder,
     private readonly prosody: ProsodyRuntime,
     readonly partner: PartnerServer,
@@ -125,7 +127,7 @@ export class GatewayTarget implements SuiteTarget {
         recordXmppTraffic(flow, responder.user, { self: 'sfb-user', peer: 'edge' }, user.name);
         responders.set(user.name.toLowerCase(), responder);
       }
-      return new GatewayTarget(spec, flow, runtime, partner, resolver, pinnedEdge, listen, edgeTrustPem, responders, teardown);
+      return new GatewayTarget(spec, echoUserOf(suite), flow, runtime, partner, resolver, pinnedEdge, listen, edgeTrustPem, responders, teardown);
     } catch (err) {
       await teardown.close();
       throw err;
@@ -149,7 +151,7 @@ export class GatewayTarget implements SuiteTarget {
    * everything sent before it. Without an echo user, a ping of the SfB domain.
    */
   async barrier(via: XmppUser, timeoutMs = 5_000): Promise<void> {
-    await barrierThrough(via, this.sfbDomain, this.spec.users.find((u) => u.role === 'echo')?.name, timeoutMs);
+    await barrierThrough(via, this.sfbDomain, this.echoUser, timeoutMs);
   }
 
   /** Closes the partner's outgoing stream to the Edge (mod_xfed_s2s), so the next stanza opens one. */
@@ -277,8 +279,7 @@ function systemResolver(): Endpoint {
  */
 async function pinEdge(runtime: ProsodyRuntime, domain: string, edge: { host: string; port?: number | undefined }, resolver: Endpoint): Promise<EdgeLocation> {
   const port = edge.port ?? S2S_PORT;
-  const dns = new Resolver({ timeout: 3_000, tries: 1 });
-  dns.setServers([`${resolver.host}:${resolver.port}`]);
+  const dns = resolverAt(resolver, 3_000);
   const [address] = await resolveHost(dns, edge.host);
   if (!address) throw new XfedError(`target.gateway.edge: ${edge.host} has no A record at ${resolver.host}:${resolver.port}`);
   if (address === edge.host) runtime.dns.publishXmppServer(domain, { host: `pinned-edge.${domain}`, address, port });
@@ -291,8 +292,7 @@ async function pinEdge(runtime: ProsodyRuntime, domain: string, edge: { host: st
  * Edge's: it is said once, before anything starts. "No such name" is an answer.
  */
 async function expectAnswers(resolver: Endpoint, domain: string, what: string): Promise<void> {
-  const dns = new Resolver({ timeout: 3_000, tries: 1 });
-  dns.setServers([`${resolver.host}:${resolver.port}`]);
+  const dns = resolverAt(resolver, 3_000);
   try {
     await dns.resolveSrv(`_xmpp-server._tcp.${domain}`);
   } catch (err) {
