@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { percentile as nearestRank } from '../src/report/percentile.js';
 import { SimTopology } from '../src/targets/sim/sim-topology.js';
-import type { RuntimeChoice } from '../src/partner/types.js';
+import type { RuntimeChoice } from '../src/prosody/types.js';
 import { measureRoundTrips } from './round-trips.js';
 
 const percentile = (values: number[], p: number) => nearestRank(values, p)!;

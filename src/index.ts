@@ -1,21 +1,10 @@
 // xfed's public API for Jest tests and other code: what the README documents, nothing internal.
 export { Federation, type FederationOptions } from './partner/federation.js';
 export { PartnerServer } from './partner/partner-server.js';
-export {
-  DEFAULT_S2S_SECURITY,
-  type CertificateKind,
-  type Endpoint,
-  type PartnerAccount,
-  type PartnerHandle,
-  type PartnerOptions,
-  type PartnerUserSpec,
-  type RuntimeChoice,
-  type RuntimeKind,
-  type S2sAuth,
-  type S2sSecurity,
-  type TlsMode,
-} from './partner/types.js';
-export { probeRuntimes, type RuntimeProbe } from './partner/runtime-choice.js';
+export { DEFAULT_S2S_SECURITY, type CertificateKind, type RuntimeChoice, type RuntimeKind, type S2sAuth, type S2sSecurity, type TlsMode } from './prosody/types.js';
+export type { PartnerAccount, PartnerHandle, PartnerOptions, PartnerUserSpec } from './partner/types.js';
+export type { Endpoint } from './infra/endpoint.js';
+export { probeRuntimes, type RuntimeProbe } from './prosody/runtime-choice.js';
 export { XmppUser, bareOf, errorCondition, stanza, stanzaError, xml, type ConnectOptions, type Element, type ReceivedStanza, type StanzaMatcher } from './xmpp/client.js';
 export { sendIm, subscribeAndApprove, type ImOutcome, type SubscriptionOutcome } from './xmpp/exchange.js';
 export { probeStream, describeFeatures, type StreamProbeResult } from './xmpp/stream-probe.js';
@@ -31,7 +20,7 @@ export { LegacyEdge, EDGE_CERTIFICATES, type EdgeCertificate, type LegacyEdgeOpt
 export { XmppSipGateway, SIP_MESSAGE_LIMIT, type XmppSipGatewayOptions } from './targets/sim/gateway/xmpp-sip-gateway.js';
 export { SipPool, type SipUserEvent } from './targets/sim/sip/pool.js';
 export { SfbDirectory, type SfbUserSpec, type UserBehaviour } from './targets/sim/sip/directory.js';
-export { DEFAULT_SHOW_MAPPING, SFB_AVAILABILITIES, type SfbAvailability, type ShowMapping } from './targets/sim/sip/availability.js';
+export { DEFAULT_SHOW_MAPPING, SFB_AVAILABILITIES, type SfbAvailability, type ShowMapping } from './sfb/availability.js';
 export {
   allowedStreamAuth,
   describeProfileCommand,
@@ -39,14 +28,14 @@ export {
   type PartnerProfile,
   type PartnerType,
   type ResolvedPartnerProfile,
-} from './targets/sim/mapping/partner-profile.js';
+} from './sfb/partner-profile.js';
 export { jidToSipUri, sipUriToJid } from './targets/sim/mapping/address.js';
 export { sipStatusToStanzaError, stanzaErrorToSipStatus } from './targets/sim/mapping/errors.js';
 export { FlowRecorder, LANES, type FlowEvent, type Lane } from './targets/flow.js';
 
 // A real legacy gateway (issue 4/4): the target, its responder users, the S2S probe, secrets.
-export { GatewayTarget } from './targets/gateway/gateway-target.js';
-export { startResponder, type Responder, type ResponderOptions } from './targets/gateway/responder.js';
+export { GatewayTarget } from './targets/lab/lab-target.js';
+export { startResponder, type Responder, type ResponderOptions } from './targets/lab/responder.js';
 export { startTarget, type EdgeLocation, type RemoteUsers, type SuiteTarget, type TargetOptions } from './targets/target.js';
 export { probeS2s, inspectCertificate, type S2sProbeReport } from './xmpp/s2s-probe.js';
 export { runNegotiationMatrix, type MatrixRow } from './matrix/negotiation-matrix.js';

@@ -1,5 +1,5 @@
 import { bareOf, type Element, type XmppUser } from '../xmpp/client.js';
-import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from '../targets/sim/sip/availability.js';
+import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from '../sfb/availability.js';
 import { fail, pass, sfbJid, sfbSide, type CheckContext, type CheckKindHandler } from './check.js';
 
 /** What a watcher saw of a presence stanza: `unavailable`, a show value, or `none` (plain available). */

@@ -1,5 +1,5 @@
 import { sfbDomainOf } from '../scenario/target-spec.js';
-import { edgeS2sPolicy } from '../targets/sim/mapping/partner-profile.js';
+import { edgeS2sPolicy } from '../sfb/partner-profile.js';
 import { probeS2s, type S2sProbeReport } from '../xmpp/s2s-probe.js';
 import { fail, pass, type CheckKindHandler } from './check.js';
 

@@ -1,5 +1,5 @@
 import { sfbDomainOf } from '../scenario/target-spec.js';
-import { s2sStreamFromLog } from '../partner/s2s-log.js';
+import { s2sStreamFromLog } from '../prosody/s2s-log.js';
 import { fail, pass, type CheckKindHandler } from './check.js';
 import { xml, stanzaError } from '../xmpp/client.js';
 

@@ -1,5 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { compareResults, readResultsFile, renderComparisonHtml, renderComparisonMarkdown, renderComparisonText } from '../report/compare.js';
+import { compareResults } from '../report/compare.js';
+import { readResultsFile } from '../report/read-results.js';
+import { renderComparisonHtml } from '../report/compare-html.js';
+import { renderComparisonMarkdown, renderComparisonText } from '../report/compare-render.js';
 import { COLOR, EXIT } from './output.js';
 
 /** `xfed compare BASE NEW`: exit 1 when anything regressed. */

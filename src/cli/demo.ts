@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { projectRoot } from '../infra/project-root.js';
-import type { RuntimeChoice } from '../partner/types.js';
+import type { RuntimeChoice } from '../prosody/types.js';
 import { bold, dim, say } from './output.js';
 import { runRun } from './run.js';
 

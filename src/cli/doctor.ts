@@ -1,4 +1,4 @@
-import { probeRuntimes } from '../partner/runtime-choice.js';
+import { probeRuntimes } from '../prosody/runtime-choice.js';
 import { EXIT, bold, green, red, say } from './output.js';
 
 /** `xfed doctor`: what this machine offers and what `--runtime auto` would pick, and why. */
@@ -8,7 +8,7 @@ export async function runDoctor(opts: { baseImage?: string }): Promise<number> {
   say(bold('xfed doctor'));
   say(`  ${mark(probe.docker.available)} Docker engine    ${probe.docker.detail}`);
   if (probe.docker.available) {
-    const { chooseBaseImage, prosodyImageTag } = await import('../partner/runtimes/container.js');
+    const { chooseBaseImage, prosodyImageTag } = await import('../prosody/runtimes/container.js');
     const base = await chooseBaseImage(opts.baseImage);
     say(`  ${mark(base.present)} base image       ${base.image} (${base.why}${base.present ? '' : '; not present locally'})`);
     say(`      Prosody image    ${prosodyImageTag(base.image)} (built on first use)`);

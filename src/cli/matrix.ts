@@ -1,9 +1,9 @@
 import { runNegotiationMatrix, type MatrixRow } from '../matrix/negotiation-matrix.js';
-import type { RuntimeChoice } from '../partner/types.js';
+import type { RuntimeChoice } from '../prosody/types.js';
 import path from 'node:path';
 import { loadSuite } from '../scenario/loader.js';
 import { sfbDomainOf, targetOf } from '../scenario/target-spec.js';
-import { describeProfileCommand } from '../targets/sim/mapping/partner-profile.js';
+import { describeProfileCommand } from '../sfb/partner-profile.js';
 import { EXIT, green, red, say } from './output.js';
 
 const line = (r: MatrixRow) =>

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { RuntimeChoice } from '../partner/types.js';
+import type { RuntimeChoice } from '../prosody/types.js';
 import { exitCodeOf, formatCheckLine, formatPhaseHeader, formatStepLine, formatSummary, formatVerdictMatrix } from '../report/console.js';
 import type { RunResults } from '../report/results.js';
 import { runSuite, type RunListener } from '../runner/run-suite.js';

@@ -1,6 +1,6 @@
 import { loadSuite } from '../scenario/loader.js';
 import { targetOf } from '../scenario/target-spec.js';
-import { describeProfileCommand, psString, resolvePartnerProfile } from '../targets/sim/mapping/partner-profile.js';
+import { describeProfileCommand, psString, resolvePartnerProfile } from '../sfb/partner-profile.js';
 import { EXIT } from './output.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Federation } from '../partner/federation.js';
-import type { CertificateKind, RuntimeChoice, S2sAuth, TlsMode } from '../partner/types.js';
+import type { CertificateKind, RuntimeChoice, S2sAuth, TlsMode } from '../prosody/types.js';
 import { EXIT, bold, dim, say } from './output.js';
 
 export interface UpOptions {

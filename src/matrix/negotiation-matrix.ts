@@ -1,9 +1,9 @@
-import { s2sStreamFromLog } from '../partner/s2s-log.js';
-import type { RuntimeChoice, S2sSecurity } from '../partner/types.js';
+import { s2sStreamFromLog } from '../prosody/s2s-log.js';
+import type { RuntimeChoice, S2sSecurity } from '../prosody/types.js';
 import { echoUserOf, partnerProfileOf } from '../scenario/target-spec.js';
 import { startTarget, type TargetOptions } from '../targets/target.js';
 import type { Suite } from '../scenario/schema.js';
-import { allowedStreamAuth, resolvePartnerProfile, type ResolvedPartnerProfile, type StreamAuth } from '../targets/sim/mapping/partner-profile.js';
+import { allowedStreamAuth, resolvePartnerProfile, type ResolvedPartnerProfile, type StreamAuth } from '../sfb/partner-profile.js';
 import { stanzaError, xml } from '../xmpp/client.js';
 
 /** The partner's side of a negotiation: what its Prosody offers and accepts on S2S. */

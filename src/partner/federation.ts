@@ -1,9 +1,10 @@
 import { TestCa } from '../infra/pki.js';
 import { TeardownStack } from '../infra/teardown.js';
 import { PartnerServer } from './partner-server.js';
-import { startRuntime } from './runtime-choice.js';
-import type { ProsodyRuntime } from './runtimes/runtime.js';
-import type { PartnerOptions, RuntimeChoice, RuntimeKind } from './types.js';
+import { startRuntime } from '../prosody/runtime-choice.js';
+import type { ProsodyRuntime } from '../prosody/runtimes/runtime.js';
+import type { PartnerOptions } from './types.js';
+import type { RuntimeChoice, RuntimeKind } from '../prosody/types.js';
 
 export interface FederationOptions {
   runtime?: RuntimeChoice;

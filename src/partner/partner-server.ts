@@ -6,18 +6,13 @@ import { TestCa, selfSignedCertificate, type KeyAndCert } from '../infra/pki.js'
 import { projectRoot } from '../infra/project-root.js';
 import { TeardownStack } from '../infra/teardown.js';
 import { workDirFor } from '../infra/work-dir.js';
-import { planAccounts, writeAccounts } from './accounts.js';
-import { renderProsodyConfig, validateS2sSecurity } from './config.js';
-import { layoutSettings, type ProsodyInstance, type ProsodyRuntime } from './runtimes/runtime.js';
-import {
-  DEFAULT_S2S_SECURITY,
-  type Endpoint,
-  type PartnerAccount,
-  type PartnerHandle,
-  type PartnerOptions,
-  type RuntimeKind,
-  type S2sSecurity,
-} from './types.js';
+import { planAccounts } from './accounts.js';
+import { writeAccounts } from '../prosody/accounts.js';
+import { renderProsodyConfig, validateS2sSecurity } from '../prosody/config.js';
+import { layoutSettings, type ProsodyInstance, type ProsodyRuntime } from '../prosody/runtimes/runtime.js';
+import { DEFAULT_S2S_SECURITY, type RuntimeKind, type S2sSecurity } from '../prosody/types.js';
+import type { Endpoint } from '../infra/endpoint.js';
+import type { PartnerAccount, PartnerHandle, PartnerOptions } from './types.js';
 
 const MODULES_DIR = path.join(projectRoot(), 'docker', 'prosody', 'modules');
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;

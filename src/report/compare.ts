@@ -1,9 +1,6 @@
 import { percentile } from './percentile.js';
 import type { CheckResult, RunResults, Summary } from './results.js';
 
-export { readResultsFile } from './read-results.js';
-export { renderComparisonMarkdown, renderComparisonText } from './compare-render.js';
-export { renderComparisonHtml } from './compare-html.js';
 
 /** One side of a compared check. */
 export interface CheckSide {

@@ -2,12 +2,10 @@
 export type * from './results.js';
 export { renderJunit } from './junit.js';
 export { renderHtml } from './html.js';
+export { renderComparisonMarkdown, renderComparisonText } from './compare-render.js';
+export { renderComparisonHtml } from './compare-html.js';
 export {
   compareResults,
-  readResultsFile,
-  renderComparisonHtml,
-  renderComparisonMarkdown,
-  renderComparisonText,
   type CheckSide,
   type ComparedCheck,
   type Comparison,
@@ -15,6 +13,6 @@ export {
   type LatencyStat,
   type RunInfo,
 } from './compare.js';
-export { parseResults, RESULTS_FORMAT } from './read-results.js';
+export { parseResults, readResultsFile, RESULTS_FORMAT } from './read-results.js';
 export { percentile } from './percentile.js';
 export { exitCodeOf, formatCheckLine, formatPhaseHeader, formatStepLine, formatSummary, formatVerdictMatrix, type ConsoleOptions } from './console.js';

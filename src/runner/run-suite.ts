@@ -4,7 +4,7 @@ import { withDeadline } from '../infra/deadline.js';
 import { Redactor } from '../infra/redact.js';
 import { targetOf } from '../scenario/target-spec.js';
 import { TeardownStack } from '../infra/teardown.js';
-import type { RuntimeChoice } from '../partner/types.js';
+import type { RuntimeChoice } from '../prosody/types.js';
 import type { CheckResult, PhaseResult, RunResults, StepResult } from '../report/results.js';
 import { durationMs, type Check, type Step, type Suite } from '../scenario/schema.js';
 import { CHECKS, handlerOf } from '../checks/index.js';

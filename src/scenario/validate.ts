@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { PartnerConfigError, validateS2sSecurity } from '../partner/config.js';
-import { DEFAULT_S2S_SECURITY } from '../partner/types.js';
-import { PartnerProfileError, resolvePartnerProfile, type PartnerProfile } from '../targets/sim/mapping/partner-profile.js';
+import { PartnerConfigError, validateS2sSecurity } from '../prosody/config.js';
+import { DEFAULT_S2S_SECURITY } from '../prosody/types.js';
+import { PartnerProfileError, resolvePartnerProfile, type PartnerProfile } from '../sfb/partner-profile.js';
 import { describePath } from './paths.js';
 import type { Locate, PathKey, Position } from './positions.js';
 import type { Check, CheckKind, GatewayTargetSpec, Suite } from './schema.js';

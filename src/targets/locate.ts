@@ -1,5 +1,5 @@
 import { Resolver } from 'node:dns/promises';
-import type { Endpoint } from '../partner/types.js';
+import type { Endpoint } from '../infra/endpoint.js';
 import type { EdgeLocation } from './target.js';
 
 /**

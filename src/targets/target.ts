@@ -1,13 +1,14 @@
-import type { Endpoint, RuntimeKind } from '../partner/types.js';
+import type { Endpoint } from '../infra/endpoint.js';
+import type { RuntimeKind } from '../prosody/types.js';
 import type { Redactor } from '../infra/redact.js';
 import type { Step, Suite } from '../scenario/schema.js';
 import { targetOf } from '../scenario/target-spec.js';
 import type { XmppUser } from '../xmpp/client.js';
 import type { FlowRecorder } from './flow.js';
-import type { Responder } from './gateway/responder.js';
-import type { ResolvedPartnerProfile } from './sim/mapping/partner-profile.js';
+import type { Responder } from './lab/responder.js';
+import type { ResolvedPartnerProfile } from '../sfb/partner-profile.js';
 import type { SfbUserHandle } from './sim/sim-topology.js';
-import type { ShowMapping, SfbAvailability } from './sim/sip/availability.js';
+import type { ShowMapping, SfbAvailability } from '../sfb/availability.js';
 import type { UserBehaviour } from './sim/sip/directory.js';
 import type { SipUserEvent } from './sim/sip/pool.js';
 
@@ -80,7 +81,7 @@ export interface SfbSide {
 }
 
 export interface TargetOptions {
-  runtime: import('../partner/types.js').RuntimeChoice;
+  runtime: import('../prosody/types.js').RuntimeChoice;
   baseImage?: string;
   /** The suite file's directory: files a suite names are relative to it. Default: the working directory. */
   baseDir?: string;
@@ -91,7 +92,7 @@ export interface TargetOptions {
 /** Starts the target a suite names. */
 export async function startTarget(suite: Suite, opts: TargetOptions): Promise<SuiteTarget> {
   if (targetOf(suite).kind === 'gateway') {
-    const { GatewayTarget } = await import('./gateway/gateway-target.js');
+    const { GatewayTarget } = await import('./lab/lab-target.js');
     return GatewayTarget.start(suite, opts);
   }
   const { SimTarget } = await import('./sim/sim-target.js');

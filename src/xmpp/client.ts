@@ -5,7 +5,7 @@ import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import { XfedError } from '../errors.js';
 import { withDeadline } from '../infra/deadline.js';
-import type { Endpoint } from '../partner/types.js';
+import type { Endpoint } from '../infra/endpoint.js';
 import { trustTestCa } from './trust.js';
 
 export { xml };

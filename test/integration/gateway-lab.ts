@@ -4,8 +4,8 @@ import path from 'node:path';
 import { TestDnsServer } from '../../src/infra/dns.js';
 import { TestCa } from '../../src/infra/pki.js';
 import { freePort } from '../../src/infra/ports.js';
-import { startResponder, type Responder } from '../../src/targets/gateway/responder.js';
-import { DEFAULT_SHOW_MAPPING } from '../../src/targets/sim/sip/availability.js';
+import { startResponder, type Responder } from '../../src/targets/lab/responder.js';
+import { DEFAULT_SHOW_MAPPING } from '../../src/sfb/availability.js';
 import { startEjabberd, type EjabberdStandIn } from './ejabberd.js';
 
 export const SFB_DOMAIN = 'contoso.test';

@@ -5,7 +5,7 @@ import { runNegotiationMatrix } from '../../src/matrix/negotiation-matrix.js';
 import { loadSuite, parseSuite } from '../../src/scenario/loader.js';
 import { runSuite } from '../../src/runner/run-suite.js';
 import type { CheckResult, RunResults } from '../../src/report/results.js';
-import type { RuntimeKind } from '../../src/partner/types.js';
+import type { RuntimeKind } from '../../src/prosody/types.js';
 import { startTarget, xml } from 'xfed';
 import { TestCa } from '../../src/infra/pki.js';
 import { ejabberdMissing, startEjabberd } from './ejabberd.js';

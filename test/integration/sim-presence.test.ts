@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { XmppUser, stanza, xml, type Element } from '../../src/xmpp/client.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
-import { DEFAULT_SHOW_MAPPING, SFB_AVAILABILITIES } from '../../src/targets/sim/sip/availability.js';
+import { DEFAULT_SHOW_MAPPING, SFB_AVAILABILITIES } from '../../src/sfb/availability.js';
 import { pollUntil } from '../../src/infra/deadline.js';
 import { RUNTIMES, describeRuntime } from './support.js';
 import { at, cast, nothingBeforeBarrier } from './sim-support.js';

@@ -1,6 +1,6 @@
 import type { SimTopologyOptions } from '../../src/targets/sim/sim-topology.js';
-import type { RuntimeKind } from '../../src/partner/types.js';
-import type { PartnerProfile } from '../../src/targets/sim/mapping/partner-profile.js';
+import type { RuntimeKind } from '../../src/prosody/types.js';
+import type { PartnerProfile } from '../../src/sfb/partner-profile.js';
 import { stanza, stanzaError, type Element, type XmppUser } from '../../src/xmpp/client.js';
 
 export const PARTNER = 'partner.test';

@@ -3,11 +3,11 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { TimeoutError } from '../../src/errors.js';
 import { withDeadline } from '../../src/infra/deadline.js';
-import { SFB_AVAILABILITIES, DEFAULT_SHOW_MAPPING } from '../../src/targets/sim/sip/availability.js';
+import { SFB_AVAILABILITIES, DEFAULT_SHOW_MAPPING } from '../../src/sfb/availability.js';
 import { SfbDirectory } from '../../src/targets/sim/sip/directory.js';
-import { SipEndpoint, buildRequest, type IncomingRequest, type SipResponseInit, type SipTrace, type SipTransport } from '../../src/targets/sim/sip/endpoint.js';
-import { newCallId, newTag, parseNameAddr, parseSipMessage, serializeSipMessage, takeSipFrame, type SipMessage, type SipRequest, type SipResponse } from '../../src/targets/sim/sip/message.js';
-import { parsePidf } from '../../src/targets/sim/sip/pidf.js';
+import { SipEndpoint, buildRequest, type IncomingRequest, type SipResponseInit, type SipTrace, type SipTransport } from '../../src/sip/endpoint.js';
+import { newCallId, newTag, parseNameAddr, parseSipMessage, serializeSipMessage, takeSipFrame, type SipMessage, type SipRequest, type SipResponse } from '../../src/sip/message.js';
+import { parsePidf } from '../../src/sip/pidf.js';
 import { SipPool, type SipUserEvent } from '../../src/targets/sim/sip/pool.js';
 
 /** Items pushed by events, taken by predicate; a take waits (bounded) for one that has not come yet. */

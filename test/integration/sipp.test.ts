@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { withDeadline } from '../../src/infra/deadline.js';
 import { SfbDirectory } from '../../src/targets/sim/sip/directory.js';
-import type { SipTrace } from '../../src/targets/sim/sip/endpoint.js';
+import type { SipTrace } from '../../src/sip/endpoint.js';
 import { SipPool, type SipUserEvent } from '../../src/targets/sim/sip/pool.js';
 
 /**

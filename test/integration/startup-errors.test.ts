@@ -4,9 +4,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { StartupError } from '../../src/errors.js';
-import { renderProsodyConfig } from '../../src/partner/config.js';
+import { renderProsodyConfig } from '../../src/prosody/config.js';
 import { Federation } from '../../src/partner/federation.js';
-import { DEFAULT_S2S_SECURITY } from '../../src/partner/types.js';
+import { DEFAULT_S2S_SECURITY } from '../../src/prosody/types.js';
 import { RUNTIMES, describeRuntime } from './support.js';
 
 for (const kind of RUNTIMES) {

@@ -2,9 +2,9 @@ import { describe } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
-import { dockerEngine } from '../../src/partner/runtimes/container.js';
-import { findProsodyBinary } from '../../src/partner/runtimes/process.js';
-import type { RuntimeKind } from '../../src/partner/types.js';
+import { dockerEngine } from '../../src/prosody/runtimes/container.js';
+import { findProsodyBinary } from '../../src/prosody/runtimes/process.js';
+import type { RuntimeKind } from '../../src/prosody/types.js';
 
 /**
  * Both runtimes are exercised wherever they are available. One that is not is reported as

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { StartupError } from '../../src/errors.js';
 import { Federation } from '../../src/partner/federation.js';
-import type { LuaValue } from '../../src/partner/types.js';
+import type { LuaValue } from '../../src/prosody/types.js';
 import { XmppUser } from '../../src/xmpp/client.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
 import { cast } from './sim-support.js';

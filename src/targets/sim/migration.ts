@@ -1,5 +1,5 @@
 import type { EdgeCertificate } from './edge/legacy-edge.js';
-import type { PartnerProfile } from './mapping/partner-profile.js';
+import type { PartnerProfile } from '../../sfb/partner-profile.js';
 
 /** The pools of the simulated deployment: the legacy one has the XMPP gateway, 2019 has none. */
 export const POOLS = ['legacy', 'sfb2019'] as const;

@@ -6,10 +6,10 @@ import { TestCa, type KeyAndCert } from '../../../infra/pki.js';
 import { projectRoot } from '../../../infra/project-root.js';
 import { TeardownStack } from '../../../infra/teardown.js';
 import { workDirFor } from '../../../infra/work-dir.js';
-import { renderProsodyConfig } from '../../../partner/config.js';
-import { layoutSettings, type InstancePorts, type ProsodyInstance, type ProsodyRuntime } from '../../../partner/runtimes/runtime.js';
-import type { Endpoint } from '../../../partner/types.js';
-import { edgeS2sPolicy, resolvePartnerProfile, type PartnerProfile, type ResolvedPartnerProfile } from '../mapping/partner-profile.js';
+import { renderProsodyConfig } from '../../../prosody/config.js';
+import { layoutSettings, type InstancePorts, type ProsodyInstance, type ProsodyRuntime } from '../../../prosody/runtimes/runtime.js';
+import type { Endpoint } from '../../../infra/endpoint.js';
+import { edgeS2sPolicy, resolvePartnerProfile, type PartnerProfile, type ResolvedPartnerProfile } from '../../../sfb/partner-profile.js';
 
 /** The states of the Edge's public certificate that a renewal can produce. */
 export const EDGE_CERTIFICATES = ['valid', 'missing-bare-domain-san', 'expired', 'untrusted-ca'] as const;

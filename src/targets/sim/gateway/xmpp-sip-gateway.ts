@@ -4,15 +4,15 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { XfedError } from '../../../errors.js';
 import { withDeadline } from '../../../infra/deadline.js';
-import type { Endpoint } from '../../../partner/types.js';
+import type { Endpoint } from '../../../infra/endpoint.js';
 import { bareJid, domainOf, jidToSipUri, sipUriToJid } from '../mapping/address.js';
 import { sipStatusToStanzaError, stanzaErrorToSipStatus, stanzaErrorType } from '../mapping/errors.js';
-import type { PartnerType, ResolvedPartnerProfile } from '../mapping/partner-profile.js';
+import type { PartnerType, ResolvedPartnerProfile } from '../../../sfb/partner-profile.js';
 import { unsupportedInIq, unsupportedInMessage } from '../mapping/xmpp-features.js';
 import { errorCondition, stanzaError } from '../../../xmpp/client.js';
-import { buildRequest, SipEndpoint, type IncomingRequest, type SipResponseInit, type SipTarget, type SipTrace } from '../sip/endpoint.js';
-import { newCallId, newTag, parseNameAddr, parseSipUri, serializeSipMessage, tagOf, uriOf, type SipRequest, type SipResponse } from '../sip/message.js';
-import { buildPidf, parsePidf, type PidfPresence } from '../sip/pidf.js';
+import { buildRequest, SipEndpoint, type IncomingRequest, type SipResponseInit, type SipTarget, type SipTrace } from '../../../sip/endpoint.js';
+import { newCallId, newTag, parseNameAddr, parseSipUri, serializeSipMessage, tagOf, uriOf, type SipRequest, type SipResponse } from '../../../sip/message.js';
+import { buildPidf, parsePidf, type PidfPresence } from '../../../sip/pidf.js';
 
 /** RFC 7572 / domain.md section 7: a MESSAGE larger than this is not sent (policy-violation). */
 export const SIP_MESSAGE_LIMIT = 1300;

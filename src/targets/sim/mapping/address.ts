@@ -1,4 +1,5 @@
 import { XfedError } from '../../../errors.js';
+import { escapeSipParam, escapeSipUser } from '../../../sip/escape.js';
 
 /** An address that cannot cross the gateway (or is not an address at all). */
 export class AddressMappingError extends XfedError {}
@@ -30,40 +31,11 @@ export function xep0106Unescape(localpart: string): string {
   return localpart.replace(SEQUENCE, (e) => CHAR_OF.get(e) ?? e);
 }
 
-// RFC 3261 section 25.1: user = 1*( unreserved / escaped / user-unreserved ), with
-// unreserved = alphanum / mark ("-_.!~*'()") and user-unreserved = "&=+$,;?/".
-const USER_SAFE = /[A-Za-z0-9\-_.!~*'()&=+$,;?/]/;
-// RFC 3261 section 25.1: paramchar = param-unreserved ("[]/:&+$") / unreserved / escaped.
-const PARAM_SAFE = /[A-Za-z0-9\-_.!~*'()[\]/:&+$]/;
-
-/** %-escapes every character outside `safe` as its UTF-8 bytes, uppercase hex (RFC 3986 section 2.1). */
-function percentEncode(text: string, safe: RegExp): string {
-  let out = '';
-  for (const ch of text) {
-    out += safe.test(ch) ? ch : [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
-  }
-  return out;
-}
-
 function percentDecode(text: string, what: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
     throw new AddressMappingError(`${what} '${text}' has a malformed %-escape (not UTF-8)`);
-  }
-}
-
-/** A name as a SIP user part: %-escapes what RFC 3261 does not allow raw, non-ASCII as UTF-8 bytes. */
-export function escapeSipUser(name: string): string {
-  return percentEncode(name, USER_SAFE);
-}
-
-/** The name a SIP user part escapes; a malformed escape is kept as written (it names nobody). */
-export function unescapeSipUser(user: string): string {
-  try {
-    return decodeURIComponent(user);
-  } catch {
-    return user;
   }
 }
 
@@ -94,7 +66,7 @@ export function jidToSipUri(jid: string): string {
   // A domain JID is a server, not a user: the gateway only maps user addresses.
   if (local === '') throw new AddressMappingError(`'${jid}' has no localpart: only user addresses cross the XMPP gateway`);
   const user = escapeSipUser(xep0106Unescape(local));
-  return `sip:${user}@${domain}${resource === undefined ? '' : `;gr=${percentEncode(resource, PARAM_SAFE)}`}`;
+  return `sip:${user}@${domain}${resource === undefined ? '' : `;gr=${escapeSipParam(resource)}`}`;
 }
 
 interface SipParts {

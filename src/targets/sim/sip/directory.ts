@@ -1,6 +1,6 @@
 import { XfedError } from '../../../errors.js';
-import { escapeSipUser } from '../mapping/address.js';
-import type { SfbAvailability } from './availability.js';
+import { escapeSipUser } from '../../../sip/escape.js';
+import type { SfbAvailability } from '../../../sfb/availability.js';
 
 /**
  * The simulated deployment's central store (SfB keeps it in the CMS and the user database):

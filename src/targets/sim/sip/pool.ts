@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { TimeoutError, XfedError } from '../../../errors.js';
-import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from './availability.js';
-import { escapeSipUser, unescapeSipUser } from '../mapping/address.js';
+import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from '../../../sfb/availability.js';
+import { escapeSipUser, unescapeSipUser } from '../../../sip/escape.js';
 import type { SfbDirectory, SfbUserState } from './directory.js';
-import { SipEndpoint, buildRequest, buildResponse, type IncomingRequest, type SipResponseInit, type SipTarget, type SipTrace, type SipTransport } from './endpoint.js';
-import { SipParseError, newCallId, newTag, parseSipUri, tagOf, uriOf, type SipRequest, type SipResponse, type SipUri } from './message.js';
-import { buildPidf, parsePidf, type PidfPresence } from './pidf.js';
+import { SipEndpoint, buildRequest, buildResponse, type IncomingRequest, type SipResponseInit, type SipTarget, type SipTrace, type SipTransport } from '../../../sip/endpoint.js';
+import { SipParseError, newCallId, newTag, parseSipUri, tagOf, uriOf, type SipRequest, type SipResponse, type SipUri } from '../../../sip/message.js';
+import { buildPidf, parsePidf, type PidfPresence } from '../../../sip/pidf.js';
 
 /**
  * One simulated SfB Front End pool: a SIP registrar-less proxy for the users homed on it, with

@@ -1,4 +1,4 @@
-import { XfedError } from '../../../errors.js';
+import { XfedError } from '../errors.js';
 
 /**
  * An XMPP partner as `New-CsXmppAllowedPartner` declares it on the legacy SfB/Lync deployment

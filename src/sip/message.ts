@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { XfedError } from '../../../errors.js';
+import { XfedError } from '../errors.js';
 
 /**
  * SIP message codec (RFC 3261 section 7 and 25). Small on purpose: enough grammar for the

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { TestDnsServer } from '../../infra/dns.js';
 import type { LineLog } from '../../infra/line-log.js';
-import type { Endpoint, RuntimeKind } from '../types.js';
+import type { Endpoint } from '../../infra/endpoint.js';
+import type { RuntimeKind } from '../types.js';
 
 /** Where and how a Prosody instance sees its own files, ports and resolver. */
 export interface InstanceLayout {

@@ -1,4 +1,4 @@
-import type { XmppShow } from './pidf.js';
+import type { XmppShow } from '../sip/pidf.js';
 
 /**
  * SfB aggregate availability (domain.md section 5) and the one documented mapping the simulated

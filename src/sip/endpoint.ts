@@ -2,8 +2,8 @@ import dgram from 'node:dgram';
 import { EventEmitter, setMaxListeners } from 'node:events';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { XfedError } from '../../../errors.js';
-import { withDeadline } from '../../../infra/deadline.js';
+import { XfedError } from '../errors.js';
+import { withDeadline } from '../infra/deadline.js';
 import {
   SipHeaders,
   formatVia,

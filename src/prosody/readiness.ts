@@ -3,7 +3,7 @@ import { pollUntil } from '../infra/deadline.js';
 import type { LineLog } from '../infra/line-log.js';
 import { probeStream } from '../xmpp/stream-probe.js';
 import { isFatalLogLine, relevantLogLines } from './runtimes/runtime.js';
-import type { Endpoint } from './types.js';
+import type { Endpoint } from '../infra/endpoint.js';
 
 /**
  * Waits until a Prosody really serves: its c2s and s2s listeners both answer a stream header for

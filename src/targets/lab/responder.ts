@@ -1,6 +1,6 @@
-import type { Endpoint } from '../../partner/types.js';
+import type { Endpoint } from '../../infra/endpoint.js';
 import { bareOf, xml, XmppUser, type Element } from '../../xmpp/client.js';
-import type { SfbAvailability, ShowMapping } from '../sim/sip/availability.js';
+import type { SfbAvailability, ShowMapping } from '../../sfb/availability.js';
 
 /** A real gateway's test user that xfed drives over XMPP c2s, answering as its role says. */
 export interface Responder {
