@@ -10,9 +10,10 @@ import { parseArgs } from 'node:util';
 import { probeRuntimes } from '../src/prosody/runtime-choice.js';
 import type { RuntimeKind } from '../src/prosody/types.js';
 import { percentile } from '../src/report/percentile.js';
+import { fileReporters } from '../src/report/files.js';
 import { runSuite } from '../src/runner/run-suite.js';
 import { loadSuite } from '../src/scenario/loader.js';
-import { GatewayTarget } from '../src/targets/lab/lab-target.js';
+import { LabTarget } from '../src/targets/lab/lab-target.js';
 import { ejabberdMissing } from '../test/integration/ejabberd.js';
 import { SFB_DOMAIN, startLab } from '../test/integration/gateway-lab.js';
 import { measureRoundTrips } from './round-trips.js';
@@ -45,7 +46,7 @@ try {
     for (let i = 0; i < runs; i++) {
       const out = await mkdtemp(path.join(os.tmpdir(), 'xfed-bench-'));
       try {
-        const r = await runSuite(suite, file, { runtime, outDir: out, assumeDone: true });
+        const r = await runSuite(suite, { runtime, reporters: fileReporters(out), assumeDone: true });
         verdicts.push(r.durationMs);
         setups.push(r.setupMs);
         unmet += r.summary.unmet;
@@ -55,7 +56,8 @@ try {
     }
     console.log(`  ${runtime.padEnd(9)} real-gateway example  14 checks  verdict ${f(p(verdicts, 50)).padStart(9)}  setup ${f(p(setups, 50)).padStart(9)}${unmet ? `  (${unmet} unmet!)` : ''}`);
 
-    const target = await GatewayTarget.start(suite, { runtime, baseDir: lab.dir });
+    if (suite.target.kind !== 'gateway') throw new Error('the example is a gateway suite');
+    const target = await LabTarget.start(suite, suite.target.gateway, { runtime });
     try {
       const alice = await target.partnerUser('alice');
       const { firstMs: first, rtts, sequentialPerS, pipelinedPerS } = await measureRoundTrips(alice, `xfed.echo@${SFB_DOMAIN}`, total, window);

@@ -9,6 +9,7 @@ import { probeRuntimes } from '../src/prosody/runtime-choice.js';
 import type { RuntimeKind } from '../src/prosody/types.js';
 import { percentile } from '../src/report/percentile.js';
 import type { RunResults } from '../src/report/results.js';
+import { fileReporters } from '../src/report/files.js';
 import { runSuite } from '../src/runner/run-suite.js';
 import { loadSuite } from '../src/scenario/loader.js';
 
@@ -23,12 +24,12 @@ const runtimes = (values.runtime as RuntimeKind[] | undefined) ?? (['process', '
 console.log(`xfed bench: time to verdict of the bundled suites (median of ${runs} runs)`);
 for (const runtime of runtimes) {
   for (const name of ['smoke', 'sfb2019-cutover']) {
-    const { suite, file } = await loadSuite(path.join('scenarios', `${name}.yaml`));
+    const { suite } = await loadSuite(path.join('scenarios', `${name}.yaml`));
     const all: RunResults[] = [];
     for (let i = 0; i < runs; i++) {
       const out = await mkdtemp(path.join(os.tmpdir(), 'xfed-bench-'));
       try {
-        all.push(await runSuite(suite, file, { runtime, outDir: out }));
+        all.push(await runSuite(suite, { runtime, reporters: fileReporters(out) }));
       } finally {
         await rm(out, { recursive: true, force: true });
       }

@@ -5,10 +5,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const src = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+let cli;
 if (existsSync(src)) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(src);
+  cli = await import(src);
 } else {
-  await import('../dist/src/cli/main.js');
+  cli = await import('../dist/src/cli/main.js');
 }
+process.exit(await cli.main(process.argv));

@@ -22,6 +22,14 @@ export class StartupError extends XfedError {
   }
 }
 
+/**
+ * A check or step that this target cannot perform (a lab user xfed does not drive cannot be made
+ * to write; a real Edge has no simulated deployment to change). It is its own verdict, "not
+ * possible" with this reason, apart from a failure of the system under test and from a check the
+ * harness could not run.
+ */
+export class NotPossible extends XfedError {}
+
 /** A bounded wait ran out. */
 export class TimeoutError extends XfedError {}
 

@@ -1,6 +1,8 @@
+import { z } from 'zod';
+import { Duration, Name } from '../infra/format.js';
 import type { OutcomeJson } from '../report/results.js';
-import type { Check, CheckKind, Expectation, Suite } from '../scenario/schema.js';
-import type { SfbSide, SuiteTarget } from '../targets/target.js';
+import type { SuiteTarget, TargetSetup } from '../targets/target.js';
+import { Expectation } from './expectation.js';
 
 /** What a check kind reports: the outcome, and the latency it measured when it measures one. */
 export interface CheckRun {
@@ -11,71 +13,79 @@ export interface CheckRun {
 export interface CheckContext {
   /** The target the suite runs against (the simulated legacy side, or a real gateway). */
   target: SuiteTarget;
-  suite: Suite;
+  /** The suite as the target was started from it (the partner's users and domains, the SfB domain). */
+  setup: TargetSetup;
   /** The check's own bound on every wait. */
   timeoutMs: number;
 }
 
-/** One check kind: how to run it and how to say in one line what it does. */
-export interface CheckKindHandler<K extends CheckKind> {
-  kind: K;
-  title(check: Extract<Check, { kind: K }>, suite: Suite): string;
+/** The fields every check has, whatever its kind. */
+const common = {
+  id: Name.describe('Unique in the suite'),
+  title: z.string().optional().describe('What the check proves, one line'),
+  expect: Expectation.optional().describe('Default: pass'),
+  timeout: Duration.optional().describe('How long the check may wait (default 5s)'),
+};
+
+/**
+ * What the check needs an SfB user to do that a real gateway's user does only where xfed drives
+ * him: let xfed see what he receives (unless he echoes), or act (`acts` says what he does).
+ */
+export type SfbUserNeed = { seesIms: true } | { acts: string };
+
+/** One check kind: its users, how it reads, what it expects by default, where it is specified, and how it runs. */
+export interface CheckKind<C extends { kind: string }> {
+  readonly kind: string;
+  /** The fields that name a partner user (XMPP side) and an SfB user (SIP side), for validation. */
+  readonly users: { partner?: string; sfb?: string; sfbMayBeDomain?: boolean };
   /** The expectation when the suite gives none. */
+  readonly defaultExpectation: Expectation;
+  /** Where the behaviour it observes is specified (RFC sections, Microsoft pages, this project's docs/). */
+  readonly references: readonly string[];
+  title(check: C, setup: TargetSetup): string;
+  /** What it needs of its SfB user, for a target that cannot do everything (a real gateway). */
+  sfbUserNeeds(check: C): SfbUserNeed | undefined;
+  run(check: C, ctx: CheckContext): Promise<CheckRun>;
+}
+
+/** A check kind with its schema: `{ id, title, expect, timeout, kind, ...fields }`, strict. */
+export interface CheckDefinition<C extends { kind: string }, Schema extends z.core.$ZodTypeDiscriminable> extends CheckKind<C> {
+  readonly schema: Schema;
+}
+
+type Fields<K extends string, F extends z.ZodRawShape> = z.core.util.Writeable<typeof common & { kind: z.ZodLiteral<K> } & F>;
+type CheckOf<K extends string, F extends z.ZodRawShape> = z.infer<z.ZodObject<Fields<K, F>, z.core.$strict>> & { kind: K };
+
+/** Declares a check kind in one place: the format, the validator, the runner and the reports read it. */
+export function defineCheck<const K extends string, F extends z.ZodRawShape>(def: {
+  kind: K;
+  fields: F;
+  /** Shown to editors through the JSON Schema. */
+  description?: string;
+  users?: { partner?: keyof F & string; sfb?: keyof F & string; sfbMayBeDomain?: boolean };
   defaultExpectation?: Expectation;
-  run(check: Extract<Check, { kind: K }>, ctx: CheckContext): Promise<CheckRun>;
+  references?: string[];
+  title(check: CheckOf<K, F>, setup: TargetSetup): string;
+  sfbUserNeeds?(check: CheckOf<K, F>): SfbUserNeed | undefined;
+  run(check: CheckOf<K, F>, ctx: CheckContext): Promise<CheckRun>;
+}): CheckDefinition<CheckOf<K, F>, z.ZodObject<Fields<K, F>, z.core.$strict>> {
+  const object = z.strictObject({ ...common, kind: z.literal(def.kind), ...def.fields });
+  return {
+    kind: def.kind,
+    schema: def.description ? object.describe(def.description) : object,
+    users: def.users ?? {},
+    defaultExpectation: def.defaultExpectation ?? 'pass',
+    references: def.references ?? [],
+    title: def.title,
+    sfbUserNeeds: def.sfbUserNeeds ?? (() => undefined),
+    run: def.run,
+  };
 }
 
-export const pass = (text?: string): OutcomeJson => ({ status: 'pass', ...(text ? { text } : {}) });
-export const fail = (detail: Record<string, string>, text?: string): OutcomeJson => ({ status: 'fail', detail, ...(text ? { text } : {}) });
+/** A generated body that names the check, so a stray echo of an earlier run cannot pass for it. */
+export const bodyFor = (id: string): string => `xfed ${id} ${Math.random().toString(36).slice(2, 8)}`;
 
-/** A check is met when its outcome is what it expects ('*' accepts any value of that kind). */
-export function expectationMet(expectation: Expectation, outcome: OutcomeJson): boolean {
-  if (expectation === 'pass') return outcome.status === 'pass';
-  if (outcome.status !== 'fail' || !outcome.detail) return false;
-  return Object.entries(expectation).every(([key, want]) => outcome.detail![key] !== undefined && (want === '*' || outcome.detail![key] === want));
-}
-
-export function describeExpectation(e: Expectation): string {
-  return e === 'pass' ? 'pass' : Object.entries(e).map(([k, v]) => `${k} ${v}`).join(', ');
-}
-
-export function describeOutcome(o: OutcomeJson): string {
-  const what = o.status === 'pass' ? 'pass' : Object.entries(o.detail ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
-  return o.text ? `${what} ("${o.text}")` : what;
-}
-
-export const sfbJid = (ctx: CheckContext, user: string) => `${user}@${ctx.target.sfbDomain}`;
-
-
-/** The SfB side, for checks that act as SfB users or watch what they receive. */
-export function sfbSide(ctx: CheckContext, kind: string): SfbSide {
-  if (!ctx.target.sfb) throw new Error(`a ${kind} check needs an SfB side that xfed drives, which the ${ctx.target.kind} target does not have`);
-  return ctx.target.sfb;
-}
-
-/** How a check learns that an IM reached an SfB user: his SIP side (sim) or his XMPP session (a driven gateway user). */
-export function watchIms(ctx: CheckContext, user: string, body: string, kind: string): { received: Promise<string>; stop: () => void } {
-  if (ctx.target.remote) {
-    const driven = ctx.target.remote.driven(user);
-    if (!driven) throw new Error(`a ${kind} check sees what ${user} receives only when xfed drives ${user} (target.gateway.users: login)`);
-    const controller = new AbortController();
-    const received = driven.user
-      .waitFor((s) => s.is('message') && s.getChildText('body') === body, ctx.timeoutMs, `${user} to receive the IM`, controller.signal)
-      .then(() => `received by ${user}`);
-    return { received, stop: () => controller.abort() };
-  }
-  const sfb = sfbSide(ctx, kind);
-  let off = () => undefined as void;
-  const received = new Promise<string>((resolve) => {
-    off = sfb.onEvent((e) => {
-      if (e.kind === 'im' && e.user.toLowerCase() === user.toLowerCase() && e.body === body && (e.status === undefined || e.status < 300)) resolve(`received by ${user}`);
-    });
-  });
-  return { received, stop: () => off() };
-}
-
-/** Whether an SfB user answers IMs with their text (a simulated echo user, or a gateway user of role echo). */
-export function echoes(ctx: CheckContext, user: string, kind: string): boolean {
-  if (ctx.target.remote) return ctx.target.remote.role(user) === 'echo';
-  return sfbSide(ctx, kind).state(user)?.behaviour === 'echo';
+/** A latency budget exceeded, as an outcome. */
+export function overBudget(latencyMs: number, budgetMs: number): CheckRun {
+  return { outcome: { status: 'fail', detail: { latency: 'over-budget' }, text: `${latencyMs.toFixed(1)} ms, over the budget of ${budgetMs} ms` }, latencyMs };
 }

@@ -1,20 +1,25 @@
-import { sfbDomainOf } from '../scenario/target-spec.js';
-import { fail, pass, sfbJid, type CheckKindHandler } from './check.js';
-import { xml, stanzaError } from '../xmpp/client.js';
+import { z } from 'zod';
+import { UserName } from '../infra/format.js';
+import { stanzaError, xml } from '../xmpp/client.js';
+import { defineCheck } from './check.js';
+import { fail, pass } from './expectation.js';
 
 const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 
 /** XEP-0030 disco#info of the SfB domain or of an SfB user, optionally requiring a feature. */
-export const discoCheck: CheckKindHandler<'disco'> = {
+export const discoCheck = defineCheck({
   kind: 'disco',
-  title: (c, suite) => `${c.from} discovers ${c.to ?? sfbDomainOf(suite)}${c.feature ? ` (${c.feature})` : ''}`,
+  fields: { from: UserName, to: z.string().optional(), feature: z.string().optional() },
+  users: { partner: 'from', sfb: 'to', sfbMayBeDomain: true },
+  references: ['XEP-0030 (Service Discovery) section 3'],
+  title: (c, setup) => `${c.from} discovers ${c.to ?? setup.sfbDomain}${c.feature ? ` (${c.feature})` : ''}`,
   async run(check, ctx) {
-    const alice = await ctx.target.partnerUser(check.from);
-    const to = check.to === undefined || check.to === ctx.target.sfbDomain ? ctx.target.sfbDomain : sfbJid(ctx, check.to);
+    const sender = await ctx.target.partnerUser(check.from);
+    const to = check.to === undefined || check.to === ctx.target.sfbDomain ? ctx.target.sfbDomain : `${check.to}@${ctx.target.sfbDomain}`;
     const started = performance.now();
     const id = `disco-${Math.random().toString(36).slice(2)}`;
-    await alice.send(xml('iq', { type: 'get', to, id }, xml('query', { xmlns: DISCO_INFO })));
-    const reply = (await alice.waitFor((s) => s.is('iq') && s.attrs.id === id, ctx.timeoutMs, `the disco#info answer of ${to}`)).stanza;
+    await sender.send(xml('iq', { type: 'get', to, id }, xml('query', { xmlns: DISCO_INFO })));
+    const reply = (await sender.waitFor((s) => s.is('iq') && s.attrs.id === id, ctx.timeoutMs, `the disco#info answer of ${to}`)).stanza;
     const latencyMs = performance.now() - started;
     if (reply.attrs.type === 'error') {
       const { condition, text } = stanzaError(reply);
@@ -27,4 +32,4 @@ export const discoCheck: CheckKindHandler<'disco'> = {
     if (check.feature && !features.includes(check.feature)) return { outcome: fail({ disco: 'missing-feature' }, seen), latencyMs };
     return { outcome: pass(seen), latencyMs };
   },
-};
+});

@@ -1,11 +1,15 @@
-import { sfbDomainOf } from '../scenario/target-spec.js';
+import { z } from 'zod';
+import { DomainName } from '../infra/format.js';
 import { resolveHost, resolverAt } from '../targets/locate.js';
-import { fail, pass, type CheckKindHandler } from './check.js';
+import { defineCheck } from './check.js';
+import { fail, pass } from './expectation.js';
 
 /** The `_xmpp-server._tcp` SRV record of a domain and the addresses it points to, as the partner resolves them. */
-export const dnsCheck: CheckKindHandler<'dns'> = {
+export const dnsCheck = defineCheck({
   kind: 'dns',
-  title: (c, suite) => `SRV _xmpp-server._tcp.${c.domain ?? sfbDomainOf(suite)}${c.target ? ` -> ${c.target}` : ''}`,
+  fields: { domain: DomainName.optional(), target: z.string().optional().describe('Expected SRV target host') },
+  references: ['RFC 6120 section 3.2.1 (SRV lookup)', 'docs/sfb-xmpp-federation.md section 2'],
+  title: (c, setup) => `SRV _xmpp-server._tcp.${c.domain ?? setup.sfbDomain}${c.target ? ` -> ${c.target}` : ''}`,
   async run(check, ctx) {
     const domain = check.domain ?? ctx.target.sfbDomain;
     const resolver = resolverAt(ctx.target.resolver, ctx.timeoutMs);
@@ -26,4 +30,4 @@ export const dnsCheck: CheckKindHandler<'dns'> = {
     if (check.target && !records.some((r) => r.name === check.target)) return { outcome: fail({ dns: 'mismatch' }, described), latencyMs };
     return { outcome: pass(described), latencyMs };
   },
-};
+});

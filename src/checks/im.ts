@@ -1,39 +1,55 @@
+import { z } from 'zod';
+import { Duration, UserName, durationMs } from '../infra/format.js';
 import { stanzaError } from '../xmpp/client.js';
-import { durationMs } from '../scenario/schema.js';
-import { echoes, fail, pass, sfbJid, watchIms, type CheckKindHandler } from './check.js';
+import { bodyFor, defineCheck, overBudget } from './check.js';
+import { fail, pass } from './expectation.js';
 
 /**
  * A partner user IMs an SfB user. Delivered means the echo came back (echo users) or the SfB user
  * received it (over SIP in the simulation, in his XMPP session where xfed drives a gateway's user);
  * a stanza error is the outcome otherwise.
  */
-export const imCheck: CheckKindHandler<'im'> = {
+export const imCheck = defineCheck({
   kind: 'im',
+  fields: {
+    from: UserName,
+    to: UserName,
+    body: z.string().optional(),
+    size: z.number().int().positive().max(100_000).optional().describe('Send a generated body of this many bytes (long-text checks)'),
+    within: Duration.optional().describe('Latency budget of the round trip'),
+  },
+  users: { partner: 'from', sfb: 'to' },
+  references: ['RFC 7572 section 5 (XMPP to SIP, page mode)', 'RFC 6121 section 5 (messages)'],
   title: (c) => `${c.from} IMs ${c.to}`,
+  sfbUserNeeds: () => ({ seesIms: true }),
   async run(check, ctx) {
-    const alice = await ctx.target.partnerUser(check.from);
-    const to = sfbJid(ctx, check.to);
-    const tag = `xfed ${check.id} ${Math.random().toString(36).slice(2, 8)}`;
+    const sender = await ctx.target.partnerUser(check.from);
+    const recipient = ctx.target.sfbUser(check.to);
+    const to = `${check.to}@${ctx.target.sfbDomain}`;
+    const tag = bodyFor(check.id);
     const body = check.size !== undefined ? `${tag} `.padEnd(check.size, 'x') : (check.body ?? tag);
-    const echoed = echoes(ctx, check.to, 'im');
     // Delivery to a user who does not echo is seen on his side: SIP (sim) or his XMPP session (gateway).
-    const watch = echoed ? undefined : watchIms(ctx, check.to, body, 'im');
-    watch?.received.catch(() => undefined);
+    const done = new AbortController();
+    const received = recipient.echoes ? undefined : recipient.receivesIm(body, { timeoutMs: ctx.timeoutMs + 1_000, signal: done.signal });
+    received?.catch(() => undefined);
     const started = performance.now();
-    const id = await alice.sendMessage(to, body);
-    const answer = alice
-      .waitFor((s) => (s.attrs.type === 'error' && s.attrs.id === id) || (echoed && s.getChildText('body') === body), ctx.timeoutMs, `the echo of ${to} or an error`)
+    const id = await sender.sendMessage(to, body);
+    const answer = sender
+      .waitFor(
+        (s) => (s.attrs.type === 'error' && s.attrs.id === id) || (recipient.echoes && s.getChildText('body') === body),
+        ctx.timeoutMs,
+        `the echo of ${to} or an error`,
+        done.signal,
+      )
       .then((r) => r.stanza);
-    const first = await Promise.race([answer, ...(watch ? [watch.received.then(() => undefined)] : [])]).finally(() => watch?.stop());
+    answer.catch(() => undefined);
+    const first = await Promise.race([answer, ...(received ? [received.then(() => undefined)] : [])]).finally(() => done.abort());
     const latencyMs = performance.now() - started;
     if (first?.attrs.type === 'error') {
       const { condition, text } = stanzaError(first);
       return { outcome: fail({ error: condition }, text), latencyMs };
     }
-    answer.catch(() => undefined);
-    if (check.within !== undefined && latencyMs > durationMs(check.within)) {
-      return { outcome: fail({ latency: 'over-budget' }, `${latencyMs.toFixed(1)} ms, over the budget of ${durationMs(check.within)} ms`), latencyMs };
-    }
-    return { outcome: pass(echoed ? 'echoed' : `received by ${check.to}`), latencyMs };
+    if (check.within !== undefined && latencyMs > durationMs(check.within)) return overBudget(latencyMs, durationMs(check.within));
+    return { outcome: pass(recipient.echoes ? 'echoed' : `received by ${check.to}`), latencyMs };
   },
-};
+});

@@ -1,27 +1,35 @@
-import { echoes, fail, pass, sfbJid, watchIms, type CheckKindHandler } from './check.js';
+import { z } from 'zod';
+import { UserName } from '../infra/format.js';
+import { bodyFor, defineCheck } from './check.js';
+import { fail, pass } from './expectation.js';
 
 /** An IM from a partner user that must not reach the SfB user (nor echo back), proved with a barrier. */
-export const noDeliveryCheck: CheckKindHandler<'no-delivery'> = {
+export const noDeliveryCheck = defineCheck({
   kind: 'no-delivery',
+  fields: { from: UserName, to: UserName, body: z.string().optional() },
+  users: { partner: 'from', sfb: 'to' },
+  references: ['docs/sfb-xmpp-federation.md section 6 (the migration rule)'],
   title: (c) => `${c.from}'s IM does not reach ${c.to}`,
+  sfbUserNeeds: () => ({ seesIms: true }),
   async run(check, ctx) {
-    const alice = await ctx.target.partnerUser(check.from);
-    const body = check.body ?? `xfed ${check.id} ${Math.random().toString(36).slice(2, 8)}`;
-    const echoed = echoes(ctx, check.to, 'no-delivery');
+    const sender = await ctx.target.partnerUser(check.from);
+    const recipient = ctx.target.sfbUser(check.to);
+    const body = check.body ?? bodyFor(check.id);
     let delivered = false;
-    const watch = echoed ? undefined : watchIms(ctx, check.to, body, 'no-delivery');
-    watch?.received.then(() => (delivered = true)).catch(() => undefined);
-    const mark = alice.received().length;
+    const done = new AbortController();
+    const received = recipient.echoes ? undefined : recipient.receivesIm(body, { timeoutMs: ctx.timeoutMs * 4, signal: done.signal });
+    received?.then(() => (delivered = true)).catch(() => undefined);
+    const mark = sender.received().length;
     const started = performance.now();
     try {
-      await alice.sendMessage(sfbJid(ctx, check.to), body);
-      await ctx.target.barrier(alice, ctx.timeoutMs);
+      await sender.sendMessage(`${check.to}@${ctx.target.sfbDomain}`, body);
+      await ctx.target.barrier(sender, ctx.timeoutMs);
       // An echo comes back before the barrier's own.
-      if (echoed) delivered = alice.received().slice(mark).some((r) => r.stanza.is('message') && r.stanza.attrs.type !== 'error' && r.stanza.getChildText('body') === body);
+      if (recipient.echoes) delivered = sender.received().slice(mark).some((r) => r.stanza.is('message') && r.stanza.attrs.type !== 'error' && r.stanza.getChildText('body') === body);
     } finally {
-      watch?.stop();
+      done.abort();
     }
     const latencyMs = performance.now() - started;
     return delivered ? { outcome: fail({ delivery: 'delivered' }, `${check.to} received it`), latencyMs } : { outcome: pass('not delivered before the barrier'), latencyMs };
   },
-};
+});

@@ -1,18 +1,23 @@
-import { sfbDomainOf } from '../scenario/target-spec.js';
-import { fail, pass, sfbJid, type CheckKindHandler } from './check.js';
-import { xml, stanzaError } from '../xmpp/client.js';
+import { z } from 'zod';
+import { UserName } from '../infra/format.js';
+import { stanzaError, xml } from '../xmpp/client.js';
+import { defineCheck } from './check.js';
+import { fail, pass } from './expectation.js';
 
 /** XEP-0199 ping from a partner user to the SfB domain or to an SfB user. */
-export const pingCheck: CheckKindHandler<'ping'> = {
+export const pingCheck = defineCheck({
   kind: 'ping',
-  title: (c, suite) => `${c.from} pings ${c.to ?? sfbDomainOf(suite)}`,
+  fields: { from: UserName, to: z.string().optional().describe('An SfB user; default the SfB domain') },
+  users: { partner: 'from', sfb: 'to', sfbMayBeDomain: true },
+  references: ['XEP-0199 (XMPP Ping)'],
+  title: (c, setup) => `${c.from} pings ${c.to ?? setup.sfbDomain}`,
   async run(check, ctx) {
-    const alice = await ctx.target.partnerUser(check.from);
-    const to = check.to === undefined || check.to === ctx.target.sfbDomain ? ctx.target.sfbDomain : sfbJid(ctx, check.to);
+    const sender = await ctx.target.partnerUser(check.from);
+    const to = check.to === undefined || check.to === ctx.target.sfbDomain ? ctx.target.sfbDomain : `${check.to}@${ctx.target.sfbDomain}`;
     const started = performance.now();
     const id = `ping-${Math.random().toString(36).slice(2)}`;
-    await alice.send(xml('iq', { type: 'get', to, id }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
-    const reply = await alice.waitFor((s) => s.is('iq') && s.attrs.id === id, ctx.timeoutMs, `the answer to the ping of ${to}`);
+    await sender.send(xml('iq', { type: 'get', to, id }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    const reply = await sender.waitFor((s) => s.is('iq') && s.attrs.id === id, ctx.timeoutMs, `the answer to the ping of ${to}`);
     const latencyMs = performance.now() - started;
     if (reply.stanza.attrs.type === 'error') {
       const { condition, text } = stanzaError(reply.stanza);
@@ -20,4 +25,4 @@ export const pingCheck: CheckKindHandler<'ping'> = {
     }
     return { outcome: pass(), latencyMs };
   },
-};
+});

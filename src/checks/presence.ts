@@ -1,6 +1,9 @@
+import { z } from 'zod';
+import { UserName } from '../infra/format.js';
+import { SfbAvailability } from '../sfb/availability.js';
 import { bareOf, type Element, type XmppUser } from '../xmpp/client.js';
-import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from '../sfb/availability.js';
-import { fail, pass, sfbJid, sfbSide, type CheckContext, type CheckKindHandler } from './check.js';
+import { defineCheck, type CheckContext } from './check.js';
+import { fail, pass } from './expectation.js';
 
 /** What a watcher saw of a presence stanza: `unavailable`, a show value, or `none` (plain available). */
 export function seenState(p: Element): string {
@@ -25,31 +28,50 @@ async function ensureSubscribed(ctx: CheckContext, watcher: XmppUser, jid: strin
 
 /**
  * The state of an SfB user as a partner user sees it: the SfB user sets an availability (or
- * publishes the current one again), and the watcher must see its mapping.
+ * publishes the current one again), and the watcher must see its mapping. Where xfed cannot make
+ * the user publish (a gateway's user it does not drive), the presence that came with the
+ * subscription, or with a probe, is the answer.
  */
-export const presenceCheck: CheckKindHandler<'presence'> = {
+export const presenceCheck = defineCheck({
   kind: 'presence',
+  fields: {
+    of: UserName.describe('The SfB user'),
+    by: UserName.describe('The partner user who watches'),
+    set: SfbAvailability.optional().describe('Availability the SfB user sets first'),
+    show: z.enum(['chat', 'away', 'xa', 'dnd', 'none', 'unavailable']).optional().describe('What the watcher must see (default: the mapping of `set`)'),
+  },
+  users: { partner: 'by', sfb: 'of' },
+  references: ['RFC 8048 section 5 (presence: PIDF and XMPP)', 'docs/sfb-xmpp-federation.md section 5 (availability)'],
   title: (c) => `${c.by} sees ${c.of}${c.set ? ` ${c.set}` : ''}${c.show ? ` as ${c.show}` : ''}`,
+  sfbUserNeeds: (c) => (c.set ? { acts: `${c.of} sets ${c.set}` } : undefined),
   async run(check, ctx) {
     const watcher = await ctx.target.partnerUser(check.by);
-    const jid = sfbJid(ctx, check.of);
+    const jid = `${check.of}@${ctx.target.sfbDomain}`;
     const refused = await ensureSubscribed(ctx, watcher, jid);
     if (refused) return { outcome: fail({ presence: 'none' }, refused) };
-    const publisher = publisherOf(ctx, check.of, 'presence');
+    const user = ctx.target.sfbUser(check.of);
+    const now = user.presence();
     const started = performance.now();
-    // What the watcher must see: the mapping of what the user sets; for a gateway user xfed does
-    // not drive, what the suite says (or any presence at all), since nothing is set.
+    // What the watcher must see: the mapping of what the user sets; for a user xfed cannot make
+    // publish, what the suite says (or any presence at all), since nothing is set.
     let want: string | undefined = check.show;
-    if (publisher) {
-      const availability = check.set ?? publisher.availability();
-      const mapped = publisher.showMapping[availability];
+    if (now) {
+      const mapped = user.showMapping[check.set ?? now.availability];
       want ??= mapped.basic === 'closed' ? 'unavailable' : (mapped.show ?? 'none');
     }
     // With a publisher, only what follows the change counts. Without one, the newest presence the
     // watcher has of the user (the one that followed the subscription) is the answer.
-    const newest = watcher.received().filter((r) => isPresenceOf(jid)(r.stanza)).at(-1)?.stanza;
-    const before = new Set(watcher.received().filter((r) => publisher || r.stanza !== newest).map((r) => r.stanza));
-    await publisher?.set(check.set ?? publisher.availability());
+    const newest = watcher
+      .received()
+      .filter((r) => isPresenceOf(jid)(r.stanza))
+      .at(-1)?.stanza;
+    const before = new Set(
+      watcher
+        .received()
+        .filter((r) => now || r.stanza !== newest)
+        .map((r) => r.stanza),
+    );
+    if (now) await user.setAvailability(check.set ?? now.availability, now.note);
     // Waits for the expected state: a presence sent just before (the one that follows a fresh
     // subscription) may still be on its way, and must not be taken for the answer.
     const fits = (s: Element) => isPresenceOf(jid)(s) && !before.has(s) && (want === undefined || seenState(s) === want);
@@ -57,13 +79,19 @@ export const presenceCheck: CheckKindHandler<'presence'> = {
       session
         .waitFor(fits, ctx.timeoutMs, `${check.of}'s presence`)
         .then((r) => r.stanza)
-        .catch(() => session.received().filter((r) => isPresenceOf(jid)(r.stanza) && !before.has(r.stanza)).at(-1)?.stanza);
+        .catch(
+          () =>
+            session
+              .received()
+              .filter((r) => isPresenceOf(jid)(r.stanza) && !before.has(r.stanza))
+              .at(-1)?.stanza,
+        );
     let seen: Element | undefined;
-    if (publisher) seen = await wait(watcher);
+    if (now) seen = await wait(watcher);
     else if (newest && fits(newest)) seen = newest;
     else {
       // Nothing came with the subscription (it was approved before): a probe asks for it.
-      const prober = await ctx.target.remote!.probeFrom(check.by);
+      const prober = await ctx.target.partnerSession(check.by);
       seen = await wait(prober).finally(() => prober.stop());
     }
     const latencyMs = performance.now() - started;
@@ -73,36 +101,24 @@ export const presenceCheck: CheckKindHandler<'presence'> = {
     const text = `${state}${status ? ` "${status}"` : ''}`;
     return want === undefined || state === want ? { outcome: pass(text), latencyMs } : { outcome: fail({ presence: 'mismatch' }, `saw ${text}, expected ${want}`), latencyMs };
   },
-};
-
-/**
- * Who makes an SfB user publish a presence: his SIP side in the simulation, or xfed's session as a
- * gateway's user it drives; undefined for a gateway user xfed does not drive.
- */
-function publisherOf(ctx: CheckContext, user: string, kind: string): { availability(): SfbAvailability; showMapping: ShowMapping; set(a: SfbAvailability): Promise<void> } | undefined {
-  const remote = ctx.target.remote;
-  if (remote) {
-    const driven = remote.driven(user);
-    if (!driven) return undefined;
-    return { availability: () => driven.availability, showMapping: DEFAULT_SHOW_MAPPING, set: (a) => driven.setAvailability(a) };
-  }
-  const sfb = sfbSide(ctx, kind);
-  const state = () => sfb.state(user)!;
-  return { availability: () => state().availability, showMapping: sfb.showMapping, set: (a) => sfb.user(user).setAvailability(a, state().note) };
-}
+});
 
 /** No presence of the SfB user reaches the partner user, proved with a barrier. */
-export const noPresenceLeakCheck: CheckKindHandler<'no-presence-leak'> = {
+export const noPresenceLeakCheck = defineCheck({
   kind: 'no-presence-leak',
+  fields: { of: UserName, by: UserName, set: SfbAvailability.optional() },
+  users: { partner: 'by', sfb: 'of' },
+  references: ['RFC 6121 section 4.2.2 (presence goes to approved subscribers only)', 'docs/sfb-xmpp-federation.md section 6'],
   title: (c) => `${c.by} sees no presence of ${c.of}`,
+  sfbUserNeeds: (c) => ({ acts: `${c.of} publishes a presence` }),
   async run(check, ctx) {
     const watcher = await ctx.target.partnerUser(check.by);
-    const jid = sfbJid(ctx, check.of);
+    const jid = `${check.of}@${ctx.target.sfbDomain}`;
+    const user = ctx.target.sfbUser(check.of);
     const mark = watcher.received().length;
-    const publisher = publisherOf(ctx, check.of, 'no-presence-leak');
-    if (!publisher) throw new Error(`a no-presence-leak check needs ${check.of} to publish a presence, so xfed must drive ${check.of} (target.gateway.users: login)`);
     const started = performance.now();
-    await publisher.set(check.set ?? publisher.availability());
+    const now = user.presence();
+    await user.setAvailability(check.set ?? now?.availability ?? 'Available', now?.note);
     await ctx.target.barrier(watcher, ctx.timeoutMs);
     const leaked = watcher
       .received()
@@ -111,4 +127,4 @@ export const noPresenceLeakCheck: CheckKindHandler<'no-presence-leak'> = {
     const latencyMs = performance.now() - started;
     return leaked ? { outcome: fail({ presence: 'leaked' }, seenState(leaked.stanza)), latencyMs } : { outcome: pass('nothing before the barrier'), latencyMs };
   },
-};
+});

@@ -1,7 +1,8 @@
-import { sfbDomainOf } from '../scenario/target-spec.js';
+import { z } from 'zod';
 import { edgeS2sPolicy } from '../sfb/partner-profile.js';
 import { probeS2s, type S2sProbeReport } from '../xmpp/s2s-probe.js';
-import { fail, pass, type CheckKindHandler } from './check.js';
+import { defineCheck } from './check.js';
+import { fail, pass } from './expectation.js';
 
 function summary(r: S2sProbeReport): string {
   const parts = [`STARTTLS ${r.starttls ?? '?'}`];
@@ -17,13 +18,21 @@ function summary(r: S2sProbeReport): string {
  * to the partner's certificate, dialback offered; and checks the certificate (chain, expiry, the
  * bare domain as a SAN). Needs no SfB user.
  */
-export const s2sProbeCheck: CheckKindHandler<'s2s-probe'> = {
+export const s2sProbeCheck = defineCheck({
   kind: 's2s-probe',
-  title: (c, suite) => `S2S probe of ${sfbDomainOf(suite)}${c.tls ? ` (${c.tls})` : ''}`,
+  fields: { tls: z.enum(['TLSv1.2', 'TLSv1.3']).optional().describe('The TLS version the Edge must negotiate') },
+  description: 'A raw S2S stream to the SfB domain: STARTTLS, TLS version, certificate, SASL EXTERNAL and dialback offered, compared with the partner profile',
+  references: [
+    'RFC 6120 sections 5 and 6 (STARTTLS, SASL)',
+    'XEP-0178 (SASL EXTERNAL for S2S)',
+    'XEP-0220 (dialback)',
+    'docs/sfb-xmpp-federation.md section 2 (the bare-domain SAN) and section 3 (the negotiation matrix)',
+  ],
+  title: (c, setup) => `S2S probe of ${setup.sfbDomain}${c.tls ? ` (${c.tls})` : ''}`,
   async run(check, ctx) {
     const where = await ctx.target.locateEdge(ctx.timeoutMs);
     if (typeof where === 'string') return { outcome: fail({ s2s: 'refused' }, where) };
-    const me = await ctx.target.partnerIdentity();
+    const me = ctx.target.partnerIdentity();
     const report = await probeS2s({
       host: where.host,
       port: where.port,
@@ -58,4 +67,4 @@ export const s2sProbeCheck: CheckKindHandler<'s2s-probe'> = {
     if (differences.length > 0) return { outcome: fail({ probe: 'mismatch' }, `${differences.join('; ')} (${summary(report)})`), ...latency };
     return { outcome: pass(summary(report)), ...latency };
   },
-};
+});

@@ -1,33 +1,40 @@
-import { fail, pass, sfbJid, type CheckKindHandler } from './check.js';
-import { bareOf, stanzaError } from '../xmpp/client.js';
+import { UserName } from '../infra/format.js';
+import { bareOf, stanzaError, type Element } from '../xmpp/client.js';
+import { defineCheck } from './check.js';
+import { fail, pass } from './expectation.js';
 
 /**
  * A partner user asks for an SfB user's presence: subscribed (pass), unsubscribed, an error, or
  * pending (nothing before a barrier through the same path).
  */
-export const subscribeCheck: CheckKindHandler<'subscribe'> = {
+export const subscribeCheck = defineCheck({
   kind: 'subscribe',
+  fields: { from: UserName, to: UserName },
+  users: { partner: 'from', sfb: 'to' },
+  references: ['RFC 8048 section 4 (subscriptions)', 'RFC 6121 section 3', 'docs/sfb-xmpp-federation.md section 3 (partner types)'],
   title: (c) => `${c.from} subscribes to ${c.to}`,
   async run(check, ctx) {
-    const alice = await ctx.target.partnerUser(check.from);
-    const to = sfbJid(ctx, check.to);
-    const mark = alice.received().length;
+    const watcher = await ctx.target.partnerUser(check.from);
+    const contact = ctx.target.sfbUser(check.to);
+    const to = `${check.to}@${ctx.target.sfbDomain}`;
+    const mark = watcher.received().length;
     const started = performance.now();
-    await alice.sendPresence({ to, type: 'subscribe' });
-    const answered = (s: import('../xmpp/client.js').Element) =>
-      s.is('presence') && bareOf(s.attrs.from as string) === to && ['subscribed', 'unsubscribed', 'error'].includes(s.attrs.type as string);
-    // A gateway's user who answers subscriptions does so in his own session, in no order with a
-    // barrier through another user: his answer is awaited. Otherwise silence before the barrier
-    // is the answer (pending).
-    const answers = ctx.target.remote && ctx.target.remote.role(check.to) !== 'none';
-    if (answers) await alice.waitFor(answered, ctx.timeoutMs, `an answer from ${to}`).catch(() => undefined);
-    else await ctx.target.barrier(alice, ctx.timeoutMs);
-    const answer = alice.received().slice(mark).find((r) => answered(r.stanza))?.stanza;
+    await watcher.sendPresence({ to, type: 'subscribe' });
+    const answered = (s: Element) => s.is('presence') && bareOf(s.attrs.from as string) === to && ['subscribed', 'unsubscribed', 'error'].includes(s.attrs.type as string);
+    // A user who answers from his own session does so in no order with a barrier through another
+    // user: his answer is awaited. Otherwise silence before the barrier is the answer (pending).
+    const awaited = contact.answersSubscriptionsHimself;
+    if (awaited) await watcher.waitFor(answered, ctx.timeoutMs, `an answer from ${to}`).catch(() => undefined);
+    else await ctx.target.barrier(watcher, ctx.timeoutMs);
+    const answer = watcher
+      .received()
+      .slice(mark)
+      .find((r) => answered(r.stanza))?.stanza;
     const latencyMs = performance.now() - started;
-    if (!answer) return { outcome: fail({ subscription: 'pending' }, answers ? `no answer within ${ctx.timeoutMs} ms` : 'no answer before the barrier'), latencyMs };
+    if (!answer) return { outcome: fail({ subscription: 'pending' }, awaited ? `no answer within ${ctx.timeoutMs} ms` : 'no answer before the barrier'), latencyMs };
     if (answer.attrs.type === 'subscribed') return { outcome: pass('subscribed'), latencyMs };
     if (answer.attrs.type === 'unsubscribed') return { outcome: fail({ subscription: 'unsubscribed' }), latencyMs };
     const { condition, text } = stanzaError(answer);
     return { outcome: fail({ error: condition }, text), latencyMs };
   },
-};
+});

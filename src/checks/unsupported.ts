@@ -1,7 +1,11 @@
-import { fail, pass, sfbJid, type CheckKindHandler } from './check.js';
-import { xml, type Element, stanzaError } from '../xmpp/client.js';
+import { z } from 'zod';
+import { UserName } from '../infra/format.js';
+import { stanzaError, xml, type Element } from '../xmpp/client.js';
+import { defineCheck } from './check.js';
+import { fail, pass } from './expectation.js';
 
-type Feature = 'groupchat' | 'muc-invitation' | 'file-transfer' | 'jingle' | 'xhtml-only';
+const FEATURES = ['groupchat', 'muc-invitation', 'file-transfer', 'jingle', 'xhtml-only'] as const;
+type Feature = (typeof FEATURES)[number];
 
 /** The stanza a partner client sends to use a feature SfB's gateway does not support. */
 function attempt(feature: Feature, from: string, to: string, id: string): Element {
@@ -20,20 +24,23 @@ function attempt(feature: Feature, from: string, to: string, id: string): Elemen
 }
 
 /** A feature the gateway does not support gets a clear stanza error, never silence. */
-export const unsupportedCheck: CheckKindHandler<'unsupported'> = {
+export const unsupportedCheck = defineCheck({
   kind: 'unsupported',
-  title: (c) => `${c.from} tries ${c.feature} with ${c.to}`,
+  fields: { from: UserName, to: UserName, feature: z.enum(FEATURES) },
+  users: { partner: 'from', sfb: 'to' },
   defaultExpectation: { error: '*' },
+  references: ['docs/sfb-xmpp-federation.md section 1 (only 1:1 IM and presence cross the gateway)', 'RFC 6120 section 8.3 (stanza errors)'],
+  title: (c) => `${c.from} tries ${c.feature} with ${c.to}`,
   async run(check, ctx) {
-    const alice = await ctx.target.partnerUser(check.from);
+    const sender = await ctx.target.partnerUser(check.from);
     const id = `unsupported-${Math.random().toString(36).slice(2)}`;
     const started = performance.now();
-    await alice.send(attempt(check.feature, alice.jid, sfbJid(ctx, check.to), id));
-    await ctx.target.barrier(alice, ctx.timeoutMs);
-    const error = alice.received().find((r) => r.stanza.attrs.id === id && r.stanza.attrs.type === 'error');
+    await sender.send(attempt(check.feature, sender.jid, `${check.to}@${ctx.target.sfbDomain}`, id));
+    await ctx.target.barrier(sender, ctx.timeoutMs);
+    const error = sender.received().find((r) => r.stanza.attrs.id === id && r.stanza.attrs.type === 'error');
     const latencyMs = performance.now() - started;
     if (!error) return { outcome: pass('no error before the barrier: silence'), latencyMs };
     const { condition, text } = stanzaError(error.stanza);
     return { outcome: fail({ error: condition }, text), latencyMs };
   },
-};
+});

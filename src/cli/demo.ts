@@ -16,8 +16,8 @@ export async function runDemo(opts: { runtime: RuntimeChoice; baseImage?: string
   return runRun([path.relative(process.cwd(), suite) || suite], {
     target: 'sim',
     runtime: opts.runtime,
-    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-    ...(opts.out ? { out: opts.out } : {}),
+    baseImage: opts.baseImage,
+    out: opts.out,
     reporter: 'live',
   });
 }

@@ -123,7 +123,18 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI on `argv` and resolves with its exit code; bin/xfed.js exits with it. Importing this
+ * module runs nothing.
+ */
+export async function main(argv: string[]): Promise<number> {
+  // A bug anywhere still tears down what was started before the process ends.
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.on(event, (err) => {
+      process.stderr.write(`xfed: internal error (please report it): ${(err as Error)?.stack ?? String(err)}\n`);
+      void closeAllStacks().finally(() => process.exit(EXIT.invalid));
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -138,13 +149,3 @@ async function main(argv: string[]): Promise<number> {
     await closeAllStacks();
   }
 }
-
-// A bug anywhere still tears down what was started before the process ends.
-for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
-  process.on(event, (err) => {
-    process.stderr.write(`xfed: internal error (please report it): ${(err as Error)?.stack ?? String(err)}\n`);
-    void closeAllStacks().finally(() => process.exit(EXIT.invalid));
-  });
-}
-
-process.exit(await main(process.argv));

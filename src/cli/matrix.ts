@@ -1,8 +1,6 @@
 import { runNegotiationMatrix, type MatrixRow } from '../matrix/negotiation-matrix.js';
 import type { RuntimeChoice } from '../prosody/types.js';
-import path from 'node:path';
 import { loadSuite } from '../scenario/loader.js';
-import { sfbDomainOf, targetOf } from '../scenario/target-spec.js';
 import { describeProfileCommand } from '../sfb/partner-profile.js';
 import { EXIT, green, red, say } from './output.js';
 
@@ -12,13 +10,12 @@ const line = (r: MatrixRow) =>
 /** `xfed matrix FILE`: each partner TLS / authentication setting against the suite's profile. */
 export async function runMatrix(file: string, opts: { runtime: RuntimeChoice; baseImage?: string }): Promise<number> {
   const { suite } = await loadSuite(file);
-  const against = targetOf(suite).kind === 'sim' ? 'the simulated Edge' : `the Edge of ${sfbDomainOf(suite)}`;
+  const against = suite.target.kind === 'sim' ? 'the simulated Edge' : `the Edge of ${suite.sfbDomain}`;
   say(`xfed matrix ${file}: the partner's S2S settings against ${against}`);
   let header = false;
   const { profile, rows } = await runNegotiationMatrix(suite, {
     runtime: opts.runtime,
-    ...(opts.baseImage ? { baseImage: opts.baseImage } : {}),
-    baseDir: path.dirname(path.resolve(file)),
+    baseImage: opts.baseImage,
     onRow: (row) => {
       if (!header) {
         say(`  ${' '} ${'TLS'.padEnd(9)} ${'auth'.padEnd(12)} ${'SfB matrix predicts'.padEnd(38)} observed`);

@@ -1,6 +1,6 @@
 import { loadSuite } from '../scenario/loader.js';
-import { targetOf } from '../scenario/target-spec.js';
-import { describeProfileCommand, psString, resolvePartnerProfile } from '../sfb/partner-profile.js';
+import { DEFAULT_XMPP_ACCESS } from '../sfb/deployment.js';
+import { describeProfileCommand, psString } from '../sfb/partner-profile.js';
 import { EXIT } from './output.js';
 
 /**
@@ -10,13 +10,12 @@ import { EXIT } from './output.js';
  */
 export async function runSfbConfig(file: string): Promise<number> {
   const { suite } = await loadSuite(file);
-  const target = targetOf(suite);
-  const domain = target.kind === 'sim' ? target.sim.domain : target.gateway.domain;
-  const [primary, ...additional] = suite.partner.domains;
-  const profile = resolvePartnerProfile({ domain: primary!, additionalDomains: additional, ...(target.kind === 'sim' ? target.sim.partner : target.gateway.partner) });
-  const xmppUsers = target.kind === 'sim' ? target.sim.users.filter((u) => u.pool === 'legacy' && u.xmppAccess !== false).map((u) => u.name) : target.gateway.users.map((u) => u.name);
+  const { target, sfbDomain: domain, partnerProfile: profile } = suite;
+  const primary = suite.partner.domains[0];
+  const xmppUsers =
+    target.kind === 'sim' ? target.sim.users.filter((u) => u.pool === 'legacy' && (u.xmppAccess ?? DEFAULT_XMPP_ACCESS)).map((u) => u.name) : target.gateway.users.map((u) => u.name);
   const lines = [
-    `# xfed sfb-config ${file}: suite ${suite.suite} (${target.kind === 'sim' ? 'the simulated side' : 'a real legacy Edge'})`,
+    `# xfed sfb-config ${file}: suite ${suite.name} (${target.kind === 'sim' ? 'the simulated side' : 'a real legacy Edge'})`,
     '# Run in the Skype for Business Server Management Shell of the legacy (2015/2013) deployment.',
     '',
     '# Federation on the Access Edge (the XMPP proxy is a role of the legacy Edge only).',

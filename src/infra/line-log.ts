@@ -1,15 +1,27 @@
-import { withDeadline } from './deadline.js';
+import { Inbox } from './inbox.js';
+
+/** A server log as it grows: marks, and waits on lines to come, without copying it. */
+export interface LogView {
+  /** A position in the log: what is written next is at `mark()`. */
+  mark(): number;
+  since(mark: number): string[];
+  /** The first line from `since` on that matches, already there or still to come, within the deadline. */
+  waitFor(pattern: RegExp, opts: { timeoutMs: number; what?: string; since?: number }): Promise<string>;
+}
 
 /**
- * Collects a server's output as lines (from a pipe or a container log stream) so tests and
- * startup checks can read and wait on them. Keeps the newest `limit` lines.
+ * Collects a server's output as lines (from a pipe or a container log stream) so tests, startup
+ * checks and checks can read them and wait on them. Keeps the newest `limit` lines; marks stay
+ * absolute, so a wait from a mark never sees a line twice or misses one.
  */
-export class LineLog {
-  private readonly lines: string[] = [];
+export class LineLog implements LogView {
+  private readonly lines: Inbox<string>;
   private partial = '';
   private readonly listeners = new Set<(line: string) => void>();
 
-  constructor(private readonly limit = 50_000) {}
+  constructor(limit = 50_000) {
+    this.lines = new Inbox(limit);
+  }
 
   write(chunk: string | Buffer): void {
     const text = this.partial + chunk.toString();
@@ -25,7 +37,15 @@ export class LineLog {
   }
 
   all(): string[] {
-    return [...this.lines];
+    return this.lines.since();
+  }
+
+  mark(): number {
+    return this.lines.mark();
+  }
+
+  since(mark: number): string[] {
+    return this.lines.since(mark);
   }
 
   onLine(listener: (line: string) => void): () => void {
@@ -33,29 +53,13 @@ export class LineLog {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves with the first line (already seen or future) matching `pattern`. */
-  async waitFor(pattern: RegExp, timeoutMs: number, what = `a log line matching ${pattern}`): Promise<string> {
-    const seen = this.lines.find((l) => pattern.test(l));
-    if (seen !== undefined) return seen;
-    let off: (() => void) | undefined;
-    try {
-      return await withDeadline(
-        new Promise<string>((resolve) => {
-          off = this.onLine((line) => {
-            if (pattern.test(line)) resolve(line);
-          });
-        }),
-        timeoutMs,
-        what,
-      );
-    } finally {
-      off?.();
-    }
+  /** The first line from `since` on (default: any kept) matching `pattern`, already seen or still to come. */
+  waitFor(pattern: RegExp, opts: { timeoutMs: number; what?: string; since?: number }): Promise<string> {
+    return this.lines.waitFor((l) => pattern.test(l), { timeoutMs: opts.timeoutMs, what: opts.what ?? `a log line matching ${pattern}`, ...(opts.since !== undefined ? { since: opts.since } : {}) });
   }
 
   private add(line: string): void {
     this.lines.push(line);
-    if (this.lines.length > this.limit) this.lines.splice(0, this.lines.length - this.limit);
     for (const l of this.listeners) l(line);
   }
 }

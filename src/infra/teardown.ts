@@ -1,20 +1,36 @@
+import { armSignals } from './signals.js';
+
 /**
  * Teardown is owned by whoever starts a thing: it registers a release function on a
  * `TeardownStack` right after the thing exists, and the stack releases in reverse order, on
- * success, on failure and on SIGINT/SIGTERM (see `onSignal`).
+ * success, on failure and on SIGINT/SIGTERM (infra/signals.ts).
  */
 export type Release = () => Promise<void> | void;
 
 const liveStacks = new Set<TeardownStack>();
-let signalsInstalled = false;
 
-export class TeardownStack {
+export class TeardownStack implements AsyncDisposable {
   private readonly releases: Array<{ what: string; release: Release }> = [];
   private closing: Promise<void> | undefined;
 
   constructor(readonly name: string) {
     liveStacks.add(this);
-    installSignalHandlers();
+    armSignals(closeAllStacks);
+  }
+
+  /**
+   * Builds something that owns a stack: `build` registers each part's release as it starts it, and
+   * when `build` fails, what it had started is released before the error goes on. The one
+   * start-or-release block of xfed.
+   */
+  static async start<T>(name: string, build: (stack: TeardownStack) => Promise<T>): Promise<T> {
+    const stack = new TeardownStack(name);
+    try {
+      return await build(stack);
+    } catch (err) {
+      await stack.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Registers `release` to run at teardown; returns a function that releases it early. */
@@ -38,6 +54,10 @@ export class TeardownStack {
 
   get size(): number {
     return this.releases.length;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Releases everything in reverse order. Errors are collected, not allowed to stop the rest. */
@@ -65,25 +85,5 @@ export async function closeAllStacks(): Promise<void> {
   // Newest first, one at a time: a partner's containers must be gone before its network goes.
   for (const stack of [...liveStacks].reverse()) {
     await stack.close().catch(() => undefined);
-  }
-}
-
-export function liveStackCount(): number {
-  return liveStacks.size;
-}
-
-function installSignalHandlers(): void {
-  if (signalsInstalled) return;
-  signalsInstalled = true;
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const) {
-    process.on(signal, () => {
-      if (liveStacks.size === 0) process.exit(code);
-      // A second signal while tearing down exits at once.
-      process.once(signal, () => process.exit(code));
-      void closeAllStacks().finally(() => process.exit(code));
-    });
   }
 }

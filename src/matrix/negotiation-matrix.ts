@@ -1,9 +1,8 @@
 import { s2sStreamFromLog } from '../prosody/s2s-log.js';
 import type { RuntimeChoice, S2sSecurity } from '../prosody/types.js';
-import { echoUserOf, partnerProfileOf } from '../scenario/target-spec.js';
-import { startTarget, type TargetOptions } from '../targets/target.js';
-import type { Suite } from '../scenario/schema.js';
-import { allowedStreamAuth, resolvePartnerProfile, type ResolvedPartnerProfile, type StreamAuth } from '../sfb/partner-profile.js';
+import { allowedStreamAuth, type ResolvedPartnerProfile, type StreamAuth } from '../sfb/partner-profile.js';
+import { startTarget, type TargetSpec } from '../targets/index.js';
+import type { TargetOptions, TargetSetup } from '../targets/target.js';
 import { stanzaError, xml } from '../xmpp/client.js';
 
 /** The partner's side of a negotiation: what its Prosody offers and accepts on S2S. */
@@ -59,12 +58,12 @@ function partnerAccepts(p: PartnerNegotiation): StreamAuth[] {
  * simulated side), torn down before the next.
  */
 export async function runNegotiationMatrix(
-  suite: Suite,
-  opts: { runtime: RuntimeChoice; baseImage?: string; baseDir?: string; redactor?: TargetOptions['redactor']; onRow?: (row: MatrixRow) => void },
+  suite: TargetSetup & { target: TargetSpec },
+  opts: { runtime: RuntimeChoice; baseImage?: string; redactor?: TargetOptions['redactor']; onRow?: (row: MatrixRow) => void },
 ): Promise<{ profile: ResolvedPartnerProfile; rows: MatrixRow[] }> {
-  const profile = resolvePartnerProfile({ domain: suite.partner.domains[0]!, additionalDomains: suite.partner.domains.slice(1), ...partnerProfileOf(suite) });
+  const profile = suite.partnerProfile;
   const edgeAllows = allowedStreamAuth(profile);
-  const echo = echoUserOf(suite);
+  const echo = suite.echoUser;
   const { onRow, ...targetOptions } = opts;
   const rows: MatrixRow[] = [];
   for (const partner of PARTNER_NEGOTIATIONS) {
@@ -93,7 +92,7 @@ export async function runNegotiationMatrix(
         const { condition, text } = stanzaError(answer.stanza);
         detail = text ? `${condition}: ${text}` : condition;
       } else {
-        const stream = await s2sStreamFromLog(() => topo.logs().partner, 0, { from: suite.partner.domains[0]!, to: topo.sfbDomain }, 5_000);
+        const stream = await s2sStreamFromLog(topo.partnerLog, 0, { from: suite.partner.domains[0]!, to: topo.sfbDomain }, 5_000);
         observed = stream.auth === 'sasl-external' ? 'sasl-over-tls' : stream.tls ? 'dialback-over-tls' : 'dialback-over-tcp';
         detail = stream.tls ?? 'no TLS';
       }

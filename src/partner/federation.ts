@@ -16,28 +16,20 @@ export interface FederationOptions {
  * The servers of one run that federate with each other: one runtime (test DNS or Docker network),
  * one test CA, any number of Prosody servers. `stop()` releases all of them, in reverse order.
  */
-export class Federation {
-  private readonly teardown: TeardownStack;
-
+export class Federation implements AsyncDisposable {
   private constructor(
     readonly runtime: ProsodyRuntime,
     readonly ca: TestCa,
-    teardown: TeardownStack,
-  ) {
-    this.teardown = teardown;
-  }
+    private readonly teardown: TeardownStack,
+  ) {}
 
   static async start(opts: FederationOptions = {}): Promise<Federation> {
-    const teardown = new TeardownStack('federation');
-    try {
+    return TeardownStack.start('federation', async (teardown) => {
       const ca = await TestCa.create();
-      const runtime = await startRuntime(opts.runtime ?? 'auto', opts.baseImage ? { baseImage: opts.baseImage } : {});
+      const runtime = await startRuntime(opts.runtime ?? 'auto', { baseImage: opts.baseImage });
       teardown.defer(`${runtime.kind} runtime`, () => runtime.stop());
       return new Federation(runtime, ca, teardown);
-    } catch (err) {
-      await teardown.close();
-      throw err;
-    }
+    });
   }
 
   get kind(): RuntimeKind {
@@ -53,5 +45,9 @@ export class Federation {
 
   async stop(): Promise<void> {
     await this.teardown.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
   }
 }

@@ -1,7 +1,8 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { XfedError } from '../errors.js';
-import { withDeadline } from '../infra/deadline.js';
+import { isDomainName } from '../infra/format.js';
+import type { LogView } from '../infra/line-log.js';
 import { TestCa, selfSignedCertificate, type KeyAndCert } from '../infra/pki.js';
 import { projectRoot } from '../infra/project-root.js';
 import { TeardownStack } from '../infra/teardown.js';
@@ -15,7 +16,6 @@ import type { Endpoint } from '../infra/endpoint.js';
 import type { PartnerAccount, PartnerHandle, PartnerOptions } from './types.js';
 
 const MODULES_DIR = path.join(projectRoot(), 'docker', 'prosody', 'modules');
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
 
 /** Everything a partner start needs from the run it belongs to. */
 export interface PartnerContext {
@@ -26,34 +26,57 @@ export interface PartnerContext {
 /**
  * A real Prosody serving one or more XMPP partner domains, with accounts, per-run certificates and
  * the S2S security asked for. Start it through `Federation.addPartner` (several servers that
- * federate) or `startPartner` (one server on its own).
+ * federate), or `PartnerServer.start` with a runtime and a CA of your own.
  */
-export class PartnerServer implements PartnerHandle {
-  private constructor(
-    readonly domains: string[],
-    readonly accounts: PartnerAccount[],
-    readonly s2sSecurity: S2sSecurity,
-    readonly trustPem: string,
-    readonly trustPath: string,
-    readonly workDir: string,
-    readonly runtime: RuntimeKind,
-    private readonly instance: ProsodyInstance,
-    private readonly teardown: TeardownStack,
-  ) {}
+export class PartnerServer implements PartnerHandle, AsyncDisposable {
+  readonly domains: string[];
+  readonly accounts: PartnerAccount[];
+  readonly s2sSecurity: S2sSecurity;
+  readonly trustPem: string;
+  readonly trustPath: string;
+  readonly workDir: string;
+  readonly runtime: RuntimeKind;
+  /** The primary domain's certificate and key, as the partner presents them on S2S (none without TLS). */
+  readonly certificate: KeyAndCert | undefined;
+  private readonly instance: ProsodyInstance;
+  private readonly teardown: TeardownStack;
+
+  private constructor(parts: {
+    domains: string[];
+    accounts: PartnerAccount[];
+    s2sSecurity: S2sSecurity;
+    trustPem: string;
+    trustPath: string;
+    workDir: string;
+    runtime: RuntimeKind;
+    certificate: KeyAndCert | undefined;
+    instance: ProsodyInstance;
+    teardown: TeardownStack;
+  }) {
+    this.domains = parts.domains;
+    this.accounts = parts.accounts;
+    this.s2sSecurity = parts.s2sSecurity;
+    this.trustPem = parts.trustPem;
+    this.trustPath = parts.trustPath;
+    this.workDir = parts.workDir;
+    this.runtime = parts.runtime;
+    this.certificate = parts.certificate;
+    this.instance = parts.instance;
+    this.teardown = parts.teardown;
+  }
 
   static async start(options: PartnerOptions, ctx: PartnerContext): Promise<PartnerServer> {
     const domains = options.domains.map((d) => d.toLowerCase());
     if (domains.length === 0) throw new XfedError('a partner needs at least one domain');
     for (const d of domains) {
-      if (!DOMAIN.test(d)) throw new XfedError(`'${d}' is not a valid XMPP domain name`);
+      if (!isDomainName(d)) throw new XfedError(`'${d}' is not a valid XMPP domain name`);
     }
     const s2s: S2sSecurity = { ...DEFAULT_S2S_SECURITY, ...options.s2s };
     validateS2sSecurity(s2s);
     const accounts = planAccounts(domains, options.users ?? []);
     const label = domains[0]!;
 
-    const teardown = new TeardownStack(`partner ${label}`);
-    try {
+    return TeardownStack.start(`partner ${label}`, async (teardown) => {
       const workDir = await workDirFor(teardown, label);
 
       const certs = new Map<string, KeyAndCert>();
@@ -111,11 +134,8 @@ export class PartnerServer implements PartnerHandle {
           }),
       });
       teardown.defer(`prosody ${label}`, () => instance.stop());
-      return new PartnerServer(domains, accounts, s2s, trustPem, trustPath, workDir, ctx.runtime.kind, instance, teardown);
-    } catch (err) {
-      await teardown.close();
-      throw err;
-    }
+      return new PartnerServer({ domains, accounts, s2sSecurity: s2s, trustPem, trustPath, workDir, runtime: ctx.runtime.kind, certificate: certs.get(label), instance, teardown });
+    });
   }
 
   get c2s(): Endpoint {
@@ -137,27 +157,23 @@ export class PartnerServer implements PartnerHandle {
   }
 
   logs(): string[] {
-    return this.instance.logs();
+    return this.instance.log.all();
   }
 
-  async waitForLog(pattern: RegExp, timeoutMs: number): Promise<string> {
-    const seen = this.logs().find((l) => pattern.test(l));
-    if (seen) return seen;
-    let off: (() => void) | undefined;
-    try {
-      return await withDeadline(
-        new Promise<string>((resolve) => {
-          off = this.instance.onLog((line) => pattern.test(line) && resolve(line));
-        }),
-        timeoutMs,
-        `a log line of ${this.domains[0]} matching ${pattern}`,
-      );
-    } finally {
-      off?.();
-    }
+  /** Its Prosody log as it grows, to wait on a line without copying the log. */
+  get log(): LogView {
+    return this.instance.log;
+  }
+
+  waitForLog(pattern: RegExp, timeoutMs: number): Promise<string> {
+    return this.instance.log.waitFor(pattern, { timeoutMs, what: `a log line of ${this.domains[0]} matching ${pattern}` });
   }
 
   async stop(): Promise<void> {
     await this.teardown.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
   }
 }

@@ -1,13 +1,16 @@
-export type TlsMode = 'required' | 'optional' | 'off';
+export const TLS_MODES = ['required', 'optional', 'off'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
 /**
  * How this server authenticates federating peers:
  * - `certificate`: SASL EXTERNAL only (XEP-0178), peers' chains checked against the test CA;
  * - `dialback`: dialback only (XEP-0220); peers' certificates are not trusted;
  * - `either`: SASL EXTERNAL when the peer's chain verifies, dialback otherwise.
  */
-export type S2sAuth = 'certificate' | 'dialback' | 'either';
+export const S2S_AUTHS = ['certificate', 'dialback', 'either'] as const;
+export type S2sAuth = (typeof S2S_AUTHS)[number];
 /** Where the domain certificates come from: the run's test CA, self-signed, or none at all. */
-export type CertificateKind = 'ca' | 'self-signed' | 'none';
+export const CERTIFICATE_KINDS = ['ca', 'self-signed', 'none'] as const;
+export type CertificateKind = (typeof CERTIFICATE_KINDS)[number];
 
 export interface S2sSecurity {
   tls: TlsMode;

@@ -21,6 +21,7 @@ export function formatDeltaPct(pct: number | undefined): string {
 /** One check's state in one run, for "before"/"now" columns. */
 export function sideText(s: CheckSide | undefined): string {
   if (!s) return '-';
+  if (s.notPossible !== undefined) return `not possible: ${s.notPossible}`;
   if (s.error !== undefined) return `not run: ${s.error}`;
   return s.met ? 'met' : `expected ${s.expected}, got ${s.actual}`;
 }

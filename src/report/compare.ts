@@ -6,6 +6,7 @@ import type { CheckResult, RunResults, Summary } from './results.js';
 export interface CheckSide {
   met: boolean;
   error?: string;
+  notPossible?: string;
   expected: string;
   actual: string;
   durationMs: number;
@@ -131,6 +132,7 @@ function allChecks(r: RunResults): CheckResult[] {
 function side(c: CheckResult): CheckSide {
   const s: CheckSide = { met: c.met, expected: c.expected, actual: c.actual, durationMs: c.durationMs };
   if (c.error !== undefined) s.error = c.error;
+  if (c.notPossible !== undefined) s.notPossible = c.notPossible;
   if (c.latencyMs !== undefined) s.latencyMs = c.latencyMs;
   return s;
 }

@@ -10,15 +10,21 @@ export interface ConsoleOptions {
   color: boolean;
 }
 
-const MARK = { met: '✓', unmet: '✗', error: '!' } as const;
+const MARK = { met: '✓', unmet: '✗', error: '!', 'not-possible': '○' } as const;
 
 /** `  ✓ im-erin  alice IMs erin  (3 ms)`, or with `expected ..., got ...` when unmet. */
 export function formatCheckLine(check: CheckResult, opts: ConsoleOptions): string {
   const k = pc.createColors(opts.color);
   const v = verdictOf(check);
-  const paint = { met: k.green, unmet: k.red, error: k.yellow }[v];
-  const why = v === 'met' ? '' : `  ${paint(v === 'error' ? `not run: ${safe(check.error ?? '')}` : `expected ${safe(check.expected)}, got ${safe(check.actual)}`)}`;
-  return `  ${paint(MARK[v])} ${k.bold(safe(check.id))}  ${safe(check.title)}${why}  ${k.dim(`(${formatMs(check.durationMs)})`)}`;
+  const paint = { met: k.green, unmet: k.red, error: k.yellow, 'not-possible': k.cyan }[v];
+  const why = {
+    met: '',
+    unmet: `expected ${safe(check.expected)}, got ${safe(check.actual)}`,
+    error: `not run: ${safe(check.error ?? '')}`,
+    'not-possible': `not possible: ${safe(check.notPossible ?? '')}`,
+  }[v];
+  const reason = why ? `  ${paint(why)}` : '';
+  return `  ${paint(MARK[v])} ${k.bold(safe(check.id))}  ${safe(check.title)}${reason}  ${k.dim(`(${formatMs(check.durationMs)})`)}`;
 }
 
 /** `  ▸ move-user  Move-CsUser judy -> sfb2019  (85 ms)`; a failed step says why. */
@@ -38,12 +44,12 @@ export function formatPhaseHeader(name: string, index: number, total: number, op
 const MATRIX_WIDTH = 30;
 
 /**
- * One row per phase with a mark per check (✓ met, ✗ unmet, ! not run) and the phase's count;
+ * One row per phase with a mark per check (✓ met, ✗ unmet, ! not run, ○ not possible) and the phase's count;
  * a phase with many checks wraps after 30 marks.
  */
 export function formatVerdictMatrix(results: RunResults, opts: ConsoleOptions): string {
   const k = pc.createColors(opts.color);
-  const paint = { met: k.green, unmet: k.red, error: k.yellow };
+  const paint = { met: k.green, unmet: k.red, error: k.yellow, 'not-possible': k.cyan };
   const nameWidth = Math.max(0, ...results.phases.map((p) => safe(p.name).length));
   const markWidth = Math.min(MATRIX_WIDTH, Math.max(0, ...results.phases.map((p) => p.checks.length)));
   const lines = ['verdicts'];
@@ -65,7 +71,11 @@ export function formatVerdictMatrix(results: RunResults, opts: ConsoleOptions): 
   return lines.join('\n');
 }
 
-/** The exit code `xfed run` gives for these results: 0 all met in a complete run, else 1. */
+/**
+ * The exit code `xfed run` gives for these results: 0 for a complete run where no check was
+ * unmet, else 1. A check the target cannot perform is not a failure of what is tested: it is
+ * counted and shown apart, and does not fail the run (as Smack's "impossible" tests).
+ */
 export function exitCodeOf(results: RunResults): 0 | 1 {
   return results.status === 'complete' && results.summary.unmet === 0 ? 0 : 1;
 }
@@ -76,12 +86,14 @@ export function formatSummary(results: RunResults, opts: ConsoleOptions): string
   const s = results.summary;
   const notRun = results.phases.flatMap((p) => p.checks).filter((c) => c.error !== undefined).length;
   const unmet = `${s.unmet} unmet${notRun > 0 ? ` (${notRun} not run)` : ''}`;
-  const counts = `${k.green(`${s.met} of ${s.checks} checks met`)}, ${s.unmet > 0 ? k.red(unmet) : unmet} in ${s.phases} phase${s.phases === 1 ? '' : 's'}`;
+  const notPossible = s.notPossible ? `, ${k.cyan(`${s.notPossible} not possible on this target`)}` : '';
+  const counts = `${k.green(`${s.met} of ${s.checks} checks met`)}, ${s.unmet > 0 ? k.red(unmet) : unmet}${notPossible} in ${s.phases} phase${s.phases === 1 ? '' : 's'}`;
   const first = `${counts}; ${formatMs(results.durationMs)} (setup ${formatMs(results.setupMs)})`;
   const reason = results.reason ? `: ${safe(results.reason)}` : '';
   let second: string;
   if (results.status === 'complete') {
-    second = s.unmet === 0 ? k.green('exit 0: every check met its expectation') : k.red(`exit 1: ${s.unmet} check${s.unmet === 1 ? '' : 's'} did not meet the expectation`);
+    const met = s.notPossible ? `every check that was possible met its expectation (${s.notPossible} not possible, not counted as failed)` : 'every check met its expectation';
+    second = s.unmet === 0 ? k.green(`exit 0: ${met}`) : k.red(`exit 1: ${s.unmet} check${s.unmet === 1 ? '' : 's'} did not meet the expectation`);
   } else {
     const what = { running: 'did not finish', interrupted: 'was interrupted', failed: 'failed' }[results.status];
     second = k.red(`exit 1: the run ${what}${reason}; only the checks that ran are counted`);

@@ -57,8 +57,11 @@ export function isoTime(ms: number): string {
   return Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : '?';
 }
 
-/** `error` when the harness could not run the check, else whether it was met. */
-export function verdictOf(c: { met: boolean; error?: string }): 'met' | 'unmet' | 'error' {
+export type Verdict = 'met' | 'unmet' | 'error' | 'not-possible';
+
+/** `not-possible` when the target cannot perform the check, `error` when the harness could not run it, else whether it was met. */
+export function verdictOf(c: { met: boolean; error?: string; notPossible?: string }): Verdict {
+  if (c.notPossible !== undefined) return 'not-possible';
   if (c.error !== undefined) return 'error';
   return c.met ? 'met' : 'unmet';
 }

@@ -2,17 +2,29 @@ import { escapeHtml } from './escape.js';
 import { formatMs, verdictOf } from './format.js';
 import { LADDER_CSS, ladderLegend, renderLadder } from './ladder.js';
 import { htmlPage } from './page.js';
+import type { Reporter } from './reporter.js';
 import type { CheckResult, PhaseResult, RunResults, StepResult } from './results.js';
+import { writeAtomically } from './results-file.js';
+
+/** report.html, written when the run ends (also an interrupted or failed one). */
+export class HtmlReporter implements Reporter {
+  constructor(readonly file: string) {}
+
+  onEnd(results: RunResults) {
+    return writeAtomically(this.file, renderHtml(results));
+  }
+}
 
 const CSS = `
 .matrix td{border:none;padding:.2em .4em}.matrix th{border:none;background:none;max-width:20em;overflow-wrap:anywhere;padding:.2em .8em .2em 0}
 .cells{display:flex;flex-wrap:wrap;gap:4px}
 .cell{display:inline-block;min-width:2.2em;padding:.15em .5em;border-radius:4px;color:#fff;text-decoration:none;font:12px ui-monospace,Menlo,Consolas,monospace}
-.cell.met{background:var(--met)}.cell.unmet{background:var(--unmet)}.cell.error{background:var(--error)}
+.cell.met{background:var(--met)}.cell.unmet{background:var(--unmet)}.cell.error{background:var(--error)}.cell.not-possible{background:var(--not-possible)}
 .cell:hover,.cell:focus{outline:2px solid var(--fg);outline-offset:1px}
 .steps{padding-left:1.5em}.steps li{margin:.2em 0}
 .check{color:var(--fg);border-left:4px solid var(--error);padding:.1em 0 .1em 1em;margin:1.2em 0}
-.check.met{border-color:var(--met)}.check.unmet{border-color:var(--unmet)}
+.check.met{border-color:var(--met)}.check.unmet{border-color:var(--unmet)}.check.not-possible{border-color:var(--not-possible)}
+.refs{font-size:12px}.refs ul{display:inline;margin:0;padding:0}.refs li{display:inline}.refs li+li::before{content:' · '}
 .check:target{background:var(--soft)}
 .check h3 code{font-size:13px}
 .vs th{width:7em}.vs td{white-space:pre-wrap;overflow-wrap:anywhere}
@@ -27,7 +39,7 @@ const SCRIPT =
   "if(!b)return;var o=b.getAttribute('data-wire')==='open';" +
   "b.closest('.check').querySelectorAll('details.ev').forEach(function(d){d.open=o;});});";
 
-const MARK = { met: '✓', unmet: '✗', error: '!' } as const;
+const MARK = { met: '✓', unmet: '✗', error: '!', 'not-possible': '○' } as const;
 
 /**
  * The run as one self-contained HTML file: header, verdict matrix (each cell links to its
@@ -68,7 +80,7 @@ function header(r: RunResults): string {
     `<h1>${escapeHtml(r.suite.name)} <span class="badge ${escapeHtml(r.status)}">${escapeHtml(r.status)}</span></h1>`,
     r.suite.description ? `<p>${escapeHtml(r.suite.description)}</p>` : '',
     `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`,
-    `<p><strong class="met">${s.met} met</strong>, <strong class="unmet">${s.unmet} unmet</strong> of ${s.checks} checks in ${s.phases} phases</p>`,
+    `<p><strong class="met">${s.met} met</strong>, <strong class="unmet">${s.unmet} unmet</strong>${s.notPossible ? `, <strong class="not-possible">${s.notPossible} not possible</strong>` : ''} of ${s.checks} checks in ${s.phases} phases</p>`,
     '</header>',
   ].join('\n');
 }
@@ -118,11 +130,13 @@ function check(c: CheckResult, anchor: string): string {
   ];
   if (c.outcome.text) rows.push(['wire text', c.outcome.text]);
   if (c.error) rows.push(['harness error', c.error]);
+  if (c.notPossible) rows.push(['not possible', c.notPossible]);
   return [
     `<article class="check ${v}" id="${anchor}">`,
-    `<h3><span class="${v}">${MARK[v]}</span> <code>${escapeHtml(c.id)}</code> ${escapeHtml(c.title)} <span class="badge ${v}">${v}</span><a class="top" href="#matrix">verdicts</a></h3>`,
+    `<h3><span class="${v}">${MARK[v]}</span> <code>${escapeHtml(c.id)}</code> ${escapeHtml(c.title)} <span class="badge ${v}">${v.replace('-', ' ')}</span><a class="top" href="#matrix">verdicts</a></h3>`,
     `<p class="muted">${meta}</p>`,
     `<table class="vs"><tbody>${rows.map(([k, val]) => `<tr><th>${k}</th><td>${escapeHtml(val)}</td></tr>`).join('')}</tbody></table>`,
+    c.references?.length ? `<div class="refs muted">specified in <ul class="refs">${c.references.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul></div>` : '',
     c.evidence.length > 0
       ? '<p class="tools"><button type="button" data-wire="open">show all wire</button><button type="button" data-wire="close">hide all wire</button></p>'
       : '',

@@ -1,7 +1,11 @@
-/** The reports rendered from a results file, for the CLI and for users' own tooling. */
+/** The reporters and the reports rendered from a results file, for the CLI and for users' own tooling. */
 export type * from './results.js';
-export { renderJunit } from './junit.js';
-export { renderHtml } from './html.js';
+export { ReporterMux, type CheckStart, type Reporter } from './reporter.js';
+export { LiveReporter } from './live.js';
+export { ResultsFileReporter } from './results-file.js';
+export { fileReporters, reportFiles } from './files.js';
+export { JunitReporter, renderJunit } from './junit.js';
+export { HtmlReporter, renderHtml } from './html.js';
 export { renderComparisonMarkdown, renderComparisonText } from './compare-render.js';
 export { renderComparisonHtml } from './compare-html.js';
 export {
@@ -15,4 +19,5 @@ export {
 } from './compare.js';
 export { parseResults, readResultsFile, RESULTS_FORMAT } from './read-results.js';
 export { percentile } from './percentile.js';
+export { verdictOf, type Verdict } from './format.js';
 export { exitCodeOf, formatCheckLine, formatPhaseHeader, formatStepLine, formatSummary, formatVerdictMatrix, type ConsoleOptions } from './console.js';

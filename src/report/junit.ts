@@ -1,11 +1,23 @@
 import { cdata, escapeXmlAttr, escapeXmlText } from './escape.js';
 import { formatMs, ladderText } from './format.js';
+import type { Reporter } from './reporter.js';
 import type { CheckResult, PhaseResult, RunResults, StepResult } from './results.js';
+import { writeAtomically } from './results-file.js';
+
+/** junit.xml, written when the run ends (also an interrupted or failed one). */
+export class JunitReporter implements Reporter {
+  constructor(readonly file: string) {}
+
+  onEnd(results: RunResults) {
+    return writeAtomically(this.file, renderJunit(results));
+  }
+}
 
 /**
  * JUnit XML in the shape Jenkins, GitLab, GitHub Actions reporters and Azure Pipelines all read:
  * one testsuite per phase, one testcase per check. A check the harness could not run is an
- * `<error>`, an unmet one a `<failure>`; the evidence ladder goes to the testcase's system-out.
+ * `<error>`, an unmet one a `<failure>`, one the target cannot perform `<skipped>` with the reason;
+ * the evidence ladder goes to the testcase's system-out.
  */
 export function renderJunit(results: RunResults): string {
   const checks = results.phases.flatMap((p) => p.checks);
@@ -16,6 +28,8 @@ export function renderJunit(results: RunResults): string {
       tests: checks.length,
       failures: checks.filter(isFailure).length,
       errors: checks.filter(isError).length,
+      // Not every reader knows `skipped` on <testsuites>: only there when a check was not possible.
+      skipped: checks.filter(isSkipped).length || undefined,
       time: seconds(results.durationMs),
       timestamp: timestamp(Date.parse(results.startedAt)),
     })}>`,
@@ -41,7 +55,7 @@ function testsuite(results: RunResults, phase: PhaseResult, index: number, start
       tests: phase.checks.length,
       failures: phase.checks.filter(isFailure).length,
       errors: phase.checks.filter(isError).length,
-      skipped: 0,
+      skipped: phase.checks.filter(isSkipped).length,
       time: seconds(ms),
       timestamp: timestamp(start),
     })}>`,
@@ -68,7 +82,9 @@ function testcase(results: RunResults, phase: PhaseResult, c: CheckResult): stri
   const out = [
     `    <testcase${attrs({ classname: `${results.suite.name}.${phase.name}`, name: `${c.id}: ${c.title}`, time: seconds(c.durationMs) })}>`,
   ];
-  if (isError(c)) {
+  if (isSkipped(c)) {
+    out.push(`      <skipped${attrs({ message: `not possible: ${c.notPossible}` })}/>`);
+  } else if (isError(c)) {
     out.push(`      <error${attrs({ message: c.error ?? '', type: 'harness' })}>${escapeXmlText(detailText(c))}</error>`);
   } else if (isFailure(c)) {
     out.push(`      <failure${attrs({ message: `expected ${c.expected}, got ${c.actual}`, type: c.kind })}>${escapeXmlText(detailText(c))}</failure>`);
@@ -78,8 +94,9 @@ function testcase(results: RunResults, phase: PhaseResult, c: CheckResult): stri
   return out;
 }
 
-const isError = (c: CheckResult): boolean => c.error !== undefined;
-const isFailure = (c: CheckResult): boolean => !c.met && c.error === undefined;
+const isSkipped = (c: CheckResult): boolean => c.notPossible !== undefined;
+const isError = (c: CheckResult): boolean => c.error !== undefined && !isSkipped(c);
+const isFailure = (c: CheckResult): boolean => !c.met && c.error === undefined && !isSkipped(c);
 
 function detailText(c: CheckResult): string {
   const lines = [c.title, `expected: ${c.expected}`, `actual:   ${c.actual}`];

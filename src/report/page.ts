@@ -3,7 +3,7 @@ import { escapeHtml } from './escape.js';
 
 /** Colours and typography shared by the run report and the comparison report. */
 export const BASE_CSS = `
-:root{--met:#1a7f37;--unmet:#cf222e;--error:#6e7781;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--soft:#f6f8fa;
+:root{--met:#1a7f37;--unmet:#cf222e;--error:#6e7781;--not-possible:#0969da;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--soft:#f6f8fa;
 --xmpp:#0969da;--sip:#8250df;--dns:#1b7c83;--control:#6e7781}
 *{box-sizing:border-box}
 body{margin:0 auto;max-width:80em;padding:1em 1.5em 3em;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
@@ -12,9 +12,9 @@ code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-s
 table{border-collapse:collapse}th,td{border:1px solid var(--line);padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:var(--soft);font-weight:600}
 .muted{color:var(--muted)}
-.met{color:var(--met)}.unmet{color:var(--unmet)}.error{color:var(--error)}
+.met{color:var(--met)}.unmet{color:var(--unmet)}.error{color:var(--error)}.not-possible{color:var(--not-possible)}
 .badge{display:inline-block;border-radius:1em;padding:0 .6em;font-size:12px;font-weight:600;color:#fff;background:var(--error)}
-.badge.met,.badge.ok,.badge.complete{background:var(--met)}.badge.unmet,.badge.failed,.badge.interrupted{background:var(--unmet)}
+.badge.met,.badge.ok,.badge.complete{background:var(--met)}.badge.unmet,.badge.failed,.badge.interrupted{background:var(--unmet)}.badge.not-possible{background:var(--not-possible)}
 .banner{border:2px solid var(--unmet);background:#ffebe9;color:#82071e;padding:.7em 1em;border-radius:6px;margin:1em 0;font-weight:600}
 .facts{display:flex;flex-wrap:wrap;gap:.3em 1.5em;margin:.5em 0}.facts div{display:flex;gap:.4em}.facts dt{color:var(--muted)}.facts dd{margin:0}
 `;

@@ -33,6 +33,8 @@ const Check = z.looseObject({
   actual: z.string(),
   evidence: z.array(FlowEvent),
   error: z.string().optional(),
+  notPossible: z.string().optional(),
+  references: z.array(z.string()).optional(),
 });
 const Step = z.looseObject({ index: Num, action: z.string(), description: z.string(), ok: z.boolean(), durationMs: Num, error: z.string().optional() });
 const Results = z.looseObject({
@@ -46,7 +48,7 @@ const Results = z.looseObject({
   setupMs: Num,
   status: z.enum(['running', 'complete', 'interrupted', 'failed']),
   reason: z.string().optional(),
-  summary: z.looseObject({ phases: Num, checks: Num, met: Num, unmet: Num }),
+  summary: z.looseObject({ phases: Num, checks: Num, met: Num, unmet: Num, notPossible: Num.optional() }),
   phases: z.array(z.looseObject({ name: z.string(), description: z.string().optional(), steps: z.array(Step), checks: z.array(Check) })),
 });
 

@@ -25,7 +25,10 @@ export interface Summary {
   phases: number;
   checks: number;
   met: number;
+  /** Checks that ran and did not meet their expectation, and checks the harness could not run. */
   unmet: number;
+  /** Checks the target cannot perform (absent in files written before the verdict existed). */
+  notPossible?: number;
 }
 
 export interface PhaseResult {
@@ -80,4 +83,8 @@ export interface CheckResult {
   evidence: FlowEvent[];
   /** The harness could not run the check (not an outcome of the system under test). */
   error?: string;
+  /** The target cannot perform the check, and why (a lab user xfed does not drive cannot write): neither met nor failed. */
+  notPossible?: string;
+  /** Where the behaviour the check observes is specified: RFC sections, Microsoft pages, xfed's docs/. */
+  references?: string[];
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { Duration, Suite } from './schema.js';
+import { Duration } from '../infra/format.js';
+import { Suite } from './schema.js';
 import { fieldPrefix, get, isRecord, kindOf, quote, where } from './paths.js';
 import type { PathKey } from './positions.js';
 import { defOf, knownKeys, schemaAt, unwrap, type Schema } from './schema-walk.js';

@@ -4,6 +4,7 @@ import { isPair, isScalar, LineCounter, parseDocument, visit, type Document, typ
 import { XfedError } from '../errors.js';
 import { describeIssues } from './issues.js';
 import { yamlLocator } from './positions.js';
+import { resolveSuite, type ResolvedSuite } from './resolve.js';
 import { Suite } from './schema.js';
 import { validateSuite } from './validate.js';
 
@@ -16,7 +17,7 @@ export interface SuiteProblem {
 
 export interface LoadedSuite {
   file: string;
-  suite: Suite;
+  suite: ResolvedSuite;
 }
 
 /** Everything wrong with one suite file, one `file:line:col: message` line per problem. */
@@ -70,9 +71,10 @@ export function parseSuite(text: string, file: string): LoadedSuite {
   if (!parsed.success) fail(describeIssues(parsed.error.issues, data).map((p) => ({ ...locate(p.path, p.part), message: p.message })));
   const suite = parsed.data!;
 
-  const semantic = validateSuite(suite, locate, path.dirname(path.resolve(file)));
+  const baseDir = path.dirname(path.resolve(file));
+  const semantic = validateSuite(suite, locate, baseDir);
   if (semantic.length > 0) fail(semantic);
-  return { file, suite };
+  return { file, suite: resolveSuite(suite, { file, baseDir }) };
 }
 
 function position(lines: LineCounter, offset: number): { line: number; col: number } {

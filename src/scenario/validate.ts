@@ -3,41 +3,17 @@ import { resolve as resolvePath } from 'node:path';
 import { PartnerConfigError, validateS2sSecurity } from '../prosody/config.js';
 import { DEFAULT_S2S_SECURITY } from '../prosody/types.js';
 import { PartnerProfileError, resolvePartnerProfile, type PartnerProfile } from '../sfb/partner-profile.js';
+import { checkKindOf } from '../checks/index.js';
+import { stepKindOf } from '../steps/index.js';
+import type { LabSpec } from '../targets/lab/spec.js';
 import { describePath } from './paths.js';
 import type { Locate, PathKey, Position } from './positions.js';
-import type { Check, CheckKind, GatewayTargetSpec, Suite } from './schema.js';
+import type { Suite } from './schema.js';
 import { didYouMean } from './suggest.js';
 
 export interface LocatedProblem extends Position {
   message: string;
 }
-
-// Which fields of a check name a partner user, and which an SfB user (domain.md: the partner
-// side speaks XMPP, the SfB side SIP; im-from-sfb goes the other way).
-const PARTNER_USER_FIELDS: Partial<Record<CheckKind, string>> = {
-  ping: 'from',
-  disco: 'from',
-  im: 'from',
-  subscribe: 'from',
-  'no-delivery': 'from',
-  unsupported: 'from',
-  presence: 'by',
-  'no-presence-leak': 'by',
-  'im-from-sfb': 'to',
-};
-const SFB_USER_FIELDS: Partial<Record<CheckKind, string>> = {
-  ping: 'to',
-  disco: 'to',
-  im: 'to',
-  subscribe: 'to',
-  'no-delivery': 'to',
-  unsupported: 'to',
-  presence: 'of',
-  'no-presence-leak': 'of',
-  'im-from-sfb': 'from',
-};
-// ping and disco may address the SfB domain itself instead of a user.
-const DOMAIN_ALLOWED = new Set<CheckKind>(['ping', 'disco']);
 
 /** What the schema cannot see: references, duplicates, and settings SfB or xfed's partner refuse. */
 export function validateSuite(suite: Suite, locate: Locate, baseDir?: string): LocatedProblem[] {
@@ -103,15 +79,20 @@ export function validateSuite(suite: Suite, locate: Locate, baseDir?: string): L
   suite.phases.forEach((phase, i) => {
     (phase.checks ?? []).forEach((check, j) => {
       const path = ['phases', i, 'checks', j];
-      const field = (f: string | undefined) => (f === undefined ? undefined : (check as Check & Record<string, unknown>)[f]);
-      const p = field(PARTNER_USER_FIELDS[check.kind]);
-      if (typeof p === 'string') checkUser(p, [...path, PARTNER_USER_FIELDS[check.kind]!], 'partner');
-      const s = field(SFB_USER_FIELDS[check.kind]);
-      if (typeof s === 'string') checkUser(s, [...path, SFB_USER_FIELDS[check.kind]!], 'SfB', DOMAIN_ALLOWED.has(check.kind));
+      // Each kind says which of its fields name a partner user (XMPP side) and an SfB user (SIP
+      // side); im-from-sfb goes the other way (docs/sfb-xmpp-federation.md section 7).
+      const { users } = checkKindOf(check);
+      const field = (f: string | undefined) => (f === undefined ? undefined : fieldOf(check, f));
+      const p = field(users.partner);
+      if (typeof p === 'string') checkUser(p, [...path, users.partner!], 'partner');
+      const s = field(users.sfb);
+      if (typeof s === 'string') checkUser(s, [...path, users.sfb!], 'SfB', users.sfbMayBeDomain === true);
     });
     (phase.steps ?? []).forEach((step, j) => {
       const path = ['phases', i, 'steps', j];
-      if ('user' in step) checkUser(step.user, [...path, 'user'], 'SfB');
+      const userField = stepKindOf(step).sfbUserField;
+      const user = userField === undefined ? undefined : fieldOf(step, userField);
+      if (typeof user === 'string') checkUser(user, [...path, userField!], 'SfB');
       // Set-CsXmppAllowedPartner changes only what it names, over the profile in force (as
       // SimTopology applies it); after Remove- the partner comes back with the cmdlet's defaults.
       if (step.action === 'remove-partner' && (step.domain === undefined || step.domain === bare.domain)) profile = bare;
@@ -151,37 +132,40 @@ function checkProfile(p: PartnerProfile, path: PathKey[], report: (path: PathKey
   }
 }
 
-// Against a real Edge, xfed changes nothing on the SfB side: these steps are the simulation's.
-const SIM_ONLY_STEPS = new Set(['move-user', 'set-policy', 'replace-edge', 'srv-record', 'renew-certificate', 'remove-partner', 'set-partner', 'gateway', 'network']);
+/** A field of a parsed check or step, by the name its kind gives. */
+const fieldOf = (entry: object, field: string): unknown => (Object.hasOwn(entry, field) ? (entry as Record<string, unknown>)[field] : undefined);
 
 /**
- * What a real gateway target can do: its users act only where xfed drives them (login) or where
- * their role makes an outcome visible (an echo), and its files must be there.
+ * What a real gateway target can do: xfed changes nothing on the SfB side (the simulation's steps
+ * are refused), its users act only where xfed drives them (login) or where their role makes an
+ * outcome visible (an echo), and its files must be there.
  */
-function validateGateway(suite: Suite, gateway: GatewayTargetSpec, report: (path: PathKey[], message: string, part?: 'key' | 'value') => void, baseDir?: string): void {
+function validateGateway(suite: Suite, gateway: LabSpec, report: (path: PathKey[], message: string, part?: 'key' | 'value') => void, baseDir?: string): void {
   const users = new Map(gateway.users.map((u) => [u.name, u]));
   const driven = (name: string) => users.get(name)?.login !== undefined;
   const why = (name: string, doing: string) => `${doing}, so xfed must act as ${name}: give ${name} a login in target.gateway.users`;
   suite.phases.forEach((phase, i) => {
     (phase.steps ?? []).forEach((step, j) => {
       const path = ['phases', i, 'steps', j];
-      if (SIM_ONLY_STEPS.has(step.action)) {
+      const kind = stepKindOf(step);
+      if (kind.appliesTo === 'sim') {
         report([...path, 'action'], `the ${step.action} step changes the simulated side; against a real gateway do it on the lab and put a manual or run step here`);
-      } else if (step.action === 'set-availability' && users.has(step.user) && !driven(step.user)) {
-        report([...path, 'user'], why(step.user, `${step.user} sets an availability`));
+      } else if (kind.sfbUserField !== undefined) {
+        const user = fieldOf(step, kind.sfbUserField);
+        if (typeof user === 'string' && users.has(user) && !driven(user)) report([...path, kind.sfbUserField], why(user, `${user} sets an availability`));
       }
     });
     (phase.checks ?? []).forEach((check, j) => {
       const path = ['phases', i, 'checks', j];
-      const need = (field: string, name: string, what: string) => users.has(name) && !driven(name) && report([...path, field], why(name, what));
-      if ((check.kind === 'im' || check.kind === 'no-delivery') && users.get(check.to)?.role !== 'echo') {
-        if (users.has(check.to) && !driven(check.to)) {
-          report([...path, 'to'], `xfed sees an IM reach ${check.to} only through an echo or as ${check.to}: give ${check.to} role echo, or a login in target.gateway.users`);
-        }
+      const kind = checkKindOf(check);
+      const field = kind.users.sfb;
+      const name = field === undefined ? undefined : fieldOf(check, field);
+      const need = kind.sfbUserNeeds(check);
+      if (typeof name !== 'string' || !need || !users.has(name) || driven(name)) return;
+      if ('acts' in need) report([...path, field!], why(name, need.acts));
+      else if (users.get(name)?.role !== 'echo') {
+        report([...path, field!], `xfed sees an IM reach ${name} only through an echo or as ${name}: give ${name} role echo, or a login in target.gateway.users`);
       }
-      if (check.kind === 'im-from-sfb') need('from', check.from, `${check.from} writes first`);
-      if (check.kind === 'presence' && check.set) need('of', check.of, `${check.of} sets ${check.set}`);
-      if (check.kind === 'no-presence-leak') need('of', check.of, `${check.of} publishes a presence`);
     });
   });
   const files: Array<[PathKey[], string | undefined]> = [

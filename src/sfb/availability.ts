@@ -1,11 +1,13 @@
+import { z } from 'zod';
 import type { XmppShow } from '../sip/pidf.js';
 
 /**
- * SfB aggregate availability (domain.md section 5) and the one documented mapping the simulated
+ * SfB aggregate availability (docs/sfb-xmpp-federation.md section 5) and the one documented mapping the simulated
  * gateway uses to XMPP. Microsoft documents none, so it is configurable per pool.
  */
 export const SFB_AVAILABILITIES = ['Available', 'Busy', 'DoNotDisturb', 'BeRightBack', 'Away', 'Offline'] as const;
 export type SfbAvailability = (typeof SFB_AVAILABILITIES)[number];
+export const SfbAvailability = z.enum(SFB_AVAILABILITIES);
 
 export const SFB_AVAILABILITY_CODES: Record<SfbAvailability, number> = {
   Available: 3500,

@@ -1,11 +1,15 @@
+import { z } from 'zod';
 import { XfedError } from '../errors.js';
+import { isDomainName } from '../infra/format.js';
 
 /**
  * An XMPP partner as `New-CsXmppAllowedPartner` declares it on the legacy SfB/Lync deployment
- * (domain.md section 3), and what that declaration lets the Edge's S2S streams do.
+ * (docs/sfb-xmpp-federation.md section 3), and what that declaration lets the Edge's S2S streams do.
  */
-export type PartnerType = 'Federated' | 'PublicVerified' | 'PublicUnverified';
-export type Negotiation = 'Required' | 'Optional' | 'NotSupported';
+export const PARTNER_TYPES = ['Federated', 'PublicVerified', 'PublicUnverified'] as const;
+export const NEGOTIATIONS = ['Required', 'Optional', 'NotSupported'] as const;
+export type PartnerType = (typeof PARTNER_TYPES)[number];
+export type Negotiation = (typeof NEGOTIATIONS)[number];
 
 export interface PartnerProfile {
   domain: string;
@@ -20,13 +24,24 @@ export interface PartnerProfile {
 
 export type ResolvedPartnerProfile = Required<Omit<PartnerProfile, 'description'>> & { description?: string };
 
+const Negotiation = z.enum(NEGOTIATIONS);
+
+/** The profile as a suite writes it (its domains come from the partner's): the cmdlet's parameters, all optional. */
+export const PartnerProfileSpec = z
+  .strictObject({
+    partnerType: z.enum(PARTNER_TYPES).optional(),
+    tlsNegotiation: Negotiation.optional(),
+    saslNegotiation: Negotiation.optional(),
+    supportDialbackNegotiation: z.boolean().optional(),
+    enableKeepAlive: z.boolean().optional(),
+    description: z.string().optional(),
+  })
+  .describe('New-CsXmppAllowedPartner parameters for the partner (its domains come from partner.domains)');
+export type PartnerProfileSpec = z.infer<typeof PartnerProfileSpec>;
+
 /** A profile Skype for Business would refuse to save; the message names the parameters. */
 export class PartnerProfileError extends XfedError {}
 
-const PARTNER_TYPES: readonly PartnerType[] = ['Federated', 'PublicVerified', 'PublicUnverified'];
-const NEGOTIATIONS: readonly Negotiation[] = ['Required', 'Optional', 'NotSupported'];
-// RFC 1123 section 2.1 host names: LDH labels of 1-63 characters, 253 in all.
-const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 function pick<T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, param: string, identity: string): T {
   if (value === undefined) return fallback;
@@ -39,7 +54,7 @@ export function resolvePartnerProfile(p: PartnerProfile): ResolvedPartnerProfile
   const identity = JSON.stringify(p.domain);
   const domains = [p.domain, ...(p.additionalDomains ?? [])];
   for (const d of domains) {
-    if (typeof d !== 'string' || !DOMAIN.test(d)) throw new PartnerProfileError(`partner ${identity}: ${JSON.stringify(d)} is not a valid domain name (-Identity / -AdditionalDomains)`);
+    if (typeof d !== 'string' || !isDomainName(d)) throw new PartnerProfileError(`partner ${identity}: ${JSON.stringify(d)} is not a valid domain name (-Identity / -AdditionalDomains)`);
   }
   const lower = domains.map((d) => d.toLowerCase());
   const dup = lower.find((d, i) => lower.indexOf(d) !== i);
@@ -80,7 +95,7 @@ function dialbackPossible(p: ResolvedPartnerProfile): boolean {
 
 export type StreamAuth = 'sasl-over-tls' | 'dialback-over-tls' | 'dialback-over-tcp';
 
-/** The negotiation matrix of domain.md section 3: how a stream with this partner may authenticate. */
+/** The negotiation matrix of docs/sfb-xmpp-federation.md section 3: how a stream with this partner may authenticate. */
 export function allowedStreamAuth(p: ResolvedPartnerProfile): StreamAuth[] {
   const out: StreamAuth[] = [];
   if (saslPossible(p)) out.push('sasl-over-tls');

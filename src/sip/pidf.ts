@@ -3,7 +3,7 @@ import { Element, parse } from 'ltx';
 import { SipParseError } from './message.js';
 
 /**
- * PIDF (RFC 3863) with the XMPP `<show/>` carried inside, as domain.md section 7 describes.
+ * PIDF (RFC 3863) with the XMPP `<show/>` carried inside, as docs/sfb-xmpp-federation.md section 7 describes.
  *
  * Placement written: `<show xmlns='jabber:client'>` is an extension child of the `<tuple>`, right
  * after `<status>` (RFC 3863 4.1.1 allows extension elements there), and the note is a

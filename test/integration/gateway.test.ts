@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runNegotiationMatrix } from '../../src/matrix/negotiation-matrix.js';
 import { loadSuite, parseSuite } from '../../src/scenario/loader.js';
+import { fileReporters } from '../../src/report/files.js';
 import { runSuite } from '../../src/runner/run-suite.js';
 import type { CheckResult, RunResults } from '../../src/report/results.js';
 import type { RuntimeKind } from '../../src/prosody/types.js';
@@ -53,7 +54,7 @@ async function expectNoPartnerContacts(lab: Lab): Promise<void> {
 async function run(lab: Lab, kind: RuntimeKind, text: string, name: string): Promise<RunResults> {
   const file = path.join(lab.dir, `${name}.yaml`);
   const { suite } = parseSuite(text, file);
-  return runSuite(suite, file, { runtime: kind, outDir: path.join(lab.dir, `out-${name}-${kind}`), assumeDone: true });
+  return runSuite(suite, { runtime: kind, reporters: fileReporters(path.join(lab.dir, `out-${name}-${kind}`)), assumeDone: true });
 }
 
 for (const kind of RUNTIMES) {
@@ -68,7 +69,7 @@ for (const kind of RUNTIMES) {
     it('scenarios/real-gateway.example.yaml, with the lab filled in, runs unchanged: every check met', async () => {
       const file = await lab.fillExample();
       const { suite } = await loadSuite(file);
-      const results = await runSuite(suite, file, { runtime: kind, outDir: path.join(lab.dir, `out-example-${kind}`), assumeDone: true });
+      const results = await runSuite(suite, { runtime: kind, reporters: fileReporters(path.join(lab.dir, `out-example-${kind}`)), assumeDone: true });
       expect(unmet(results)).toEqual([]);
       expect(results).toMatchObject({ status: 'complete', target: 'gateway', runtime: kind, summary: { checks: 14, met: 14 } });
       const checks = byId(results);
@@ -126,7 +127,7 @@ for (const kind of RUNTIMES) {
       const file = await lab.fillExample();
       // As in the README, with the lab's directory for 'lab' and the runtime under test.
       const { suite } = await loadSuite(file);
-      const target = await startTarget(suite, { runtime: kind, baseDir: path.dirname(file) });
+      const target = await startTarget(suite, { runtime: kind });
       try {
         const alice = await target.partnerUser('alice');
         await alice.sendMessage(`xfed.echo@${target.sfbDomain}`, 'hello');
@@ -182,7 +183,9 @@ for (const kind of RUNTIMES) {
         const file = path.join(lab.dir, 'matrix.yaml');
         const { suite } = parseSuite(text, file);
         // The echo bot lives on the lab's first Edge: the matrix pings the domain instead.
-        const { rows } = await runNegotiationMatrix({ ...suite, target: { gateway: { ...suite.target.gateway!, users: [{ name: 'nobody', role: 'none' }] } } }, { runtime: kind, baseDir: lab.dir });
+        if (suite.target.kind !== 'gateway') throw new Error('a gateway suite');
+        const lone = { ...suite, echoUser: undefined, target: { kind: 'gateway' as const, gateway: { ...suite.target.gateway, users: [{ name: 'nobody', role: 'none' as const }] } } };
+        const { rows } = await runNegotiationMatrix(lone, { runtime: kind });
         expect(rows.map((r) => [r.partner.tls, r.partner.auth, r.observed, r.asPredicted])).toEqual([
           ['required', 'certificate', 'sasl-over-tls', true],
           ['optional', 'certificate', 'sasl-over-tls', true],

@@ -39,7 +39,7 @@ it('the README example of the simulated legacy side runs', async () => {
     await alice.sendMessage('erin@contoso.test', 'hello'); // erin echoes it back over SIP and XMPP
     await alice.waitFor((s) => s.getChildText('body') === 'hello', 5_000, 'the echo');
     await topo.apply({ action: 'move-user', user: 'erin', pool: 'sfb2019' }); // now: forbidden
-    const res = await topo.sfbUser('judy').sendIm('alice@partner.test', 'hi'); // a SIP response
+    const res = (await topo.sfbUser('judy').sendIm('alice@partner.test', 'hi')).sip; // a SIP response
     expect(res.status).toBe(404);
     expect(topo.flow.all().length).toBeGreaterThan(5);
   } finally {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResults } from '../../src/report/results.js';
+import { fileReporters } from '../../src/report/files.js';
 import { runSuite } from '../../src/runner/run-suite.js';
 import { parseSuite } from '../../src/scenario/loader.js';
 import { RUNTIMES, describeRuntime } from './support.js';
@@ -61,7 +62,7 @@ for (const kind of RUNTIMES) {
   describeRuntime(kind, 's2s-probe', () => {
     it('reads STARTTLS, TLS, certificate, SASL EXTERNAL and dialback, and compares them with the profile', async () => {
       const { suite } = parseSuite(SUITE, 's2s-probe.yaml');
-      const results: RunResults = await runSuite(suite, 's2s-probe.yaml', { runtime: kind, outDir: path.join(out, kind) });
+      const results: RunResults = await runSuite(suite, { runtime: kind, reporters: fileReporters(path.join(out, kind)) });
       const checks = results.phases.flatMap((p) => p.checks);
       expect(checks.filter((c) => !c.met).map((c) => `${c.id}: ${c.actual}`)).toEqual([]);
       const text = (id: string) => checks.find((c) => c.id === id)!.outcome.text;

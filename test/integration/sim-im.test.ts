@@ -126,7 +126,7 @@ for (const kind of RUNTIMES) {
 
     describe('SfB -> partner', () => {
       it('an SfB user writes first: 200, with subject, language and Call-ID as thread', async () => {
-        const res = await topo.sfbUser('erin').sendIm(alice.bare, 'Bonjour à tous', { subject: 'Réunion', lang: 'fr', callId: 'call-7' });
+        const res = (await topo.sfbUser('erin').sendIm(alice.bare, 'Bonjour à tous', { subject: 'Réunion', lang: 'fr', callId: 'call-7' })).sip;
         expect(res.status).toBe(200);
         const m = await alice.waitFor((s) => stanza.message(at('erin'))(s) && s.getChildText('body') === 'Bonjour à tous', 5_000, "erin's IM");
         expect(m.stanza.getChildText('subject')).toBe('Réunion');
@@ -135,19 +135,19 @@ for (const kind of RUNTIMES) {
       });
 
       it('to an unknown partner user: the partner server refuses and the SfB user gets 405 (service-unavailable)', async () => {
-        const res = await topo.sfbUser('erin').sendIm(`nobody@${PARTNER}`, 'anyone?');
+        const res = (await topo.sfbUser('erin').sendIm(`nobody@${PARTNER}`, 'anyone?')).sip;
         expect(res.status).toBe(stanzaErrorToSipStatus('service-unavailable'));
         expect(res.headers.get('Warning')).toMatch(/service-unavailable/);
       });
 
       it('to a domain that does not resolve: 404 (remote-server-not-found)', async () => {
-        const res = await topo.sfbUser('erin').sendIm('someone@nowhere.test', 'hello?');
+        const res = (await topo.sfbUser('erin').sendIm('someone@nowhere.test', 'hello?')).sip;
         expect(res.status).toBe(404);
         expect(res.headers.get('Warning')).toMatch(/remote-server-not-found/);
       });
 
       it('from a user homed on the 2019 pool: no route to XMPP', async () => {
-        const res = await topo.sfbUser('judy').sendIm(alice.bare, 'from 2019');
+        const res = (await topo.sfbUser('judy').sendIm(alice.bare, 'from 2019')).sip;
         expect(res.status).toBeGreaterThanOrEqual(400);
       });
 
@@ -162,7 +162,7 @@ for (const kind of RUNTIMES) {
         try {
           for (const condition of STANZA_CONDITIONS_IN_DOMAIN_TABLE) {
             refuseWith = condition;
-            const res = await topo.sfbUser('erin').sendIm(jidToSipUri(alice.jid), `refuse with ${condition}`);
+            const res = (await topo.sfbUser('erin').sendIm(jidToSipUri(alice.jid), `refuse with ${condition}`)).sip;
             expect({ condition, status: res.status }).toEqual({ condition, status: stanzaErrorToSipStatus(condition) });
             expect(res.headers.get('Warning')).toContain(condition);
           }

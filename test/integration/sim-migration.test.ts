@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pollUntil } from '../../src/infra/deadline.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
-import type { MigrationStep } from '../../src/targets/sim/migration.js';
+import type { MigrationStep } from '../../src/steps/index.js';
 import { stanza, stanzaError, type XmppUser } from '../../src/xmpp/client.js';
 import { RUNTIMES, describeRuntime } from './support.js';
 import { at, cast } from './sim-support.js';
@@ -24,7 +24,7 @@ async function im(alice: XmppUser, to: string): Promise<{ delivered: true } | { 
 }
 
 for (const kind of RUNTIMES) {
-  describeRuntime(kind, 'migration steps, applied live (domain.md section 6)', () => {
+  describeRuntime(kind, 'migration steps, applied live (docs/sfb-xmpp-federation.md section 6)', () => {
     let topo: SimTopology;
     let alice: XmppUser;
     const apply = (step: MigrationStep) => topo.apply(step);
@@ -40,7 +40,7 @@ for (const kind of RUNTIMES) {
       it('an XMPP user moved to the 2019 pool loses federation (forbidden), and gets it back when moved back', async () => {
         await apply({ action: 'move-user', user: 'mia', pool: 'sfb2019' });
         expect(await im(alice, at('mia'))).toMatchObject({ delivered: false, condition: 'forbidden', text: expect.stringMatching(/no XMPP gateway/i) });
-        expect((await topo.sfbUser('mia').sendIm(alice.bare, 'from 2019')).status).toBeGreaterThanOrEqual(400);
+        expect((await topo.sfbUser('mia').sendIm(alice.bare, 'from 2019')).sip.status).toBeGreaterThanOrEqual(400);
         await apply({ action: 'move-user', user: 'mia', pool: 'legacy' });
         expect(await im(alice, at('mia'))).toEqual({ delivered: true });
       });
@@ -117,7 +117,7 @@ for (const kind of RUNTIMES) {
         expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
         await apply({ action: 'network', state: 'restored' });
         expect(await im(alice, at('erin'))).toEqual({ delivered: true });
-        await apply({ action: 'network', state: 'slow', delayMs: 150 });
+        await apply({ action: 'network', state: 'slow', delay: 150 });
         const started = performance.now();
         expect(await im(alice, at('erin'))).toEqual({ delivered: true });
         // Both S2S hops of the round trip cross the slowed link at least once.

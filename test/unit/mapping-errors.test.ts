@@ -33,7 +33,7 @@ const RFC6120_TYPES: Record<string, string> = {
   'unexpected-request': 'wait',
 };
 
-describe('sipStatusToStanzaError (domain.md section 7)', () => {
+describe('sipStatusToStanzaError (docs/sfb-xmpp-federation.md section 7)', () => {
   const table: Array<[number, string, string]> = [
     [400, 'bad-request', 'modify'],
     [401, 'not-authorized', 'auth'],
@@ -93,7 +93,7 @@ describe('stanzaErrorToSipStatus', () => {
     ['policy-violation', 403],
     ['service-unavailable', 405],
     ['internal-server-error', 500],
-  ])('domain.md table: <%s/> -> %i', (condition, status) => {
+  ])('the table of docs/sfb-xmpp-federation.md section 7: <%s/> -> %i', (condition, status) => {
     expect(stanzaErrorToSipStatus(condition)).toBe(status);
   });
 

@@ -14,7 +14,7 @@ const SASL: StreamAuth = 'sasl-over-tls';
 const DB_TLS: StreamAuth = 'dialback-over-tls';
 const DB_TCP: StreamAuth = 'dialback-over-tcp';
 
-// domain.md section 3, row by row, expanded to all 3x3x2 combinations.
+// docs/sfb-xmpp-federation.md section 3, row by row, expanded to all 3x3x2 combinations.
 const MATRIX: Array<[Negotiation, Negotiation, boolean, StreamAuth[] | 'invalid']> = [
   ['Required', 'Required', true, [SASL]],
   ['Required', 'Required', false, [SASL]],
@@ -43,7 +43,7 @@ const profile = (tls: Negotiation, sasl: Negotiation, dialback: boolean): Partne
   supportDialbackNegotiation: dialback,
 });
 
-describe('negotiation matrix (domain.md section 3)', () => {
+describe('negotiation matrix (docs/sfb-xmpp-federation.md section 3)', () => {
   it('covers all 18 combinations', () => {
     expect(new Set(MATRIX.map(([t, s, d]) => `${t}/${s}/${d}`)).size).toBe(18);
   });

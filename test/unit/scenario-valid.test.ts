@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { runSchema } from '../../src/cli/schema.js';
 import { loadSuite } from '../../src/scenario/loader.js';
-import { durationMs, suiteJsonSchema } from '../../src/scenario/schema.js';
+import { durationMs } from '../../src/infra/format.js';
+import { suiteJsonSchema } from '../../src/scenario/schema.js';
 
 const dir = fileURLToPath(new URL('../fixtures/suites/valid/', import.meta.url));
 const files = readdirSync(dir)
@@ -23,8 +24,9 @@ describe('valid suites', () => {
 
   it('keeps what the file says', async () => {
     const { suite } = await loadSuite(path.join(dir, 'cutover.yaml'));
-    expect(suite.suite).toBe('contoso-cutover');
-    expect(suite.target.sim!.users.map((u) => [u.name, u.pool])).toEqual([
+    expect(suite.name).toBe('contoso-cutover');
+    if (suite.target.kind !== 'sim') throw new Error('a sim suite');
+    expect(suite.target.sim.users.map((u) => [u.name, u.pool])).toEqual([
       ['erin', 'legacy'],
       ['judy', 'sfb2019'],
     ]);

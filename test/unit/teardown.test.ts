@@ -60,10 +60,12 @@ describe('LineLog', () => {
     log.write('one\ntw');
     log.write('o\n');
     expect(log.all()).toEqual(['one', 'two']);
-    expect(await log.waitFor(/tw/, 10)).toBe('two');
-    const later = log.waitFor(/three/, 1_000);
+    expect(await log.waitFor(/tw/, { timeoutMs: 10 })).toBe('two');
+    const mark = log.mark();
+    const later = log.waitFor(/t/, { timeoutMs: 1_000, since: mark });
     log.write('three\n');
     expect(await later).toBe('three');
-    await expect(log.waitFor(/never/, 10)).rejects.toThrow(/timed out/);
+    expect(log.since(mark)).toEqual(['three']);
+    await expect(log.waitFor(/never/, { timeoutMs: 10 })).rejects.toThrow(/timed out/);
   });
 });

@@ -14,13 +14,17 @@ import { TeardownStack } from '../../infra/teardown.js';
 import { waitUntilServing } from '../readiness.js';
 import { relevantLogLines, serveInstance, type ProsodyInstance, type ProsodyInstanceSpec, type ProsodyRuntime } from './runtime.js';
 
-// No registry is reachable on the machines xfed targets: without these, testcontainers tries to
-// pull ryuk and alpine before anything starts. Explicit user settings win.
-process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
-
 type Testcontainers = typeof import('testcontainers');
-const tc = (): Promise<Testcontainers> => import('testcontainers');
+
+/** testcontainers, loaded when a container is first needed (it is heavy). */
+function tc(): Promise<Testcontainers> {
+  // No registry is reachable on the machines xfed targets: without these, testcontainers tries to
+  // pull ryuk and alpine before anything starts. Explicit user settings win. Set here, at first
+  // use, not at import: importing xfed changes nothing in the process.
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+  return import('testcontainers');
+}
 
 const C2S_PORT = 5222;
 const S2S_PORT = 5269;
@@ -220,12 +224,3 @@ async function networkGateway(networkId: string): Promise<string> {
   if (!gateway) throw new EnvironmentError(`docker network ${networkId.slice(0, 12)} has no IPv4 gateway for the test DNS`);
   return gateway;
 }
-
-/** Counts what xfed left behind in Docker (for the teardown test and `xfed doctor`). */
-export async function leftoverContainers(): Promise<string[]> {
-  const { getContainerRuntimeClient } = await tc();
-  const client = await getContainerRuntimeClient();
-  const list = await client.container.list();
-  return list.filter((c) => c.Labels?.['org.xfed'] !== undefined).map((c) => c.Names?.[0] ?? c.Id);
-}
-

@@ -77,8 +77,8 @@ export interface ProsodyInstance {
   readonly component?: Endpoint;
   /** The ports inside the runtime (process: on loopback), for a restart that keeps them. */
   readonly ports: InstancePorts;
-  logs(): string[];
-  onLog(listener: (line: string) => void): () => void;
+  /** Its log as it grows (process output, or the container's log stream). */
+  readonly log: LineLog;
   stop(): Promise<void>;
 }
 
@@ -141,8 +141,7 @@ export function serveInstance(o: {
   }
   return {
     ...o.endpoints,
-    logs: () => o.log.all(),
-    onLog: (l) => o.log.onLine(l),
+    log: o.log,
     stop: async () => {
       for (const domain of published) o.dns.remove(`_xmpp-server._tcp.${domain}`);
       await o.release();

@@ -1,70 +1,99 @@
-import type { EdgeCertificate } from './edge/legacy-edge.js';
-import type { PartnerProfile } from '../../sfb/partner-profile.js';
-
-/** The pools of the simulated deployment: the legacy one has the XMPP gateway, 2019 has none. */
-export const POOLS = ['legacy', 'sfb2019'] as const;
-export type PoolName = (typeof POOLS)[number];
+import { XfedError } from '../../errors.js';
+import type { EdgeCertificate, EdgeName, PoolName, SrvTarget } from '../../sfb/deployment.js';
+import { resolvePartnerProfile, type PartnerProfileSpec, type ResolvedPartnerProfile } from '../../sfb/partner-profile.js';
+import type { Deployment } from '../../steps/index.js';
+import type { EdgeLink } from './edge-link.js';
+import type { LegacyEdge } from './edge/legacy-edge.js';
+import type { XmppSipGateway } from './gateway/xmpp-sip-gateway.js';
+import type { SfbDirectory } from './sip/directory.js';
 
 /**
- * One migration step, applied live between checks without restarting the partner. Each is what an
- * SfB administrator does on cutover night, and each has the outcome domain.md section 6 predicts.
+ * The simulated deployment as migration steps change it, live, without restarting the partner:
+ * the directory (homes and policies), the Edge (its partners, certificate, or a 2019 Edge in its
+ * place), the gateway service and the partner-Edge link. Each change resolves when it is in effect.
  */
-export type MigrationStep =
-  /** Move-CsUser: the 2019 pool has no XMPP gateway, so a moved user's federation breaks. */
-  | { action: 'move-user'; user: string; pool: PoolName }
-  /** Grant-CsExternalAccessPolicy with or without EnableXmppAccess. */
-  | { action: 'set-policy'; user: string; xmppAccess: boolean }
-  /** Replace the legacy Edge by a 2019 Edge (no XMPP proxy: S2S refused), or bring it back. */
-  | { action: 'replace-edge'; edge: 'sfb2019' | 'legacy' }
-  /** Point `_xmpp-server._tcp.<sfb domain>` at the legacy Edge, at the 2019 Edge, or remove it. */
-  | { action: 'srv-record'; target: 'legacy-edge' | 'sfb2019-edge' | 'none' }
-  /** Renew the legacy Edge's certificate: good, without the bare-domain SAN, expired, untrusted CA. */
-  | { action: 'renew-certificate'; certificate: EdgeCertificate }
-  /** Remove-CsXmppAllowedPartner. */
-  | { action: 'remove-partner'; domain?: string }
-  /** New-CsXmppAllowedPartner / Set-CsXmppAllowedPartner: add the partner or change its profile. */
-  | { action: 'set-partner'; profile: Partial<PartnerProfile> }
-  /** Stop, start or restart the XMPP gateway service on the legacy pool. */
-  | { action: 'gateway'; state: 'stopped' | 'started' | 'restarted' }
-  /** The network between partner and Edge: cut (connections reset and refused), restored, slowed. */
-  | { action: 'network'; state: 'cut' | 'restored' | 'slow'; delayMs?: number };
+export class SimDeployment implements Deployment {
+  constructor(
+    private readonly parts: {
+      directory: SfbDirectory;
+      edge: LegacyEdge;
+      gateway: XmppSipGateway;
+      link: EdgeLink;
+      /** The partner's domains; the first is the one a profile without a domain is about. */
+      partnerDomains: string[];
+    },
+  ) {}
 
-export type MigrationAction = MigrationStep['action'];
+  async moveUser(user: string, pool: PoolName): Promise<void> {
+    this.parts.directory.move(this.known(user), pool);
+  }
 
-export const MIGRATION_ACTIONS: readonly MigrationAction[] = [
-  'move-user',
-  'set-policy',
-  'replace-edge',
-  'srv-record',
-  'renew-certificate',
-  'remove-partner',
-  'set-partner',
-  'gateway',
-  'network',
-];
+  async setXmppAccess(user: string, enabled: boolean): Promise<void> {
+    this.parts.directory.setXmppAccess(this.known(user), enabled);
+  }
 
-/** One line that says what a step did, for the live view and the reports. */
-export function describeStep(step: MigrationStep): string {
-  switch (step.action) {
-    case 'move-user':
-      return `move ${step.user} to the ${step.pool} pool`;
-    case 'set-policy':
-      return `${step.xmppAccess ? 'grant' : 'revoke'} EnableXmppAccess for ${step.user}`;
-    case 'replace-edge':
-      return step.edge === 'sfb2019' ? 'replace the legacy Edge by a 2019 Edge (no XMPP proxy)' : 'bring the legacy Edge back';
-    case 'srv-record':
-      return step.target === 'none' ? 'remove the _xmpp-server._tcp SRV record' : `point the _xmpp-server._tcp SRV record at the ${step.target}`;
-    case 'renew-certificate':
-      return `renew the Edge certificate (${step.certificate})`;
-    case 'remove-partner':
-      return `remove ${step.domain ?? 'the partner'} from the allowed XMPP partners`;
-    case 'set-partner':
-      return `set the allowed partner profile (${Object.entries(step.profile)
-        .map(([k, v]) => `${k}=${String(v)}`)
-        .join(', ')})`;
-    case 'gateway':
-      return `${step.state === 'stopped' ? 'stop' : step.state === 'started' ? 'start' : 'restart'} the XMPP gateway`;
-    case 'network':
-      return step.state === 'slow' ? `slow the partner-Edge link by ${step.delayMs ?? 200} ms per chunk` : `${step.state === 'cut' ? 'cut' : 'restore'} the partner-Edge link`;
+  async replaceEdge(edge: EdgeName): Promise<void> {
+    const { gateway, link } = this.parts;
+    if (edge === 'sfb2019') {
+      await gateway.detach();
+      await this.parts.edge.halt();
+      await link.pointSrvRecord('sfb2019-edge');
+    } else {
+      await this.parts.edge.resume();
+      await this.afterEdgeRestart();
+      await link.pointSrvRecord('legacy-edge');
+    }
+  }
+
+  pointSrvRecord(target: SrvTarget): Promise<void> {
+    return this.parts.link.pointSrvRecord(target);
+  }
+
+  async renewEdgeCertificate(certificate: EdgeCertificate): Promise<void> {
+    await this.parts.edge.reconfigure({ certificate });
+    await this.afterEdgeRestart();
+  }
+
+  async removePartner(domain: string | undefined): Promise<void> {
+    const gone = (domain ?? this.parts.partnerDomains[0]!).toLowerCase();
+    await this.setProfiles(this.parts.edge.allowedPartners.filter((p) => p.domain !== gone));
+  }
+
+  async setPartner(profile: PartnerProfileSpec): Promise<void> {
+    // Set-CsXmppAllowedPartner changes only what it names, over the profile in force; after
+    // Remove- the partner comes back with the cmdlet's defaults.
+    const [primary, ...additional] = this.parts.partnerDomains;
+    const profiles = this.parts.edge.allowedPartners;
+    const base = profiles.find((p) => p.domain === primary) ?? { domain: primary!, additionalDomains: additional };
+    const next = resolvePartnerProfile({ ...base, ...profile });
+    await this.setProfiles([...profiles.filter((p) => p.domain !== next.domain), next]);
+  }
+
+  async setGateway(state: 'stopped' | 'started' | 'restarted'): Promise<void> {
+    const { gateway, edge } = this.parts;
+    if (state !== 'started') await gateway.detach();
+    if (state !== 'stopped') await gateway.attach({ component: edge.component, secret: edge.secret });
+  }
+
+  setNetwork(state: 'cut' | 'restored' | 'slow', delayMs: number | undefined): Promise<void> {
+    return this.parts.link.set(state, delayMs);
+  }
+
+  private known(user: string): string {
+    const state = this.parts.directory.get(user);
+    if (!state) throw new XfedError(`unknown SfB user '${user}' (known: ${this.parts.directory.users().map((u) => u.name).join(', ') || 'none'})`);
+    return state.name;
+  }
+
+  private async setProfiles(profiles: ResolvedPartnerProfile[]): Promise<void> {
+    this.parts.gateway.setPartners(profiles);
+    await this.parts.edge.reconfigure({ partners: profiles });
+    await this.afterEdgeRestart();
+  }
+
+  /** A restarted Edge may have a new address (a new container) and a new component listener. */
+  private async afterEdgeRestart(): Promise<void> {
+    this.parts.link.edgeRestarted();
+    await this.parts.gateway.attach({ component: this.parts.edge.component, secret: this.parts.edge.secret });
   }
 }

@@ -6,14 +6,12 @@ import { TestCa, type KeyAndCert } from '../../../infra/pki.js';
 import { projectRoot } from '../../../infra/project-root.js';
 import { TeardownStack } from '../../../infra/teardown.js';
 import { workDirFor } from '../../../infra/work-dir.js';
+import type { EdgeCertificate } from '../../../sfb/deployment.js';
 import { renderProsodyConfig } from '../../../prosody/config.js';
 import { layoutSettings, type InstancePorts, type ProsodyInstance, type ProsodyRuntime } from '../../../prosody/runtimes/runtime.js';
 import type { Endpoint } from '../../../infra/endpoint.js';
 import { edgeS2sPolicy, resolvePartnerProfile, type PartnerProfile, type ResolvedPartnerProfile } from '../../../sfb/partner-profile.js';
 
-/** The states of the Edge's public certificate that a renewal can produce. */
-export const EDGE_CERTIFICATES = ['valid', 'missing-bare-domain-san', 'expired', 'untrusted-ca'] as const;
-export type EdgeCertificate = (typeof EDGE_CERTIFICATES)[number];
 
 export interface LegacyEdgeOptions {
   /** The SfB SIP domain, served over S2S as the Edge's XMPP proxy does (e.g. `contoso.test`). */
@@ -58,8 +56,7 @@ export class LegacyEdge {
 
   static async start(options: LegacyEdgeOptions, ctx: EdgeContext): Promise<LegacyEdge> {
     const domain = options.domain.toLowerCase();
-    const teardown = new TeardownStack('legacy edge');
-    try {
+    return TeardownStack.start('legacy edge', async (teardown) => {
       const workDir = await workDirFor(teardown, `edge-${domain}`);
       const edge = new LegacyEdge({ ...options, domain }, ctx, workDir, teardown);
       await mkdir(path.join(workDir, 'modules'));
@@ -67,13 +64,10 @@ export class LegacyEdge {
       await mkdir(path.join(workDir, 'data'));
       await copyFile(path.join(MODULES_DIR, 'mod_xfed_allowed_partners.lua'), path.join(workDir, 'modules', 'mod_xfed_allowed_partners.lua'));
       await writeFile(path.join(workDir, 'peer-ca.pem'), ctx.ca.certPem, { mode: 0o644 });
+      // A failed launch leaves no instance: the stack holds everything to release.
       await edge.launch();
       return edge;
-    } catch (err) {
-      // launch() failed before an instance existed, so the stack holds everything to release.
-      await teardown.close();
-      throw err;
-    }
+    });
   }
 
   get domain(): string {
@@ -103,7 +97,7 @@ export class LegacyEdge {
   }
 
   logs(): string[] {
-    return this.instance?.logs() ?? [];
+    return this.instance?.log.all() ?? [];
   }
 
   /** Changes the allowed partners, their profiles or the certificate, and restarts the Edge. */

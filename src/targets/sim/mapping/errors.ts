@@ -1,5 +1,5 @@
 /**
- * Stanza error <-> SIP status, as the simulated gateway applies it (domain.md section 7, after
+ * Stanza error <-> SIP status, as the simulated gateway applies it (docs/sfb-xmpp-federation.md section 7, after
  * RFC 7247's error mapping). Error types are the ones RFC 6120 section 8.3.3 gives each condition.
  */
 export type StanzaErrorType = 'cancel' | 'continue' | 'modify' | 'auth' | 'wait';
@@ -40,7 +40,7 @@ export function stanzaErrorType(condition: string): StanzaErrorType {
   return TYPE_OF[condition] ?? 'cancel';
 }
 
-// domain.md section 7, "SIP -> XMPP (selection)", verbatim.
+// docs/sfb-xmpp-federation.md section 7, "SIP -> XMPP (selection)", verbatim.
 const SIP_TO_XMPP: Record<number, string> = {
   400: 'bad-request',
   401: 'not-authorized',
@@ -63,7 +63,7 @@ const SIP_TO_XMPP: Record<number, string> = {
   604: 'item-not-found',
 };
 
-// domain.md section 7, "XMPP -> SIP (selection)", then the rest of RFC 6120's conditions.
+// docs/sfb-xmpp-federation.md section 7, "XMPP -> SIP (selection)", then the rest of RFC 6120's conditions.
 const XMPP_TO_SIP: Record<string, number> = {
   'item-not-found': 404,
   forbidden: 403,
@@ -74,7 +74,7 @@ const XMPP_TO_SIP: Record<string, number> = {
   // Never 503: a SIP client that gets 503 tries another server (RFC 3261 section 21.5.4) instead
   // of reporting. 405 rather than 403: 403 already stands
   // for forbidden and policy-violation, and a 403 to a SUBSCRIBE refresh ends the subscription for
-  // good (domain.md section 7); 405 says what service-unavailable means (RFC 6120 section 8.3.3.19):
+  // good (docs/sfb-xmpp-federation.md section 7); 405 says what service-unavailable means (RFC 6120 section 8.3.3.19):
   // this address does not offer that service.
   'service-unavailable': 405,
   'internal-server-error': 500,

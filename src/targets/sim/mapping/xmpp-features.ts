@@ -1,7 +1,7 @@
 import type { Element } from 'ltx';
 
 /**
- * What SfB's XMPP gateway refuses: only 1:1 IM and presence cross it (domain.md section 1), so
+ * What SfB's XMPP gateway refuses: only 1:1 IM and presence cross it (docs/sfb-xmpp-federation.md section 1), so
  * group chat, invitations, file transfer and Jingle sessions come back as stanza errors.
  */
 export type Unsupported = {

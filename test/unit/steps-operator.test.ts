@@ -1,7 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { runOperatorStep } from '../../src/runner/operator-steps.js';
+import { manualStep, runStep, type OperatorOptions } from '../../src/steps/operator.js';
+import type { StepTarget } from '../../src/steps/step.js';
+
+// Operator steps never touch the target.
+const target: StepTarget = { deployment: undefined, sfbUser: () => ({ setAvailability: async () => undefined }) };
+type Operator = Parameters<typeof manualStep.apply>[0] | Parameters<typeof runStep.apply>[0];
+/** What the runner records of an operator step: its one-line description and its output. */
+async function runOperatorStep(step: Operator, operator: OperatorOptions): Promise<{ description: string; output: string | undefined }> {
+  const output = step.action === 'manual' ? await manualStep.apply(step, { target, operator }) : await runStep.apply(step, { target, operator });
+  return { description: step.action === 'manual' ? manualStep.describe(step) : runStep.describe(step), output };
+}
 
 const ttyStream = () => Object.assign(new PassThrough(), { isTTY: true }) as unknown as NodeJS.ReadStream;
 

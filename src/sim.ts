@@ -1,0 +1,10 @@
+// 'xfed/sim': the parts the simulated legacy SfB side is built from, for tests of the simulation
+// itself and for building other topologies. Suites and most Jest tests need only 'xfed'.
+export { LegacyEdge, type LegacyEdgeOptions } from './targets/sim/edge/legacy-edge.js';
+export { XmppSipGateway, SIP_MESSAGE_LIMIT, type XmppSipGatewayOptions } from './targets/sim/gateway/xmpp-sip-gateway.js';
+export { SipPool, type SipUserEvent } from './targets/sim/sip/pool.js';
+export { SfbDirectory, type SfbUserSpec, type UserBehaviour } from './targets/sim/sip/directory.js';
+export { SimDeployment } from './targets/sim/migration.js';
+export { EdgeLink } from './targets/sim/edge-link.js';
+export { jidToSipUri, sipUriToJid } from './targets/sim/mapping/address.js';
+export { sipStatusToStanzaError, stanzaErrorToSipStatus } from './targets/sim/mapping/errors.js';

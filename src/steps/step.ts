@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { NotPossible } from '../errors.js';
+import type { SfbAvailability } from '../sfb/availability.js';
+import type { EdgeCertificate, EdgeName, PoolName, SrvTarget } from '../sfb/deployment.js';
+import type { PartnerProfileSpec } from '../sfb/partner-profile.js';
+import type { OperatorOptions } from './operator.js';
+
+/**
+ * What a migration step changes on the simulated legacy side, as an SfB administrator would on
+ * cutover night. A real lab is changed by people, so a real gateway target has none (manual and
+ * run steps stand in).
+ */
+export interface Deployment {
+  /** Move-CsUser. */
+  moveUser(user: string, pool: PoolName): Promise<void>;
+  /** Grant-CsExternalAccessPolicy with or without EnableXmppAccess. */
+  setXmppAccess(user: string, enabled: boolean): Promise<void>;
+  /** A 2019 Edge (no XMPP proxy) in place of the legacy one, or the legacy one back. */
+  replaceEdge(edge: EdgeName): Promise<void>;
+  /** Points `_xmpp-server._tcp.<sfb domain>` at an Edge, or removes it. */
+  pointSrvRecord(target: SrvTarget): Promise<void>;
+  renewEdgeCertificate(certificate: EdgeCertificate): Promise<void>;
+  /** Remove-CsXmppAllowedPartner (default: the partner's primary domain). */
+  removePartner(domain: string | undefined): Promise<void>;
+  /** New-/Set-CsXmppAllowedPartner: changes what the profile names, over the profile in force. */
+  setPartner(profile: PartnerProfileSpec): Promise<void>;
+  setGateway(state: 'stopped' | 'started' | 'restarted'): Promise<void>;
+  /** The partner-Edge link: cut (connections reset and refused), restored, or slowed by `delayMs` per chunk. */
+  setNetwork(state: 'cut' | 'restored' | 'slow', delayMs: number | undefined): Promise<void>;
+}
+
+/** What steps need of a target: its deployment, and its SfB users' presence. */
+export interface StepTarget {
+  readonly deployment: Deployment | undefined;
+  sfbUser(name: string): { setAvailability(availability: SfbAvailability, note?: string): Promise<void> };
+}
+
+export interface StepContext {
+  target: StepTarget;
+  operator: OperatorOptions;
+}
+
+/** One step kind: where it applies, how it reads in a report, and what it does. */
+export interface StepKind<S extends { action: string }> {
+  readonly action: string;
+  /** `sim`: changes the simulated side, so a gateway suite refuses it; `any`: every target. */
+  readonly appliesTo: 'sim' | 'any';
+  /** The field that names an SfB user, which validation checks against the suite's users. */
+  readonly sfbUserField: string | undefined;
+  /** It bounds its own wait (an operator may take half an hour); the runner bounds the others. */
+  readonly selfBounded: boolean;
+  /** One line: what the step does, for the live view and the reports. */
+  describe(step: S): string;
+  /** Applies the step; resolves with what to record as its output, if anything. */
+  apply(step: S, ctx: StepContext): Promise<string | undefined>;
+}
+
+/** A step kind with its schema: `{ action, ...fields }`, strict, so an unknown key is an error. */
+export interface StepDefinition<S extends { action: string }, Schema extends z.core.$ZodTypeDiscriminable> extends StepKind<S> {
+  readonly schema: Schema;
+}
+
+type Fields<A extends string, F extends z.ZodRawShape> = z.core.util.Writeable<{ action: z.ZodLiteral<A> } & F>;
+type StepOf<A extends string, F extends z.ZodRawShape> = z.infer<z.ZodObject<Fields<A, F>, z.core.$strict>> & { action: A };
+
+/** Declares a step kind from its action and fields. */
+export function defineStep<const A extends string, F extends z.ZodRawShape>(def: {
+  action: A;
+  fields: F;
+  /** Shown to editors through the JSON Schema. */
+  description?: string;
+  appliesTo: 'sim' | 'any';
+  sfbUserField?: keyof F & string;
+  selfBounded?: boolean;
+  describe(step: StepOf<A, F>): string;
+  apply(step: StepOf<A, F>, ctx: StepContext): Promise<string | undefined | void>;
+}): StepDefinition<StepOf<A, F>, z.ZodObject<Fields<A, F>, z.core.$strict>> {
+  const object = z.strictObject({ action: z.literal(def.action), ...def.fields });
+  return {
+    action: def.action,
+    schema: def.description ? object.describe(def.description) : object,
+    appliesTo: def.appliesTo,
+    sfbUserField: def.sfbUserField,
+    selfBounded: def.selfBounded ?? false,
+    describe: def.describe,
+    apply: async (step, ctx) => (await def.apply(step, ctx)) ?? undefined,
+  };
+}
+
+/** The simulated deployment a `sim` step changes; a real gateway's lab has none to change. */
+export function deploymentOf(ctx: StepContext, action: string): Deployment {
+  if (!ctx.target.deployment) throw new NotPossible(`the ${action} step changes the simulated side; against a real gateway do it on the lab and put a manual or run step here`);
+  return ctx.target.deployment;
+}

@@ -1,0 +1,102 @@
+import type { Endpoint } from '../infra/endpoint.js';
+import type { LogView } from '../infra/line-log.js';
+import type { TeardownStack } from '../infra/teardown.js';
+import type { PartnerServer } from '../partner/partner-server.js';
+import { XmppUser } from '../xmpp/client.js';
+import { xmppLabel } from '../xmpp/label.js';
+import type { FlowRecorder, Lane } from './flow.js';
+import { locateXmppServer } from './locate.js';
+import type { EdgeLocation, PartnerIdentity } from './target.js';
+
+/** Records every stanza `user` sends (`self` -> `peer`) or receives (`peer` -> `self`) in the flow. */
+export function recordXmppTraffic(flow: FlowRecorder, user: XmppUser, lanes: { self: Lane; peer: Lane }, actor: string): void {
+  user.onTraffic((direction, s) =>
+    flow.record({
+      from: direction === 'out' ? lanes.self : lanes.peer,
+      to: direction === 'out' ? lanes.peer : lanes.self,
+      protocol: 'xmpp',
+      label: xmppLabel(s),
+      actor,
+      wire: s.toString(),
+    }),
+  );
+}
+
+/**
+ * The partner's side of a run, whatever the target: the partner Prosody, its users (each logged
+ * in and available once, its traffic in the flow, logged out at teardown), the barrier through an
+ * echo user, and how the partner finds and presents itself to the SfB domain.
+ */
+export class PartnerSide {
+  private readonly users = new Map<string, XmppUser>();
+
+  constructor(
+    readonly partner: PartnerServer,
+    private readonly o: {
+      flow: FlowRecorder;
+      /** Where the users' logouts are registered (a target puts them before the partner's stop). */
+      teardown: TeardownStack;
+      sfbDomain: string;
+      /** The SfB user barriers go through now, if the target has one who echoes. */
+      echoUser: () => string | undefined;
+      /** The DNS server the partner resolves the SfB domain with. */
+      resolver: Endpoint;
+      /** The CAs the partner trusts for the Edge's certificate (empty: the system's roots). */
+      edgeTrustPem: string;
+    },
+  ) {}
+
+  async partnerUser(name: string): Promise<XmppUser> {
+    const account = this.partner.account(name);
+    const known = this.users.get(account.jid);
+    if (known) return known;
+    const user = await this.partnerSession(name);
+    this.users.set(account.jid, user);
+    this.o.teardown.defer(`partner user ${account.jid}`, () => user.stop());
+    recordXmppTraffic(this.o.flow, user, { self: 'partner-user', peer: 'partner-server' }, account.jid);
+    return user;
+  }
+
+  /** A new session of a partner user, available (roster fetched); its caller stops it. */
+  partnerSession(name: string): Promise<XmppUser> {
+    return XmppUser.connect({ ...this.partner.account(name), endpoint: this.partner.c2s, trustPem: this.partner.trustPem, available: true });
+  }
+
+  /** The partner users logged in so far. */
+  connected(): XmppUser[] {
+    return [...this.users.values()];
+  }
+
+  get partnerLog(): LogView {
+    return this.partner.log;
+  }
+
+  /**
+   * A barrier through the partner-Edge path: an IM from `via` to the SfB user who echoes. Its echo
+   * (or its error) comes back after anything the path carried before it, so what has not arrived
+   * by then was not sent. Without an echo user, a ping of the SfB domain.
+   */
+  async barrier(via: XmppUser, timeoutMs = 5_000): Promise<void> {
+    const { sfbDomain } = this.o;
+    const echoUser = this.o.echoUser();
+    if (!echoUser) {
+      await via.ping(sfbDomain, timeoutMs);
+      return;
+    }
+    const to = `${echoUser}@${sfbDomain}`;
+    const marker = `xfed barrier ${Math.random().toString(36).slice(2)}`;
+    const id = await via.sendMessage(to, marker);
+    await via.waitFor((s) => (s.attrs.type === 'error' && s.attrs.id === id) || s.getChildText('body') === marker, timeoutMs, `the barrier through ${to}`);
+  }
+
+  /** How the partner presents itself on S2S: its primary domain and that domain's certificate. */
+  partnerIdentity(): PartnerIdentity {
+    const cert = this.partner.certificate;
+    return { domain: this.partner.domains[0]!, ...(cert ? { certPem: cert.certPem, keyPem: cert.keyPem } : {}), trustPem: this.o.edgeTrustPem };
+  }
+
+  /** Where the partner's S2S finds the SfB domain, as every partner does: SRV first. */
+  locateEdge(timeoutMs: number): Promise<EdgeLocation | string> {
+    return locateXmppServer(this.o.sfbDomain, this.o.resolver, timeoutMs);
+  }
+}
