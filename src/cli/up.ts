@@ -1,5 +1,6 @@
 import { Federation } from '../partner/federation.js';
 import type { CertificateKind, RuntimeChoice, S2sAuth, TlsMode } from '../prosody/types.js';
+import { onSignal } from '../infra/signals.js';
 import { EXIT, bold, dim, say } from './output.js';
 
 export interface UpOptions {
@@ -16,7 +17,7 @@ export interface UpOptions {
 /** `xfed up`: one partner Prosody, kept up until Ctrl-C (the signal handler tears it down). */
 export async function runUp(opts: UpOptions): Promise<number> {
   const started = performance.now();
-  const federation = await Federation.start({ runtime: opts.runtime, ...(opts.baseImage ? { baseImage: opts.baseImage } : {}) });
+  const federation = await Federation.start({ runtime: opts.runtime, baseImage: opts.baseImage });
   const partner = await federation.addPartner({
     domains: opts.domain,
     users: opts.user,
@@ -36,10 +37,9 @@ export async function runUp(opts: UpOptions): Promise<number> {
   if (partner.accounts.length === 0) say(dim('    none (add --user NAME)'));
   say(dim('Press Ctrl-C to stop and tear everything down.'));
   await new Promise<never>(() => {
-    // Stays until SIGINT/SIGTERM: the teardown signal handler stops the partner and exits.
+    // Stays until SIGINT/SIGTERM: the signal owner tears the partner down and exits.
     setInterval(() => undefined, 1 << 30);
-    process.once('SIGINT', () => say('\nxfed up: stopping...'));
-    process.once('SIGTERM', () => say('xfed up: stopping...'));
+    onSignal((signal) => say(`${signal === 'SIGINT' ? '\n' : ''}xfed up: stopping...`));
   });
   return EXIT.ok;
 }

@@ -24,5 +24,4 @@ export function stepKindOf(step: Step): StepKind<Step> {
   return byAction.get(step.action)!;
 }
 
-export type { Deployment, StepContext, StepKind, StepTarget } from './step.js';
-export type { OperatorOptions } from './operator.js';
+export type { Deployment, OperatorOptions, StepContext, StepKind, StepTarget } from './step.js';

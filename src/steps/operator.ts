@@ -6,15 +6,6 @@ import { withDeadline } from '../infra/deadline.js';
 import { Duration, durationMs } from '../infra/format.js';
 import { defineStep } from './step.js';
 
-/** How the runner meets the people and scripts behind `manual` and `run` steps. */
-export interface OperatorOptions {
-  /** Treat manual steps as done without asking (non-interactive runs). */
-  assumeDone?: boolean;
-  /** Where the operator answers; a manual step needs a terminal unless assumeDone. */
-  input?: NodeJS.ReadStream;
-  output?: NodeJS.WriteStream;
-}
-
 const OUTPUT_LIMIT = 4096;
 
 /** Something an operator does by hand (Move-CsUser on the lab): xfed waits for Enter in a terminal. */

@@ -3,7 +3,6 @@ import { NotPossible } from '../errors.js';
 import type { SfbAvailability } from '../sfb/availability.js';
 import type { EdgeCertificate, EdgeName, PoolName, SrvTarget } from '../sfb/deployment.js';
 import type { PartnerProfileSpec } from '../sfb/partner-profile.js';
-import type { OperatorOptions } from './operator.js';
 
 /**
  * What a migration step changes on the simulated legacy side, as an SfB administrator would on
@@ -33,6 +32,15 @@ export interface Deployment {
 export interface StepTarget {
   readonly deployment: Deployment | undefined;
   sfbUser(name: string): { setAvailability(availability: SfbAvailability, note?: string): Promise<void> };
+}
+
+/** How the runner meets the people and scripts behind `manual` and `run` steps. */
+export interface OperatorOptions {
+  /** Treat manual steps as done without asking (non-interactive runs). */
+  assumeDone?: boolean;
+  /** Where the operator answers; a manual step needs a terminal unless assumeDone. */
+  input?: NodeJS.ReadStream;
+  output?: NodeJS.WriteStream;
 }
 
 export interface StepContext {

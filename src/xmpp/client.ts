@@ -5,6 +5,7 @@ import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import { XfedError } from '../errors.js';
 import { withDeadline } from '../infra/deadline.js';
+import { Inbox } from '../infra/inbox.js';
 import type { Endpoint } from '../infra/endpoint.js';
 import { trustTestCa } from './trust.js';
 
@@ -34,12 +35,10 @@ export type StanzaMatcher = (stanza: Element) => boolean;
 
 /**
  * A logged-in XMPP user over @xmpp/client. Keeps every stanza it receives; `waitFor` takes the
- * first one (already received or still to come) that matches, within a deadline.
+ * first one (already received and not yet taken, or still to come) that matches, within a deadline.
  */
-export class XmppUser {
-  private readonly inbox: ReceivedStanza[] = [];
-  private readonly unclaimed: ReceivedStanza[] = [];
-  private readonly waiters = new Set<{ match: StanzaMatcher; resolve: (r: ReceivedStanza) => void }>();
+export class XmppUser implements AsyncDisposable {
+  private readonly inbox = new Inbox<ReceivedStanza>();
   /** Aborted at stop(): pending waits end at once instead of holding their timers. */
   private readonly stopped = new AbortController();
 
@@ -48,7 +47,7 @@ export class XmppUser {
     readonly jid: string,
     private readonly untrust: () => void,
   ) {
-    xmpp.on('stanza', (stanza: Element) => this.receive(stanza));
+    xmpp.on('stanza', (stanza: Element) => this.inbox.push({ at: Date.now(), stanza }));
     // Every pending wait listens on this signal; many concurrent waits are normal, not a leak.
     setMaxListeners(0, this.stopped.signal);
   }
@@ -127,7 +126,7 @@ export class XmppUser {
 
   /** Everything received so far, in order. */
   received(): ReceivedStanza[] {
-    return [...this.inbox];
+    return this.inbox.since();
   }
 
   async send(stanza: Element): Promise<void> {
@@ -157,24 +156,14 @@ export class XmppUser {
     return performance.now() - started;
   }
 
-  /** The first stanza (received earlier and not yet taken, or still to come) that matches. */
-  async waitFor(match: StanzaMatcher, timeoutMs: number, what = 'a matching stanza', signal?: AbortSignal): Promise<ReceivedStanza> {
-    const i = this.unclaimed.findIndex((r) => match(r.stanza));
-    if (i >= 0) return this.unclaimed.splice(i, 1)[0]!;
-    let waiter: { match: StanzaMatcher; resolve: (r: ReceivedStanza) => void } | undefined;
-    try {
-      return await withDeadline(
-        new Promise<ReceivedStanza>((resolve) => {
-          waiter = { match, resolve };
-          this.waiters.add(waiter);
-        }),
-        timeoutMs,
-        `${what} at ${this.bare}`,
-        signal ? AbortSignal.any([signal, this.stopped.signal]) : this.stopped.signal,
-      );
-    } finally {
-      if (waiter) this.waiters.delete(waiter);
-    }
+  /** The first stanza (received earlier and not yet taken, or still to come) that matches; it is taken. */
+  waitFor(match: StanzaMatcher, timeoutMs: number, what = 'a matching stanza', signal?: AbortSignal): Promise<ReceivedStanza> {
+    return this.inbox.waitFor((r) => match(r.stanza), {
+      timeoutMs,
+      what: `${what} at ${this.bare}`,
+      signal: signal ? AbortSignal.any([signal, this.stopped.signal]) : this.stopped.signal,
+      claim: true,
+    });
   }
 
   async stop(): Promise<void> {
@@ -183,17 +172,8 @@ export class XmppUser {
     await withDeadline(this.xmpp.stop(), 5_000, `logout of ${this.jid}`).catch(() => undefined);
   }
 
-  private receive(stanza: Element): void {
-    const r = { at: Date.now(), stanza };
-    this.inbox.push(r);
-    for (const w of this.waiters) {
-      if (w.match(stanza)) {
-        this.waiters.delete(w);
-        w.resolve(r);
-        return;
-      }
-    }
-    this.unclaimed.push(r);
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
   }
 }
 
