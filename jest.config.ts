@@ -2,18 +2,26 @@ import type { Config } from 'jest';
 
 // ESM TypeScript through ts-jest; type errors are caught by `npm run typecheck`, not here,
 // so ts-jest only transpiles (isolatedModules in tsconfig).
-const config: Config = {
+const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   // `xfed` resolves to the sources, so tests import the package the way the README shows.
-  moduleNameMapper: { '^xfed$': '<rootDir>/src/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { '^xfed$': '<rootDir>/src/index.ts', '^xfed/sim$': '<rootDir>/src/sim.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // Integration tests start real servers; every wait inside them has its own, tighter bound.
-  testTimeout: 60_000,
-  // One integration file at a time keeps the 2-core machine from starving Prosody.
-  maxWorkers: 1,
+} satisfies Config;
+
+/**
+ * Two projects: `unit` (no servers, milliseconds each; `npm run test:unit` runs them in parallel)
+ * and `integration` (real Prosody, SIP and ejabberd; `npm run test:integration` runs one file at a
+ * time, so the 2-core machines of CI do not starve Prosody).
+ */
+const config: Config = {
+  projects: [
+    { ...common, displayName: 'unit', roots: ['<rootDir>/test/unit'] },
+    // Every wait inside these tests has its own, tighter bound.
+    { ...common, displayName: 'integration', roots: ['<rootDir>/test/integration'], testTimeout: 60_000 },
+  ],
   verbose: true,
 };
 
