@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { TeardownStack } from '../infra/teardown.js';
 import type { PartnerServer } from '../partner/partner-server.js';
 import { XmppUser } from '../xmpp/client.js';
+import { xmppLabel } from '../xmpp/label.js';
 import type { FlowRecorder, Lane } from './flow.js';
-import { xmppLabel } from './sim/gateway/xmpp-sip-gateway.js';
 
 /** Records every stanza `user` sends (`self` -> `peer`) or receives (`peer` -> `self`) in the flow. */
 export function recordXmppTraffic(flow: FlowRecorder, user: XmppUser, lanes: { self: Lane; peer: Lane }, actor: string): void {

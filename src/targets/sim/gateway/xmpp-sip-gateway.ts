@@ -9,9 +9,11 @@ import { bareJid, domainOf, jidToSipUri, sipUriToJid } from '../mapping/address.
 import { sipStatusToStanzaError, stanzaErrorToSipStatus, stanzaErrorType } from '../mapping/errors.js';
 import type { PartnerType, ResolvedPartnerProfile } from '../../../sfb/partner-profile.js';
 import { unsupportedInIq, unsupportedInMessage } from '../mapping/xmpp-features.js';
-import { errorCondition, stanzaError } from '../../../xmpp/client.js';
+import { stanzaError } from '../../../xmpp/client.js';
+import { xmppLabel } from '../../../xmpp/label.js';
 import { buildRequest, SipEndpoint, type IncomingRequest, type SipResponseInit, type SipTarget, type SipTrace } from '../../../sip/endpoint.js';
 import { newCallId, newTag, parseNameAddr, parseSipUri, serializeSipMessage, tagOf, uriOf, type SipRequest, type SipResponse } from '../../../sip/message.js';
+import { sipLabel } from '../../../sip/label.js';
 import { buildPidf, parsePidf, type PidfPresence } from '../../../sip/pidf.js';
 
 /** RFC 7572 / domain.md section 7: a MESSAGE larger than this is not sent (policy-violation). */
@@ -668,16 +670,4 @@ function discoAnswer(ns: string | undefined, isUser: boolean): Element[] {
   }
   if (ns === DISCO_ITEMS) return [xml('query', { xmlns: DISCO_ITEMS })];
   return [];
-}
-
-export function xmppLabel(s: Element): string {
-  const type = s.attrs.type as string | undefined;
-  const child = s.is('iq') ? s.getChildElements()[0] : undefined;
-  const payload = child ? ` ${child.getName()}` : '';
-  const cond = type === 'error' ? ` ${errorCondition(s) ?? ''}` : '';
-  return `${s.getName()}${type ? ` ${type}` : ''}${payload}${cond}`.trim();
-}
-
-export function sipLabel(m: SipRequest | SipResponse): string {
-  return m.kind === 'request' ? `SIP ${m.method}` : `SIP ${m.status} ${m.reason} (${(m.headers.get('CSeq') ?? '').split(' ')[1] ?? ''})`;
 }
