@@ -17,7 +17,8 @@ export { EnvironmentError, StartupError, TimeoutError, XfedError, isUserError } 
 export { SimTopology, type SfbUserHandle, type SimTopologyOptions } from './targets/sim/sim-topology.js';
 export { MIGRATION_ACTIONS, POOLS, describeStep, type MigrationAction, type MigrationStep, type PoolName } from './targets/sim/migration.js';
 export { LegacyEdge, EDGE_CERTIFICATES, type EdgeCertificate, type LegacyEdgeOptions } from './targets/sim/edge/legacy-edge.js';
-export { XmppSipGateway, SIP_MESSAGE_LIMIT, type XmppSipGatewayOptions } from './targets/sim/gateway/xmpp-sip-gateway.js';
+export { XmppSipGateway, type XmppSipGatewayOptions } from './targets/sim/gateway/xmpp-sip-gateway.js';
+export { SIP_MESSAGE_LIMIT } from './targets/sim/gateway/im.js';
 export { SipPool, type SipUserEvent } from './targets/sim/sip/pool.js';
 export { SfbDirectory, type SfbUserSpec, type UserBehaviour } from './targets/sim/sip/directory.js';
 export { DEFAULT_SHOW_MAPPING, SFB_AVAILABILITIES, type SfbAvailability, type ShowMapping } from './sfb/availability.js';
