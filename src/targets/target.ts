@@ -9,8 +9,8 @@ import type { Responder } from './lab/responder.js';
 import type { ResolvedPartnerProfile } from '../sfb/partner-profile.js';
 import type { SfbUserHandle } from './sim/sim-topology.js';
 import type { ShowMapping, SfbAvailability } from '../sfb/availability.js';
-import type { UserBehaviour } from './sim/sip/directory.js';
-import type { SipUserEvent } from './sim/sip/pool.js';
+import type { UserBehaviour } from './sim/pool/directory.js';
+import type { SipUserEvent } from './sim/pool/pool.js';
 
 /**
  * What a suite runs against, as the runner and the checks see it: the partner's users, the

@@ -4,11 +4,11 @@ import net from 'node:net';
 import { TimeoutError } from '../../src/errors.js';
 import { withDeadline } from '../../src/infra/deadline.js';
 import { SFB_AVAILABILITIES, DEFAULT_SHOW_MAPPING } from '../../src/sfb/availability.js';
-import { SfbDirectory } from '../../src/targets/sim/sip/directory.js';
+import { SfbDirectory } from '../../src/targets/sim/pool/directory.js';
 import { SipEndpoint, buildRequest, type IncomingRequest, type SipResponseInit, type SipTrace, type SipTransport } from '../../src/sip/endpoint.js';
 import { newCallId, newTag, parseNameAddr, parseSipMessage, serializeSipMessage, takeSipFrame, type SipMessage, type SipRequest, type SipResponse } from '../../src/sip/message.js';
 import { parsePidf } from '../../src/sip/pidf.js';
-import { SipPool, type SipUserEvent } from '../../src/targets/sim/sip/pool.js';
+import { SipPool, type SipUserEvent } from '../../src/targets/sim/pool/pool.js';
 
 /** Items pushed by events, taken by predicate; a take waits (bounded) for one that has not come yet. */
 class Inbox<T> {

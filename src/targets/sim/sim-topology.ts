@@ -18,10 +18,10 @@ import { XmppSipGateway, type GatewayTrace } from './gateway/xmpp-sip-gateway.js
 import { resolvePartnerProfile, type PartnerProfile, type ResolvedPartnerProfile } from '../../sfb/partner-profile.js';
 import { describeStep, type MigrationStep, type PoolName } from './migration.js';
 import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from '../../sfb/availability.js';
-import { SfbDirectory, type SfbUserSpec } from './sip/directory.js';
+import { SfbDirectory, type SfbUserSpec } from './pool/directory.js';
 import type { SipTransport } from '../../sip/endpoint.js';
 import type { SipResponse } from '../../sip/message.js';
-import { SipPool, type SipUserEvent } from './sip/pool.js';
+import { SipPool, type SipUserEvent } from './pool/pool.js';
 
 export interface SimTopologyOptions {
   runtime?: RuntimeChoice;
