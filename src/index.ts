@@ -19,7 +19,8 @@ export { MIGRATION_ACTIONS, POOLS, describeStep, type MigrationAction, type Migr
 export { LegacyEdge, EDGE_CERTIFICATES, type EdgeCertificate, type LegacyEdgeOptions } from './targets/sim/edge/legacy-edge.js';
 export { XmppSipGateway, type XmppSipGatewayOptions } from './targets/sim/gateway/xmpp-sip-gateway.js';
 export { SIP_MESSAGE_LIMIT } from './targets/sim/gateway/im.js';
-export { SipPool, type SipUserEvent } from './targets/sim/pool/pool.js';
+export { SipPool } from './targets/sim/pool/pool.js';
+export type { SipUserEvent } from './targets/sim/pool/user-event.js';
 export { SfbDirectory, type SfbUserSpec, type UserBehaviour } from './targets/sim/pool/directory.js';
 export { DEFAULT_SHOW_MAPPING, SFB_AVAILABILITIES, type SfbAvailability, type ShowMapping } from './sfb/availability.js';
 export {

@@ -10,7 +10,7 @@ import type { ResolvedPartnerProfile } from '../sfb/partner-profile.js';
 import type { SfbUserHandle } from './sim/sim-topology.js';
 import type { ShowMapping, SfbAvailability } from '../sfb/availability.js';
 import type { UserBehaviour } from './sim/pool/directory.js';
-import type { SipUserEvent } from './sim/pool/pool.js';
+import type { SipUserEvent } from './sim/pool/user-event.js';
 
 /**
  * What a suite runs against, as the runner and the checks see it: the partner's users, the

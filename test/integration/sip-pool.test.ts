@@ -8,7 +8,8 @@ import { SfbDirectory } from '../../src/targets/sim/pool/directory.js';
 import { SipEndpoint, buildRequest, type IncomingRequest, type SipResponseInit, type SipTrace, type SipTransport } from '../../src/sip/endpoint.js';
 import { newCallId, newTag, parseNameAddr, parseSipMessage, serializeSipMessage, takeSipFrame, type SipMessage, type SipRequest, type SipResponse } from '../../src/sip/message.js';
 import { parsePidf } from '../../src/sip/pidf.js';
-import { SipPool, type SipUserEvent } from '../../src/targets/sim/pool/pool.js';
+import { SipPool } from '../../src/targets/sim/pool/pool.js';
+import type { SipUserEvent } from '../../src/targets/sim/pool/user-event.js';
 
 /** Items pushed by events, taken by predicate; a take waits (bounded) for one that has not come yet. */
 class Inbox<T> {

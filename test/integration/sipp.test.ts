@@ -7,7 +7,8 @@ import path from 'node:path';
 import { withDeadline } from '../../src/infra/deadline.js';
 import { SfbDirectory } from '../../src/targets/sim/pool/directory.js';
 import type { SipTrace } from '../../src/sip/endpoint.js';
-import { SipPool, type SipUserEvent } from '../../src/targets/sim/pool/pool.js';
+import { SipPool } from '../../src/targets/sim/pool/pool.js';
+import type { SipUserEvent } from '../../src/targets/sim/pool/user-event.js';
 
 /**
  * A real, independent SIP implementation (SIPp) against the simulated pool: sipp sends a MESSAGE

@@ -7,7 +7,7 @@ import type { MigrationStep } from './migration.js';
 import { locateXmppServer } from '../locate.js';
 import { partnerIdentityOf } from '../partner-users.js';
 import { SimTopology, type SimTopologyOptions } from './sim-topology.js';
-import type { SipUserEvent } from './pool/pool.js';
+import type { SipUserEvent } from './pool/user-event.js';
 
 /** The simulated legacy side a suite describes. */
 export function topologyOptions(suite: Suite, opts: TargetOptions): SimTopologyOptions {

@@ -21,7 +21,8 @@ import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from '..
 import { SfbDirectory, type SfbUserSpec } from './pool/directory.js';
 import type { SipTransport } from '../../sip/endpoint.js';
 import type { SipResponse } from '../../sip/message.js';
-import { SipPool, type SipUserEvent } from './pool/pool.js';
+import { SipPool } from './pool/pool.js';
+import type { SipUserEvent } from './pool/user-event.js';
 
 export interface SimTopologyOptions {
   runtime?: RuntimeChoice;
