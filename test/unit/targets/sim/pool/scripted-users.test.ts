@@ -87,6 +87,9 @@ describe('an IM to a scripted user', () => {
     const marker = im('echo', 'marker');
     await t.send(marker);
     expect((await t.gateway.next('MESSAGE', 'the first MESSAGE back')).body).toBe('marker');
+    // An echo to accept would have gone to his pool, and been over before the marker's.
+    await t.events.next((e) => e.kind === 'echo' && e.body === 'marker', "the marker's echo");
+    expect(t.events.peek((e) => e.kind === 'echo' || e.user === 'accept')).toEqual([]);
   });
 
   it('refuses a body that is not text/plain (415, Accept), and answers a fixed status while the directory says so', async () => {
