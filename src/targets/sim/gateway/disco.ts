@@ -7,8 +7,8 @@ import { stanzaErrorOf, type SipSide } from './sip-side.js';
 import { StanzaRefusal, type IqHandler, type StanzaRouter } from './stanza-router.js';
 
 export const PING_NS = 'urn:xmpp:ping';
-export const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
-export const DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
+const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+const DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 
 /**
  * XEP-0199 pings and XEP-0030 disco requests, to the gateway's domain or to an SfB user: the
@@ -30,7 +30,7 @@ export function answerPingAndDisco(router: StanzaRouter, sip: SipSide): void {
   for (const ns of [PING_NS, DISCO_INFO, DISCO_ITEMS]) router.iq('get', ns, answer);
 }
 
-export function discoAnswer(ns: string, isUser: boolean): Element[] {
+function discoAnswer(ns: string, isUser: boolean): Element[] {
   if (ns === DISCO_INFO) {
     return [
       xml(

@@ -7,7 +7,7 @@ export class SipSide {
   private cseq = 1;
 
   constructor(
-    readonly endpoint: SipEndpoint,
+    private readonly endpoint: SipEndpoint,
     readonly pool: SipTarget,
     private readonly timeoutMs: number,
     private readonly onError: (err: unknown) => void,

@@ -12,7 +12,6 @@ export interface ImOptions {
 
 /** What the parts of a pool (its scripted users, its presence notifier, its users' contacts) get from it. */
 export interface HomePool {
-  readonly name: string;
   readonly directory: SfbDirectory;
   readonly endpoint: SipEndpoint;
   /** Sends what a user originates, where the pool routes it. */

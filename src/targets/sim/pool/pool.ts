@@ -52,7 +52,6 @@ export class SipPool extends EventEmitter {
     this.timeoutMs = opts.requestTimeoutMs ?? 8_000;
     const maxExpires = opts.subscriptionExpires ?? 3600;
     const home: HomePool = {
-      name: this.name,
       directory: this.directory,
       endpoint,
       userSend: (user, req) => this.userSend(user, req),
