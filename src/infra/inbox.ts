@@ -62,6 +62,11 @@ export class Inbox<T> {
     return this.items.slice(Math.max(0, mark - this.dropped));
   }
 
+  /** What arrived and no claiming wait has taken, in order. */
+  unclaimed(): T[] {
+    return this.items.filter((_, i) => !this.claimed.has(i + this.dropped));
+  }
+
   async waitFor(match: (item: T) => boolean, opts: InboxWait): Promise<T> {
     const since = opts.since ?? 0;
     const claim = opts.claim ?? false;

@@ -1,7 +1,7 @@
-import type { Element } from '@xmpp/xml';
+import type { Element } from 'ltx';
 import { errorCondition } from './client.js';
 
-/** One line naming a stanza for a message ladder: `message chat`, `iq get ping`, `presence error forbidden`. */
+/** A stanza in a few words for traces and flows: `message chat`, `iq get ping`, `presence error forbidden`. */
 export function xmppLabel(s: Element): string {
   const type = s.attrs.type as string | undefined;
   const child = s.is('iq') ? s.getChildElements()[0] : undefined;

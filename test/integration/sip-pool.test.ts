@@ -4,43 +4,13 @@ import net from 'node:net';
 import { TimeoutError } from '../../src/errors.js';
 import { withDeadline } from '../../src/infra/deadline.js';
 import { SFB_AVAILABILITIES, DEFAULT_SHOW_MAPPING } from '../../src/sfb/availability.js';
-import { SfbDirectory } from '../../src/targets/sim/sip/directory.js';
+import { SfbDirectory } from '../../src/targets/sim/pool/directory.js';
 import { SipEndpoint, buildRequest, type IncomingRequest, type SipResponseInit, type SipTrace, type SipTransport } from '../../src/sip/endpoint.js';
 import { newCallId, newTag, parseNameAddr, parseSipMessage, serializeSipMessage, takeSipFrame, type SipMessage, type SipRequest, type SipResponse } from '../../src/sip/message.js';
 import { parsePidf } from '../../src/sip/pidf.js';
-import { SipPool, type SipUserEvent } from '../../src/targets/sim/sip/pool.js';
-
-/** Items pushed by events, taken by predicate; a take waits (bounded) for one that has not come yet. */
-class Inbox<T> {
-  private items: T[] = [];
-  private waiters: Array<{ pred: (t: T) => boolean; resolve: (t: T) => void }> = [];
-
-  push(item: T): void {
-    const i = this.waiters.findIndex((w) => w.pred(item));
-    if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(item);
-    else this.items.push(item);
-  }
-
-  async next(pred: (t: T) => boolean, what: string, ms = 5_000): Promise<T> {
-    const i = this.items.findIndex(pred);
-    if (i >= 0) return this.items.splice(i, 1)[0]!;
-    let waiter!: { pred: (t: T) => boolean; resolve: (t: T) => void };
-    const p = new Promise<T>((resolve) => {
-      waiter = { pred, resolve };
-      this.waiters.push(waiter);
-    });
-    try {
-      return await withDeadline(p, ms, what);
-    } finally {
-      this.waiters = this.waiters.filter((w) => w !== waiter);
-    }
-  }
-
-  /** What has arrived and matches, without waiting. */
-  peek(pred: (t: T) => boolean): T[] {
-    return this.items.filter(pred);
-  }
-}
+import { SipPool } from '../../src/targets/sim/pool/pool.js';
+import type { SipUserEvent } from '../../src/targets/sim/pool/user-event.js';
+import { Inbox } from '../helpers/inbox.js';
 
 const DOMAIN = 'contoso.test';
 const PARTNER = 'partner.test';

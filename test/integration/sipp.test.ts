@@ -5,9 +5,10 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { withDeadline } from '../../src/infra/deadline.js';
-import { SfbDirectory } from '../../src/targets/sim/sip/directory.js';
+import { SfbDirectory } from '../../src/targets/sim/pool/directory.js';
 import type { SipTrace } from '../../src/sip/endpoint.js';
-import { SipPool, type SipUserEvent } from '../../src/targets/sim/sip/pool.js';
+import { SipPool } from '../../src/targets/sim/pool/pool.js';
+import type { SipUserEvent } from '../../src/targets/sim/pool/user-event.js';
 
 /**
  * A real, independent SIP implementation (SIPp) against the simulated pool: sipp sends a MESSAGE

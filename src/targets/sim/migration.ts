@@ -5,7 +5,7 @@ import type { Deployment } from '../../steps/index.js';
 import type { EdgeLink } from './edge-link.js';
 import type { LegacyEdge } from './edge/legacy-edge.js';
 import type { XmppSipGateway } from './gateway/xmpp-sip-gateway.js';
-import type { SfbDirectory } from './sip/directory.js';
+import type { SfbDirectory } from './pool/directory.js';
 
 /**
  * The simulated deployment as migration steps change it, live, without restarting the partner:

@@ -6,8 +6,9 @@ import type { PoolName } from '../../sfb/deployment.js';
 import type { SipResponse } from '../../sip/message.js';
 import type { FlowRecorder } from '../flow.js';
 import type { SfbImAnswer, SfbUser, WaitOptions } from '../target.js';
-import type { SfbDirectory, SfbUserState } from './sip/directory.js';
-import type { SipPool, SipUserEvent } from './sip/pool.js';
+import type { SfbDirectory, SfbUserState } from './pool/directory.js';
+import type { SipPool } from './pool/pool.js';
+import type { SipUserEvent } from './pool/user-event.js';
 
 /** Everything the simulated SfB users see on their SIP side (IMs, NOTIFYs, subscriptions), kept to wait on. */
 export class SfbEvents extends Inbox<SipUserEvent> {

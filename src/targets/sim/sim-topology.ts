@@ -22,8 +22,9 @@ import { XmppSipGateway, type GatewayTrace } from './gateway/xmpp-sip-gateway.js
 import { SimDeployment } from './migration.js';
 import { SfbEvents, SimSfbUser } from './sfb-users.js';
 import type { SimSpec } from './spec.js';
-import { SfbDirectory, type SfbUserSpec } from './sip/directory.js';
-import { SipPool, type SipUserEvent } from './sip/pool.js';
+import { SfbDirectory, type SfbUserSpec } from './pool/directory.js';
+import { SipPool } from './pool/pool.js';
+import type { SipUserEvent } from './pool/user-event.js';
 
 export interface SimTopologyOptions {
   runtime?: RuntimeChoice;

@@ -57,3 +57,13 @@ describe('Inbox', () => {
     await expect(waiting).rejects.toBeInstanceOf(WaitCancelled);
   });
 });
+
+describe('Inbox.unclaimed', () => {
+  it('lists what no claiming wait took', async () => {
+    const inbox = new Inbox<string>();
+    inbox.push('a');
+    inbox.push('b');
+    await inbox.waitFor((s) => s === 'a', { timeoutMs: 10, what: 'a', claim: true });
+    expect(inbox.unclaimed()).toEqual(['b']);
+  });
+});

@@ -1,0 +1,89 @@
+import { xml } from '@xmpp/component-core';
+import type { Element } from 'ltx';
+import { withDeadline } from '../../../infra/deadline.js';
+import { stanzaErrorType } from '../mapping/errors.js';
+import { StanzaCaller } from './stanza-caller.js';
+import { StanzaRouter, type StanzaRefusal } from './stanza-router.js';
+import type { XmppLink } from './xmpp-link.js';
+
+const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+/** A presence the gateway sends; no type is available. */
+export interface OutgoingPresence {
+  type?: string;
+  from: string;
+  to: string;
+  children?: Element[];
+}
+
+/**
+ * The gateway's XMPP side: the link to the Edge while there is one, every stanza in traced and
+ * routed, every stanza out traced and sent (dropped while detached).
+ */
+export class XmppSide {
+  readonly caller: StanzaCaller;
+  readonly router: StanzaRouter;
+  private link: XmppLink | undefined;
+  private readonly receive = (s: Element) => {
+    this.opts.onTraffic('in', s);
+    this.router.route(s).catch((err: Error) => this.opts.onError(err));
+  };
+
+  constructor(
+    private readonly opts: {
+      /** The component's domain: the SfB domain. */
+      domain: string;
+      timeoutMs: number;
+      unhandledIq: (ns: string | undefined) => StanzaRefusal;
+      onTraffic: (direction: 'in' | 'out', stanza: Element) => void;
+      onError: (err: Error) => void;
+    },
+  ) {
+    this.caller = new StanzaCaller((...stanzas) => this.send(...stanzas));
+    this.router = new StanzaRouter(this.caller, this, opts.unhandledIq);
+  }
+
+  get domain(): string {
+    return this.opts.domain;
+  }
+  get connected(): boolean {
+    return this.link !== undefined;
+  }
+
+  attach(link: XmppLink): void {
+    this.link = link;
+    link.on('stanza', this.receive);
+  }
+
+  async detach(): Promise<void> {
+    const link = this.link;
+    this.link = undefined;
+    if (!link) return;
+    await withDeadline(link.stop(), this.opts.timeoutMs, 'the gateway component to disconnect').catch(() => undefined);
+    link.off('stanza', this.receive);
+  }
+
+  /** Several stanzas go in one write: two small writes in a row would meet Nagle and a delayed ACK. */
+  async send(...stanzas: Element[]): Promise<void> {
+    const link = this.link;
+    if (!link) return;
+    for (const stanza of stanzas) this.opts.onTraffic('out', stanza);
+    if (stanzas.length === 1) await link.send(stanzas[0]!);
+    else await link.write(stanzas);
+  }
+
+  async sendPresence(p: OutgoingPresence): Promise<void> {
+    await this.send(xml('presence', { from: p.from, to: p.to, ...(p.type && p.type !== 'available' ? { type: p.type } : {}) }, ...(p.children ?? [])));
+  }
+
+  async replyError(s: Element, condition: string, text: string): Promise<void> {
+    const type = stanzaErrorType(condition);
+    await this.send(
+      xml(
+        s.getName(),
+        { type: 'error', id: s.attrs.id as string | undefined, from: s.attrs.to as string | undefined, to: s.attrs.from as string | undefined },
+        xml('error', { type }, xml(condition, { xmlns: STANZAS_NS }), xml('text', { xmlns: STANZAS_NS }, text)),
+      ),
+    );
+  }
+}

@@ -1,0 +1,168 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { xml } from '@xmpp/component-core';
+import type { Element } from 'ltx';
+import { buildRequest } from '../../../../../src/sip/endpoint.js';
+import { parseNameAddr, type SipRequest, type SipResponse } from '../../../../../src/sip/message.js';
+import { buildPidf } from '../../../../../src/sip/pidf.js';
+import { GatewayUnderTest, PARTNER, SFB } from '../../../../helpers/gateway-under-test.js';
+import { headersOf } from '../../../../helpers/sip-headers.js';
+
+const ALICE = `alice@${PARTNER}`;
+const NORA = `nora@${SFB}`;
+const NORA_TAG = 'noratag';
+
+let t: GatewayUnderTest;
+afterEach(() => t?.stop());
+
+const presence = (attrs: Record<string, string>, ...children: Element[]) => xml('presence', attrs, ...children).toString();
+const fromAlice = (attrs: Record<string, string>, ...children: Element[]) => xml('presence', { from: `${ALICE}/pc`, to: NORA, ...attrs }, ...children);
+
+/** nora's SUBSCRIBE to alice as the pool sends it; `dialog` (the gateway's 202) makes it in-dialog. */
+function subscribe(o: { expires?: string; event?: string; dialog?: SipResponse; cseq?: number; from?: string } = {}): SipRequest {
+  return buildRequest({
+    method: 'SUBSCRIBE',
+    uri: o.dialog ? parseNameAddr(o.dialog.headers.get('Contact')!).uri : `sip:${ALICE}`,
+    from: `<${o.from ?? `sip:${NORA}`}>;tag=${NORA_TAG}`,
+    to: o.dialog ? o.dialog.headers.get('To')! : `<sip:${ALICE}>`,
+    callId: 'nora-alice',
+    cseq: o.cseq ?? 1,
+    contact: `<${t.pool.contactUri('nora', 'tcp')}>`,
+    headers: { Event: o.event ?? 'presence', Accept: 'application/pidf+xml', Expires: o.expires ?? '3600' },
+  });
+}
+
+/** nora adds alice: the 202, the pending NOTIFY, and alice's subscribe request. */
+async function addAlice(): Promise<{ accepted: SipResponse; pending: SipRequest }> {
+  const accepted = await t.fromPool(subscribe());
+  const pending = await t.pool.next('NOTIFY', 'the pending NOTIFY');
+  expect((await t.edge.next(() => true, "nora's subscribe")).toString()).toBe(presence({ from: NORA, to: ALICE, type: 'subscribe' }));
+  return { accepted, pending };
+}
+
+const stateOf = (n: SipRequest) => n.headers.get('Subscription-State');
+
+/** A request the gateway sends after everything before it: an OPTIONS for a ping of a user. */
+async function barrier(): Promise<void> {
+  t.edge.deliver(xml('iq', { type: 'get', id: 'barrier', from: `${ALICE}/pc`, to: `barrier@${SFB}` }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+  await t.edge.replyTo('barrier');
+}
+
+describe('an SfB user adds a partner contact', () => {
+  it('202 with a dialog, a pending NOTIFY at once to the subscriber Contact, then subscribe to the partner user', async () => {
+    t = await GatewayUnderTest.start();
+    const { accepted, pending } = await addAlice();
+    const gatewayTag = parseNameAddr(accepted.headers.get('To')!).params.tag;
+    expect(gatewayTag).toMatch(/^[0-9a-f]{10}$/);
+    expect([accepted.status, accepted.headers.get('Expires'), accepted.headers.get('Contact')]).toEqual([202, '3600', `<${t.gateway.sip.contactUri(undefined, 'tcp')}>`]);
+    expect(pending.uri).toBe(t.pool.contactUri('nora', 'tcp'));
+    expect(headersOf(pending)).toEqual({
+      From: `<sip:${ALICE}>;tag=${gatewayTag}`,
+      To: `<sip:${NORA}>;tag=${NORA_TAG}`,
+      'Call-ID': 'nora-alice',
+      CSeq: '1 NOTIFY',
+      Contact: `<${t.gateway.sip.contactUri(undefined, 'tcp')}>`,
+      Event: 'presence',
+      'Subscription-State': 'pending;expires=3600',
+      'Max-Forwards': '70',
+    });
+    expect(pending.body).toBe('');
+  });
+
+  it('approval makes it active; presence then follows as PIDF (RFC 8048), unavailable as closed', async () => {
+    t = await GatewayUnderTest.start();
+    await addAlice();
+    // Before approval the partner's presence is not the SfB user's to see.
+    t.edge.deliver(fromAlice({}, xml('show', {}, 'chat')));
+    t.edge.deliver(xml('presence', { from: ALICE, to: NORA, type: 'subscribed' }));
+    const active = await t.pool.next('NOTIFY', 'the active NOTIFY');
+    expect([stateOf(active), active.headers.get('CSeq'), active.body, active.headers.get('Content-Type')]).toEqual(['active;expires=3600', '2 NOTIFY', '', undefined]);
+    t.edge.deliver(fromAlice({ 'xml:lang': 'en' }, xml('show', {}, 'away'), xml('status', {}, 'lunch')));
+    const away = await t.pool.next('NOTIFY', 'the NOTIFY with away');
+    expect([stateOf(away), away.headers.get('Content-Type'), away.body]).toEqual([
+      'active;expires=3600',
+      'application/pidf+xml',
+      buildPidf({ entity: `sip:${ALICE}`, basic: 'open', show: 'away', note: 'lunch', lang: 'en' }),
+    ]);
+    t.edge.deliver(fromAlice({ type: 'unavailable' }));
+    expect((await t.pool.next('NOTIFY', 'the NOTIFY with closed')).body).toBe(buildPidf({ entity: `sip:${ALICE}`, basic: 'closed' }));
+    expect(t.pool.untaken('NOTIFY')).toEqual([]);
+  });
+
+  it('a partner user who refuses ends it: terminated;reason=rejected, and nothing after', async () => {
+    t = await GatewayUnderTest.start();
+    await addAlice();
+    t.edge.deliver(xml('presence', { from: ALICE, to: NORA, type: 'unsubscribed' }));
+    const ended = await t.pool.next('NOTIFY', 'the final NOTIFY');
+    expect([stateOf(ended), ended.body]).toEqual(['terminated;reason=rejected', '']);
+    t.edge.deliver(fromAlice({}, xml('show', {}, 'away')));
+    await barrier();
+    expect(t.pool.untaken('NOTIFY')).toEqual([]);
+  });
+
+  it('a refresh in the dialog is granted what it asks; Expires 0 ends it with a final NOTIFY and unsubscribe', async () => {
+    t = await GatewayUnderTest.start();
+    const { accepted } = await addAlice();
+    t.edge.deliver(xml('presence', { from: ALICE, to: NORA, type: 'subscribed' }));
+    await t.pool.next('NOTIFY', 'the active NOTIFY');
+    const refreshed = await t.fromPool(subscribe({ dialog: accepted, expires: '600', cseq: 2 }));
+    expect([refreshed.status, refreshed.headers.get('Expires')]).toEqual([200, '600']);
+    t.edge.deliver(fromAlice({}));
+    expect(stateOf(await t.pool.next('NOTIFY', 'a NOTIFY after the refresh'))).toBe('active;expires=600');
+    const removed = await t.fromPool(subscribe({ dialog: accepted, expires: '0', cseq: 3 }));
+    expect([removed.status, removed.headers.get('Expires')]).toEqual([200, '0']);
+    const last = await t.pool.next('NOTIFY', 'the final NOTIFY');
+    expect([stateOf(last), last.body]).toEqual(['terminated;reason=timeout', '']);
+    expect((await t.edge.next((s) => s.attrs.type === 'unsubscribe', 'the unsubscribe')).toString()).toBe(presence({ from: NORA, to: ALICE, type: 'unsubscribe' }));
+  });
+
+  it('refuses other event packages (489), an address that cannot be a JID (400), and new subscriptions while detached (503)', async () => {
+    t = await GatewayUnderTest.start();
+    expect((await t.fromPool(subscribe({ event: 'dialog' }))).status).toBe(489);
+    const bad = await t.fromPool(subscribe({ from: 'sips:nora@contoso.test' }));
+    expect([bad.status, bad.headers.get('Warning')]).toEqual([400, `399 xmpp-gateway "'sips:nora@contoso.test' is a sips: URI, which is never gatewayed to XMPP (RFC 7247)"`]);
+    await t.gateway.detach();
+    const detached = await t.fromPool(subscribe());
+    expect([detached.status, detached.reason]).toEqual([503, 'XMPP gateway not connected to the Edge']);
+    expect(t.pool.received.map((r) => r.request.method)).toEqual([]);
+    expect(t.edge.sent).toEqual([]);
+  });
+});
+
+describe('PublicUnverified partners', () => {
+  const bobSubscribes = () => xml('presence', { from: `bob@${PARTNER}/pc`, to: `leo@${SFB}`, type: 'subscribe', id: 'bob-leo' });
+  const leoAddsBob = () =>
+    buildRequest({
+      method: 'SUBSCRIBE',
+      uri: `sip:bob@${PARTNER}`,
+      from: `<sip:leo@${SFB}>`,
+      to: `<sip:bob@${PARTNER}>`,
+      callId: 'leo-bob',
+      cseq: 1,
+      contact: `<${t.pool.contactUri('leo', 'tcp')}>`,
+      headers: { Event: 'presence', Expires: '3600' },
+    });
+
+  it("a partner user's subscription is held, not refused, until the SfB user adds him; then it goes to the pool", async () => {
+    t = await GatewayUnderTest.start({ partnerType: 'PublicUnverified' });
+    t.edge.deliver(bobSubscribes());
+    await barrier();
+    expect(t.pool.untaken('SUBSCRIBE')).toEqual([]);
+    expect(t.edge.sent.filter((s) => s.is('presence'))).toEqual([]);
+    expect((await t.fromPool(leoAddsBob())).status).toBe(202);
+    expect(stateOf(await t.pool.next('NOTIFY', "the pending NOTIFY of leo's subscription"))).toBe('pending;expires=3600');
+    const held = await t.pool.next('SUBSCRIBE', "bob's held SUBSCRIBE");
+    expect([held.uri, parseNameAddr(held.headers.get('From')!).uri, held.headers.get('Expires')]).toEqual([`sip:leo@${SFB}`, `sip:bob@${PARTNER}`, '3600']);
+    expect(t.edge.sent.map(String)).toContain(presence({ from: `leo@${SFB}`, to: `bob@${PARTNER}`, type: 'subscribe' }));
+  });
+
+  it('an unsubscribe drops the held request', async () => {
+    t = await GatewayUnderTest.start({ partnerType: 'PublicUnverified' });
+    t.edge.deliver(bobSubscribes());
+    t.edge.deliver(xml('presence', { from: `bob@${PARTNER}/pc`, to: `leo@${SFB}`, type: 'unsubscribe' }));
+    expect((await t.fromPool(leoAddsBob())).status).toBe(202);
+    await t.pool.next('NOTIFY', 'the pending NOTIFY');
+    await t.edge.next((s) => s.attrs.type === 'subscribe', "leo's subscribe");
+    await barrier();
+    expect(t.pool.untaken('SUBSCRIBE')).toEqual([]);
+  });
+});
