@@ -14,8 +14,8 @@ import { fileReporters } from '../src/report/files.js';
 import { runSuite } from '../src/runner/run-suite.js';
 import { loadSuite } from '../src/scenario/loader.js';
 import { LabTarget } from '../src/targets/lab/lab-target.js';
-import { ejabberdMissing } from '../test/integration/ejabberd.js';
-import { SFB_DOMAIN, startLab } from '../test/integration/gateway-lab.js';
+import { ejabberdMissing } from '../test/helpers/ejabberd.js';
+import { SFB_DOMAIN, startLab } from '../test/helpers/gateway-lab.js';
 import { measureRoundTrips } from './round-trips.js';
 
 const { values } = parseArgs({

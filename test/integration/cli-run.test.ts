@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResults } from '../../src/report/results.js';
-import { runCli } from './cli-process.js';
-import { RUNTIMES, describeRuntime } from './support.js';
+import { runCli } from '../helpers/cli-process.js';
+import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
 let tmp: string;
 beforeAll(async () => {

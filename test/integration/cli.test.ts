@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CAN_HIDE_RUNTIMES, runCli } from './cli-process.js';
+import { CAN_HIDE_RUNTIMES, runCli } from '../helpers/cli-process.js';
 
 /** A user error is one line on stderr, exit code 2, and never a stack trace. */
 function expectOneLineError(r: { code: number | null; stderr: string }, message: RegExp): void {

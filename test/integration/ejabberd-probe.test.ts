@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { TestCa } from '../../src/infra/pki.js';
 import { XmppUser } from '../../src/xmpp/client.js';
 import { probeS2s } from '../../src/xmpp/s2s-probe.js';
-import { ejabberdMissing, startEjabberd } from './ejabberd.js';
+import { ejabberdMissing, startEjabberd } from '../helpers/ejabberd.js';
 
 // The S2S probe against a second real XMPP server that is not Prosody: ejabberd, standing in for
 // a legacy gateway endpoint. CI installs it; elsewhere the tests are skipped with the reason.

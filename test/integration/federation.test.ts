@@ -4,7 +4,7 @@ import type { PartnerServer } from '../../src/partner/partner-server.js';
 import type { PartnerOptions } from '../../src/partner/types.js';
 import { XmppUser } from '../../src/xmpp/client.js';
 import { sendIm, subscribeAndApprove } from '../../src/xmpp/exchange.js';
-import { RUNTIMES, describeRuntime } from './support.js';
+import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
 /** Two partner domains, each its own Prosody, federating over real S2S. */
 async function pair(fed: Federation, tag: string, s2s: PartnerOptions['s2s'], logLevel: PartnerOptions['logLevel'] = 'info') {

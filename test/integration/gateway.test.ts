@@ -9,10 +9,10 @@ import type { CheckResult, RunResults } from '../../src/report/results.js';
 import type { RuntimeKind } from '../../src/prosody/types.js';
 import { startTarget, xml } from 'xfed';
 import { TestCa } from '../../src/infra/pki.js';
-import { ejabberdMissing, startEjabberd } from './ejabberd.js';
-import { PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from './gateway-lab.js';
-import { runCli, startCli } from './cli-process.js';
-import { RUNTIMES, countLeftovers, describeRuntime } from './support.js';
+import { ejabberdMissing, startEjabberd } from '../helpers/ejabberd.js';
+import { PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
+import { runCli, startCli } from '../helpers/cli-process.js';
+import { RUNTIMES, countLeftovers, describeRuntime } from '../helpers/support.js';
 
 // The gateway target against a second real XMPP server that is not Prosody: ejabberd from
 // Debian's packages stands in for a lab's legacy Edge (gateway-lab.ts). CI installs it; elsewhere

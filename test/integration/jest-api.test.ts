@@ -2,7 +2,7 @@
 // custom matchers. This file is the example the README points to.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { SimTopology, xfedMatchers, type XmppUser } from 'xfed';
-import { RUNTIMES, describeRuntime } from './support.js';
+import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
 expect.extend(xfedMatchers);
 

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { runNegotiationMatrix } from '../../src/matrix/negotiation-matrix.js';
 import { parseSuite } from '../../src/scenario/loader.js';
-import { runCli } from './cli-process.js';
-import { RUNTIMES, describeRuntime } from './support.js';
+import { runCli } from '../helpers/cli-process.js';
+import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
 // A profile under which every partner setting federates (no 12 s waits for the ones that cannot):
 // SASL or dialback, over TLS or not.

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseSuite, runSuite, type CheckResult, type Reporter, type RunResults } from 'xfed';
-import { RUNTIMES, describeRuntime } from './support.js';
+import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
 const SUITE = `
 suite: own-reporter

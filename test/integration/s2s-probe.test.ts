@@ -6,7 +6,7 @@ import type { RunResults } from '../../src/report/results.js';
 import { fileReporters } from '../../src/report/files.js';
 import { runSuite } from '../../src/runner/run-suite.js';
 import { parseSuite } from '../../src/scenario/loader.js';
-import { RUNTIMES, describeRuntime } from './support.js';
+import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
 // The raw S2S probe against the simulated Edge, under each kind of profile and certificate: what
 // the Edge offers must be what the partner profile means, and broken certificates are named.

@@ -3,8 +3,8 @@ import { jidToSipUri } from '../../src/targets/sim/mapping/address.js';
 import { SIP_STATUSES_IN_DOMAIN_TABLE, STANZA_CONDITIONS_IN_DOMAIN_TABLE, sipStatusToStanzaError, stanzaErrorToSipStatus } from '../../src/targets/sim/mapping/errors.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
 import { stanza, xml, type XmppUser } from '../../src/xmpp/client.js';
-import { RUNTIMES, describeRuntime } from './support.js';
-import { PARTNER, at, cast, errorFor, nothingBeforeBarrier } from './sim-support.js';
+import { RUNTIMES, describeRuntime } from '../helpers/support.js';
+import { PARTNER, at, cast, errorFor, nothingBeforeBarrier } from '../helpers/sim-support.js';
 
 const STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 

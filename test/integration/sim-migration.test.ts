@@ -3,8 +3,8 @@ import { pollUntil } from '../../src/infra/deadline.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
 import type { MigrationStep } from '../../src/steps/index.js';
 import { stanza, stanzaError, type XmppUser } from '../../src/xmpp/client.js';
-import { RUNTIMES, describeRuntime } from './support.js';
-import { at, cast } from './sim-support.js';
+import { RUNTIMES, describeRuntime } from '../helpers/support.js';
+import { at, cast } from '../helpers/sim-support.js';
 
 let diagnosis: (() => { partner: string[]; edge: string[] }) | undefined;
 

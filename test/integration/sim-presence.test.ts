@@ -3,8 +3,8 @@ import { XmppUser, stanza, xml, type Element } from '../../src/xmpp/client.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
 import { DEFAULT_SHOW_MAPPING, SFB_AVAILABILITIES } from '../../src/sfb/availability.js';
 import { pollUntil } from '../../src/infra/deadline.js';
-import { RUNTIMES, describeRuntime } from './support.js';
-import { at, cast, nothingBeforeBarrier } from './sim-support.js';
+import { RUNTIMES, describeRuntime } from '../helpers/support.js';
+import { at, cast, nothingBeforeBarrier } from '../helpers/sim-support.js';
 
 const presenceFrom = (from: string, type?: string) => (s: Element) => stanza.presence(type, from)(s);
 

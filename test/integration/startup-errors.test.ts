@@ -7,7 +7,7 @@ import { StartupError } from '../../src/errors.js';
 import { renderProsodyConfig } from '../../src/prosody/config.js';
 import { Federation } from '../../src/partner/federation.js';
 import { DEFAULT_S2S_SECURITY } from '../../src/prosody/types.js';
-import { RUNTIMES, describeRuntime } from './support.js';
+import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
 for (const kind of RUNTIMES) {
   describeRuntime(kind, 'startup failures end in a clear error with the Prosody log, never a hang', () => {

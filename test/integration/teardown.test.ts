@@ -8,9 +8,9 @@ import { Federation } from '../../src/partner/federation.js';
 import type { LuaValue } from '../../src/prosody/types.js';
 import { XmppUser } from '../../src/xmpp/client.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
-import { cast } from './sim-support.js';
-import { ROOT, startCli } from './cli-process.js';
-import { RUNTIMES, countLeftovers, describeRuntime, type Leftovers } from './support.js';
+import { cast } from '../helpers/sim-support.js';
+import { ROOT, startCli } from '../helpers/cli-process.js';
+import { RUNTIMES, countLeftovers, describeRuntime, type Leftovers } from '../helpers/support.js';
 
 /** What one partner adds to the counts in each runtime. */
 function expectGrowth(before: Leftovers, now: Leftovers, kind: string, partners: number): void {

@@ -1,13 +1,11 @@
 import { XfedError } from '../../../errors.js';
 import { escapeSipUser } from '../../../sip/escape.js';
 import type { SfbAvailability } from '../../../sfb/availability.js';
+import { DEFAULT_XMPP_ACCESS } from '../../../sfb/deployment.js';
+import type { BEHAVIOURS } from '../spec.js';
 
-/**
- * The simulated deployment's central store (SfB keeps it in the CMS and the user database):
- * where each user is homed, his external access policy, and his published state. Every pool
- * reads the one shared instance, so moving a user is one call, as `Move-CsUser` is.
- */
-export type UserBehaviour = 'echo' | 'accept' | 'silent' | 'reject' | 'offline';
+/** How a simulated user answers partners (`target.sim.users[].behaviour`). */
+export type UserBehaviour = (typeof BEHAVIOURS)[number];
 
 export interface SfbUserSpec {
   /** Localpart of the SIP address. */
@@ -34,6 +32,11 @@ export interface SfbUserState {
   respondWith?: number;
 }
 
+/**
+ * The simulated deployment's central store (SfB keeps it in the CMS and the user database):
+ * where each user is homed, his external access policy, and his published state. Every pool
+ * reads the one shared instance, so moving a user is one call, as `Move-CsUser` is.
+ */
 export class SfbDirectory {
   private readonly byName = new Map<string, SfbUserState>();
 
@@ -53,7 +56,7 @@ export class SfbDirectory {
       name: spec.name,
       uri: `sip:${escapeSipUser(spec.name)}@${this.domain}`,
       pool: spec.pool,
-      xmppAccess: spec.xmppAccess ?? true,
+      xmppAccess: spec.xmppAccess ?? DEFAULT_XMPP_ACCESS,
       availability: spec.availability ?? 'Available',
       behaviour: spec.behaviour ?? 'echo',
     };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
-import { TestCa, selfSignedCertificate } from '../../src/infra/pki.js';
+import { TestCa, selfSignedCertificate } from '../../../src/infra/pki.js';
 
 describe('TestCa', () => {
   it('issues domain certificates that verify against it, with the bare domain and wildcard as SANs', async () => {

@@ -5,7 +5,7 @@ import {
   sipStatusToStanzaError,
   stanzaErrorToSipStatus,
   stanzaErrorType,
-} from '../../src/targets/sim/mapping/errors.js';
+} from '../../../../../src/targets/sim/mapping/errors.js';
 
 // RFC 6120 section 8.3.3: every defined condition with its type.
 const RFC6120_TYPES: Record<string, string> = {

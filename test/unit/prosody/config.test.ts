@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { PartnerConfigError, renderProsodyConfig, validateS2sSecurity, type ProsodyConfigInput } from '../../src/prosody/config.js';
-import { DEFAULT_S2S_SECURITY, type S2sSecurity } from '../../src/prosody/types.js';
+import { PartnerConfigError, renderProsodyConfig, validateS2sSecurity, type ProsodyConfigInput } from '../../../src/prosody/config.js';
+import { DEFAULT_S2S_SECURITY, type S2sSecurity } from '../../../src/prosody/types.js';
 
 const base = (s2s: Partial<S2sSecurity> = {}, extra?: ProsodyConfigInput['extra']): ProsodyConfigInput => ({
   domains: [{ name: 'partner.test', certPath: '/x/certs/partner.test.crt', keyPath: '/x/certs/partner.test.key' }],

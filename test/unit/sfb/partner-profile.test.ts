@@ -8,7 +8,7 @@ import {
   type Negotiation,
   type PartnerProfile,
   type StreamAuth,
-} from '../../src/sfb/partner-profile.js';
+} from '../../../src/sfb/partner-profile.js';
 
 const SASL: StreamAuth = 'sasl-over-tls';
 const DB_TLS: StreamAuth = 'dialback-over-tls';

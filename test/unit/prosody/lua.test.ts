@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { luaString, toLua } from '../../src/prosody/lua.js';
+import { luaString, toLua } from '../../../src/prosody/lua.js';
 
 describe('toLua', () => {
   it('renders scalars, lists and tables', () => {

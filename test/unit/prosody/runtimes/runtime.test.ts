@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isFatalLogLine, relevantLogLines } from '../../src/prosody/runtimes/runtime.js';
+import { isFatalLogLine, relevantLogLines } from '../../../../src/prosody/runtimes/runtime.js';
 
 // Lines as Prosody 0.12 prints them (seen on this machine).
 const fatal = [

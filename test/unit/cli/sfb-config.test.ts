@@ -1,8 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
-import { runSfbConfig } from '../../src/cli/sfb-config.js';
+import { runSfbConfig } from '../../../src/cli/sfb-config.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/suites/valid/${name}`, import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/suites/valid/${name}`, import.meta.url));
 
 async function printed(file: string): Promise<string> {
   let out = '';

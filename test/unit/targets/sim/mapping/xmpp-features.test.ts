@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'ltx';
-import { unsupportedInIq, unsupportedInMessage } from '../../src/targets/sim/mapping/xmpp-features.js';
+import { unsupportedInIq, unsupportedInMessage } from '../../../../../src/targets/sim/mapping/xmpp-features.js';
 
 const msg = (inner: string, type = 'chat'): ReturnType<typeof parse> =>
   parse(`<message xmlns='jabber:server' from='alice@partner.test/pc' to='bob@sfb.test' type='${type}' id='m1'>${inner}</message>`);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { SipParseError } from '../../src/sip/message.js';
-import { buildPidf, parsePidf, type PidfPresence } from '../../src/sip/pidf.js';
+import { SipParseError } from '../../../src/sip/message.js';
+import { buildPidf, parsePidf, type PidfPresence } from '../../../src/sip/pidf.js';
 import {
   DEFAULT_SHOW_MAPPING,
   SFB_AVAILABILITIES,
   SFB_AVAILABILITY_CODES,
   availabilityFromCode,
-} from '../../src/sfb/availability.js';
+} from '../../../src/sfb/availability.js';
 
 describe('PIDF', () => {
   it('builds the documented placement: show in the tuple after status, note at presence level', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { Redactor } from '../../src/infra/redact.js';
-import { FlowRecorder } from '../../src/targets/flow.js';
+import { Redactor } from '../../../src/infra/redact.js';
+import { FlowRecorder } from '../../../src/targets/flow.js';
 
 describe('Redactor', () => {
   it('masks every occurrence of a secret and of its base64 form, in text and in nested values', () => {

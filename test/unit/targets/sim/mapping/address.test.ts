@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { AddressMappingError, bareJid, domainOf, jidToSipUri, sipUriToJid } from '../../src/targets/sim/mapping/address.js';
+import { AddressMappingError, bareJid, domainOf, jidToSipUri, sipUriToJid } from '../../../../../src/targets/sim/mapping/address.js';
 
 // Independent reference encoders, so the round trip is not checked against itself.
 const XEP0106: Record<string, string> = { ' ': '20', '"': '22', '&': '26', "'": '27', '/': '2f', ':': '3a', '<': '3c', '>': '3e', '@': '40' };

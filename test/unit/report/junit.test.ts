@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { renderJunit } from '../../src/report/junit.js';
-import type { RunResults } from '../../src/report/results.js';
-import { loadResults } from '../fixtures/results/load.js';
+import { renderJunit } from '../../../src/report/junit.js';
+import type { RunResults } from '../../../src/report/results.js';
+import { loadResults } from '../../fixtures/results/load.js';
 
 type Attrs = Record<string, string>;
 interface Suite {

@@ -2,12 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runValidate } from '../../src/cli/validate.js';
-import { loadSuite, parseSuite, ScenarioError } from '../../src/scenario/loader.js';
-import { XfedError } from '../../src/errors.js';
+import { runValidate } from '../../../src/cli/validate.js';
+import { loadSuite, parseSuite, ScenarioError } from '../../../src/scenario/loader.js';
+import { XfedError } from '../../../src/errors.js';
 
 // Each broken suite carries its own expectation: leading `# expect: line:col: message` lines.
-const dir = fileURLToPath(new URL('../fixtures/suites/broken/', import.meta.url));
+const dir = fileURLToPath(new URL('../../fixtures/suites/broken/', import.meta.url));
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
@@ -81,7 +81,7 @@ describe('runValidate (the CLI module)', () => {
   });
 
   it('says ok per valid file and exits 0', async () => {
-    const valid = fileURLToPath(new URL('../fixtures/suites/valid/minimal.yaml', import.meta.url));
+    const valid = fileURLToPath(new URL('../../fixtures/suites/valid/minimal.yaml', import.meta.url));
     const stdout: string[] = [];
     const code = await runValidate([valid], { stdout: (s) => stdout.push(s), stderr: (s) => stdout.push(`ERR ${s}`) });
     expect(code).toBe(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import net from 'node:net';
-import { TestCa } from '../../src/infra/pki.js';
-import { inspectCertificate, probeS2s } from '../../src/xmpp/s2s-probe.js';
+import { TestCa } from '../../../src/infra/pki.js';
+import { inspectCertificate, probeS2s } from '../../../src/xmpp/s2s-probe.js';
 
 describe('inspectCertificate', () => {
   it('reads the SANs and whether the bare domain is one of them', async () => {

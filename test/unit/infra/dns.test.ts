@@ -3,7 +3,7 @@ import dns2 from 'dns2';
 import dgram from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import net from 'node:net';
-import { TestDnsServer, type DnsQueryLog } from '../../src/infra/dns.js';
+import { TestDnsServer, type DnsQueryLog } from '../../../src/infra/dns.js';
 
 interface TestPacket {
   header: { id: number; qr: number; tc: number; rd: number; rcode: number };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { manualStep, runStep } from '../../src/steps/operator.js';
-import type { OperatorOptions, StepTarget } from '../../src/steps/step.js';
+import { manualStep, runStep } from '../../../src/steps/operator.js';
+import type { OperatorOptions, StepTarget } from '../../../src/steps/step.js';
 
 // Operator steps never touch the target.
 const target: StepTarget = { deployment: undefined, sfbUser: () => ({ setAvailability: async () => undefined }) };

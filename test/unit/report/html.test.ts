@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { parse, type DefaultTreeAdapterMap } from 'parse5';
-import { renderHtml } from '../../src/report/html.js';
-import type { FlowEvent } from '../../src/targets/flow.js';
-import { loadResults } from '../fixtures/results/load.js';
+import { renderHtml } from '../../../src/report/html.js';
+import type { FlowEvent } from '../../../src/targets/flow.js';
+import { loadResults } from '../../fixtures/results/load.js';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];

@@ -4,13 +4,13 @@ import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'parse5';
-import { XfedError } from '../../src/errors.js';
-import { compareResults } from '../../src/report/compare.js';
-import { readResultsFile } from '../../src/report/read-results.js';
-import { renderComparisonHtml } from '../../src/report/compare-html.js';
-import { renderComparisonMarkdown, renderComparisonText } from '../../src/report/compare-render.js';
-import { percentile } from '../../src/report/percentile.js';
-import { loadResults, RESULTS_DIR } from '../fixtures/results/load.js';
+import { XfedError } from '../../../src/errors.js';
+import { compareResults } from '../../../src/report/compare.js';
+import { readResultsFile } from '../../../src/report/read-results.js';
+import { renderComparisonHtml } from '../../../src/report/compare-html.js';
+import { renderComparisonMarkdown, renderComparisonText } from '../../../src/report/compare-render.js';
+import { percentile } from '../../../src/report/percentile.js';
+import { loadResults, RESULTS_DIR } from '../../fixtures/results/load.js';
 
 const ids = (xs: { id: string }[]) => xs.map((x) => x.id);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseSuite, ScenarioError } from '../../src/scenario/loader.js';
-import { closest, editDistance } from '../../src/scenario/suggest.js';
+import { parseSuite, ScenarioError } from '../../../src/scenario/loader.js';
+import { closest, editDistance } from '../../../src/scenario/suggest.js';
 
 const head = `suite: s
 partner: { domains: [partner.test], users: [alice, bob] }

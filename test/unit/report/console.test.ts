@@ -1,8 +1,8 @@
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { exitCodeOf, formatCheckLine, formatPhaseHeader, formatStepLine, formatSummary, formatVerdictMatrix } from '../../src/report/console.js';
-import type { CheckResult } from '../../src/report/results.js';
-import { loadResults } from '../fixtures/results/load.js';
+import { exitCodeOf, formatCheckLine, formatPhaseHeader, formatStepLine, formatSummary, formatVerdictMatrix } from '../../../src/report/console.js';
+import type { CheckResult } from '../../../src/report/results.js';
+import { loadResults } from '../../fixtures/results/load.js';
 
 const plain = { color: false };
 const ESC = '\u001b';

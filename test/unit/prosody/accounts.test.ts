@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, createHmac } from 'node:crypto';
-import { planAccounts } from '../../src/partner/accounts.js';
-import { prosodyPathEncode, scramCredentials, scramKeys, writeAccounts } from '../../src/prosody/accounts.js';
+import { planAccounts } from '../../../src/partner/accounts.js';
+import { prosodyPathEncode, scramCredentials, scramKeys, writeAccounts } from '../../../src/prosody/accounts.js';
 
 describe('planAccounts', () => {
   it('creates each plain user on every domain, with generated passwords', () => {

@@ -16,8 +16,8 @@ import {
   serializeSipMessage,
   takeSipFrame,
   type SipRequest,
-} from '../../src/sip/message.js';
-import { buildResponse } from '../../src/sip/endpoint.js';
+} from '../../../src/sip/message.js';
+import { buildResponse } from '../../../src/sip/endpoint.js';
 
 const CRLF = '\r\n';
 const lines = (...l: string[]) => l.join(CRLF);

@@ -4,12 +4,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { runSchema } from '../../src/cli/schema.js';
-import { loadSuite } from '../../src/scenario/loader.js';
-import { durationMs } from '../../src/infra/format.js';
-import { suiteJsonSchema } from '../../src/scenario/schema.js';
+import { runSchema } from '../../../src/cli/schema.js';
+import { loadSuite } from '../../../src/scenario/loader.js';
+import { durationMs } from '../../../src/infra/format.js';
+import { suiteJsonSchema } from '../../../src/scenario/schema.js';
 
-const dir = fileURLToPath(new URL('../fixtures/suites/valid/', import.meta.url));
+const dir = fileURLToPath(new URL('../../fixtures/suites/valid/', import.meta.url));
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.yaml'))
   .sort();

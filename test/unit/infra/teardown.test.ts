@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { TeardownStack } from '../../src/infra/teardown.js';
-import { withDeadline, pollUntil, WaitCancelled } from '../../src/infra/deadline.js';
-import { LineLog } from '../../src/infra/line-log.js';
-import { TimeoutError } from '../../src/errors.js';
+import { TeardownStack } from '../../../src/infra/teardown.js';
+import { withDeadline, pollUntil, WaitCancelled } from '../../../src/infra/deadline.js';
+import { LineLog } from '../../../src/infra/line-log.js';
+import { TimeoutError } from '../../../src/errors.js';
 
 describe('TeardownStack', () => {
   it('releases in reverse order and only once', async () => {
