@@ -36,7 +36,6 @@ const [first, ...rest] = CHECK_KINDS.map((k): Kind['schema'] => k.schema);
 
 export const Check = z.discriminatedUnion('kind', [first!, ...rest]);
 export type Check = z.infer<typeof Check>;
-export type CheckKindName = Check['kind'];
 
 const byKind = new Map<string, CheckKind<Check>>(CHECK_KINDS.map((k) => [k.kind, k]));
 
@@ -45,5 +44,5 @@ export function checkKindOf(check: Check): CheckKind<Check> {
   return byKind.get(check.kind)!;
 }
 
-export { describeExpectation, describeOutcome, Expectation, expectationMet } from './expectation.js';
-export type { CheckContext, CheckKind, CheckRun, SfbUserNeed } from './check.js';
+export { describeExpectation, describeOutcome, expectationMet } from './expectation.js';
+export type { CheckContext, CheckKind, CheckRun } from './check.js';

@@ -6,7 +6,7 @@ import { defineCheck, type CheckContext } from './check.js';
 import { fail, pass } from './expectation.js';
 
 /** What a watcher saw of a presence stanza: `unavailable`, a show value, or `none` (plain available). */
-export function seenState(p: Element): string {
+function seenState(p: Element): string {
   if (p.attrs.type === 'unavailable') return 'unavailable';
   return p.getChildText('show') ?? 'none';
 }

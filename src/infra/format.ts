@@ -8,7 +8,7 @@ import { z } from 'zod';
  */
 
 /** RFC 1123 host names of at least two labels, as federating domains are: `partner.test`. Lowercase. */
-export const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
 
 /** Whether `name` is a domain name in any case (domains compare case-insensitively). */
 export function isDomainName(name: string): boolean {

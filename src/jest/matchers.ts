@@ -13,7 +13,7 @@ export interface StanzaPattern {
   type?: string;
 }
 
-export function matches(s: Element, p: StanzaPattern): boolean {
+function matches(s: Element, p: StanzaPattern): boolean {
   if (!s.is(p.name ?? 'message')) return false;
   if (p.type !== undefined && s.attrs.type !== p.type) return false;
   if (p.from !== undefined && s.attrs.from !== p.from && bareOf(s.attrs.from as string) !== p.from) return false;

@@ -23,7 +23,7 @@ export interface MatrixRow {
 }
 
 /** Every partner setting a Prosody can be given (SASL EXTERNAL needs TLS). */
-export const PARTNER_NEGOTIATIONS: PartnerNegotiation[] = [
+const PARTNER_NEGOTIATIONS: PartnerNegotiation[] = [
   { tls: 'required', auth: 'certificate' },
   { tls: 'optional', auth: 'certificate' },
   { tls: 'required', auth: 'dialback' },

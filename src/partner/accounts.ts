@@ -3,7 +3,7 @@ import { XfedError } from '../errors.js';
 import type { PartnerAccount, PartnerUserSpec } from './types.js';
 
 /** A password that needs no SASLprep and no escaping anywhere. */
-export function generatePassword(): string {
+function generatePassword(): string {
   return randomBytes(12).toString('base64url');
 }
 

@@ -21,7 +21,7 @@ export function toLua(value: LuaValue, indent = ''): string {
   return `{\n${lines.join('\n')}\n${indent}}`;
 }
 
-export function luaKey(key: string): string {
+function luaKey(key: string): string {
   return IDENTIFIER.test(key) ? key : `[${luaString(key)}]`;
 }
 

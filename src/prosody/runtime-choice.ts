@@ -32,7 +32,7 @@ export async function probeRuntimes(): Promise<RuntimeProbe> {
 }
 
 /** Resolves `auto` to a runtime kind, or fails with one line naming both ways to fix it. */
-export async function resolveRuntimeKind(choice: RuntimeChoice): Promise<RuntimeKind> {
+async function resolveRuntimeKind(choice: RuntimeChoice): Promise<RuntimeKind> {
   if (choice !== 'auto') return choice;
   const probe = await probeRuntimes();
   if (!probe.auto) throw new EnvironmentError(NO_RUNTIME);

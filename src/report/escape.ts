@@ -7,7 +7,7 @@
 // Everything XML 1.0 forbids: C0 controls other than tab/LF/CR, lone surrogates, U+FFFE/U+FFFF.
 const XML_FORBIDDEN = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
-export function stripInvalidXmlChars(s: string): string {
+function stripInvalidXmlChars(s: string): string {
   return s.replace(XML_FORBIDDEN, '');
 }
 

@@ -30,7 +30,7 @@ export function formatOffset(ms: number): string {
 }
 
 /** The route of an event: `edge -> gateway`, or `edge (note)` for a note on one lane. */
-export function formatRoute(e: FlowEvent): string {
+function formatRoute(e: FlowEvent): string {
   return e.from === e.to ? `${e.from} (note)` : `${e.from} -> ${e.to}`;
 }
 

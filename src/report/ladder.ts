@@ -36,7 +36,7 @@ ${LANES.map((_, i) => `.w${i + 1}{grid-column-end:span ${i + 1}}`).join('')}
 ${LANES.slice(1).map((_, i) => `.w${i + 2}.arrow{margin-inline:${(50 / (i + 2)).toFixed(3)}%}`).join('')}
 `;
 
-export const PROTOCOLS = ['xmpp', 'sip', 'dns', 'control'] as const;
+const PROTOCOLS = ['xmpp', 'sip', 'dns', 'control'] as const;
 
 export function ladderLegend(target: 'sim' | 'gateway' = 'sim'): string {
   // Against a real Edge, what happens between the Edge and an SfB user is inside the lab.

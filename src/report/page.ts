@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { escapeHtml } from './escape.js';
 
 /** Colours and typography shared by the run report and the comparison report. */
-export const BASE_CSS = `
+const BASE_CSS = `
 :root{--met:#1a7f37;--unmet:#cf222e;--error:#6e7781;--not-possible:#0969da;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--soft:#f6f8fa;
 --xmpp:#0969da;--sip:#8250df;--dns:#1b7c83;--control:#6e7781}
 *{box-sizing:border-box}

@@ -27,7 +27,7 @@ export class ScenarioError extends XfedError {
   }
 }
 
-export const formatProblem = (p: SuiteProblem): string => `${p.file}:${p.line}:${p.col}: ${p.message}`;
+const formatProblem = (p: SuiteProblem): string => `${p.file}:${p.line}:${p.col}: ${p.message}`;
 
 const READ_ERRORS: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied' };
 

@@ -30,7 +30,7 @@ export function unwrap(s: Schema): Schema {
 }
 
 /** The union option the value belongs to: by discriminator, else the first object with its keys. */
-export function optionFor(s: Schema, value: unknown): Schema | undefined {
+function optionFor(s: Schema, value: unknown): Schema | undefined {
   const def = defOf(unwrap(s));
   if (def.type !== 'union') return unwrap(s);
   const options = (def.options ?? []).map(unwrap);

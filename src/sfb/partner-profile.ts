@@ -6,8 +6,8 @@ import { isDomainName } from '../infra/format.js';
  * An XMPP partner as `New-CsXmppAllowedPartner` declares it on the legacy SfB/Lync deployment
  * (docs/sfb-xmpp-federation.md section 3), and what that declaration lets the Edge's S2S streams do.
  */
-export const PARTNER_TYPES = ['Federated', 'PublicVerified', 'PublicUnverified'] as const;
-export const NEGOTIATIONS = ['Required', 'Optional', 'NotSupported'] as const;
+const PARTNER_TYPES = ['Federated', 'PublicVerified', 'PublicUnverified'] as const;
+const NEGOTIATIONS = ['Required', 'Optional', 'NotSupported'] as const;
 export type PartnerType = (typeof PARTNER_TYPES)[number];
 export type Negotiation = (typeof NEGOTIATIONS)[number];
 

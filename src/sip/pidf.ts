@@ -10,8 +10,8 @@ import { SipParseError } from './message.js';
  * presence-level `<note xml:lang>`. Parsing accepts `<show>` anywhere in the document and a note
  * in the presence or in a tuple, since other gateways place them differently.
  */
-export const PIDF_NS = 'urn:ietf:params:xml:ns:pidf';
-export const JABBER_CLIENT_NS = 'jabber:client';
+const PIDF_NS = 'urn:ietf:params:xml:ns:pidf';
+const JABBER_CLIENT_NS = 'jabber:client';
 
 export type XmppShow = 'chat' | 'away' | 'xa' | 'dnd';
 const SHOWS: readonly string[] = ['chat', 'away', 'xa', 'dnd'];

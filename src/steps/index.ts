@@ -12,7 +12,6 @@ const [first, ...rest] = STEP_KINDS.map((k): Kind['schema'] => k.schema);
 
 export const Step = z.discriminatedUnion('action', [first!, ...rest]);
 export type Step = z.infer<typeof Step>;
-export type StepAction = Step['action'];
 
 /** The steps that change the simulated side, which `SimTopology.apply` takes from code too. */
 export type MigrationStep = z.infer<(typeof MIGRATION_STEP_KINDS)[number]['schema']>;
@@ -24,4 +23,4 @@ export function stepKindOf(step: Step): StepKind<Step> {
   return byAction.get(step.action)!;
 }
 
-export type { Deployment, OperatorOptions, StepContext, StepKind, StepTarget } from './step.js';
+export type { Deployment, OperatorOptions, StepKind, StepTarget } from './step.js';

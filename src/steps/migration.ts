@@ -13,7 +13,7 @@ import { defineStep, deploymentOf } from './step.js';
 const SLOW_DEFAULT_MS = 200;
 
 /** Move-CsUser: the 2019 pool has no XMPP gateway, so a moved user's federation breaks. */
-export const moveUserStep = defineStep({
+const moveUserStep = defineStep({
   action: 'move-user',
   fields: { user: UserName, pool: z.enum(POOLS) },
   appliesTo: 'sim',
@@ -23,7 +23,7 @@ export const moveUserStep = defineStep({
 });
 
 /** Grant-CsExternalAccessPolicy with or without EnableXmppAccess. */
-export const setPolicyStep = defineStep({
+const setPolicyStep = defineStep({
   action: 'set-policy',
   fields: { user: UserName, xmppAccess: z.boolean() },
   appliesTo: 'sim',
@@ -33,7 +33,7 @@ export const setPolicyStep = defineStep({
 });
 
 /** A 2019 Edge (no XMPP proxy: S2S refused) in place of the legacy one, or the legacy one back. */
-export const replaceEdgeStep = defineStep({
+const replaceEdgeStep = defineStep({
   action: 'replace-edge',
   fields: { edge: z.enum(EDGES) },
   appliesTo: 'sim',
@@ -42,7 +42,7 @@ export const replaceEdgeStep = defineStep({
 });
 
 /** `_xmpp-server._tcp.<sfb domain>` pointed at the legacy Edge, at the 2019 Edge, or removed. */
-export const srvRecordStep = defineStep({
+const srvRecordStep = defineStep({
   action: 'srv-record',
   fields: { target: z.enum(SRV_TARGETS) },
   appliesTo: 'sim',
@@ -51,7 +51,7 @@ export const srvRecordStep = defineStep({
 });
 
 /** The legacy Edge's certificate renewed: good, without the bare-domain SAN, expired, or from an untrusted CA. */
-export const renewCertificateStep = defineStep({
+const renewCertificateStep = defineStep({
   action: 'renew-certificate',
   fields: { certificate: z.enum(EDGE_CERTIFICATES) },
   appliesTo: 'sim',
@@ -60,7 +60,7 @@ export const renewCertificateStep = defineStep({
 });
 
 /** Remove-CsXmppAllowedPartner. */
-export const removePartnerStep = defineStep({
+const removePartnerStep = defineStep({
   action: 'remove-partner',
   fields: { domain: DomainName.optional() },
   appliesTo: 'sim',
@@ -69,7 +69,7 @@ export const removePartnerStep = defineStep({
 });
 
 /** New-CsXmppAllowedPartner / Set-CsXmppAllowedPartner: add the partner or change its profile. */
-export const setPartnerStep = defineStep({
+const setPartnerStep = defineStep({
   action: 'set-partner',
   fields: { profile: PartnerProfileSpec },
   appliesTo: 'sim',
@@ -81,7 +81,7 @@ export const setPartnerStep = defineStep({
 });
 
 /** The XMPP gateway service on the legacy pool stopped, started or restarted. */
-export const gatewayStep = defineStep({
+const gatewayStep = defineStep({
   action: 'gateway',
   fields: { state: z.enum(['stopped', 'started', 'restarted']) },
   appliesTo: 'sim',
@@ -90,7 +90,7 @@ export const gatewayStep = defineStep({
 });
 
 /** The network between partner and Edge: cut (connections reset and refused), restored, or slowed. */
-export const networkStep = defineStep({
+const networkStep = defineStep({
   action: 'network',
   fields: { state: z.enum(['cut', 'restored', 'slow']), delay: Duration.optional() },
   appliesTo: 'sim',

@@ -24,7 +24,7 @@ export interface EjabberdStandIn {
   stop(): Promise<void>;
 }
 
-export const EJABBERDCTL = '/usr/sbin/ejabberdctl';
+const EJABBERDCTL = '/usr/sbin/ejabberdctl';
 
 export function ejabberdMissing(): string | undefined {
   if (!existsSync(EJABBERDCTL)) return 'ejabberd is not installed (apt-get install ejabberd)';

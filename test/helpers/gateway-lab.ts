@@ -10,7 +10,7 @@ import { startEjabberd, type EjabberdStandIn } from './ejabberd.js';
 
 export const SFB_DOMAIN = 'contoso.test';
 export const PARTNER_DOMAIN = 'partner.test';
-export const EDGE_HOST = `edge.${SFB_DOMAIN}`;
+const EDGE_HOST = `edge.${SFB_DOMAIN}`;
 
 /**
  * A lab as a QA team has it, on loopback: a legacy Edge (ejabberd standing in, with a certificate

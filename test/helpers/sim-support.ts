@@ -4,7 +4,7 @@ import type { PartnerProfile } from '../../src/sfb/partner-profile.js';
 import { stanza, stanzaError, type Element, type XmppUser } from '../../src/xmpp/client.js';
 
 export const PARTNER = 'partner.test';
-export const SFB = 'contoso.test';
+const SFB = 'contoso.test';
 
 /**
  * The cast of the simulated deployment used by the sim tests: one SfB user per behaviour and

@@ -30,9 +30,9 @@ const C2S_PORT = 5222;
 const S2S_PORT = 5269;
 const COMPONENT_PORT = 5347;
 const ROOT_IN_CONTAINER = '/xfed';
-export const DEFAULT_BASE_IMAGE = 'debian:bookworm-slim';
+const DEFAULT_BASE_IMAGE = 'debian:bookworm-slim';
 /** What `.ci/run` and the README build with debootstrap when no registry is reachable. */
-export const LOCAL_BASE_IMAGE = 'local/debian:bookworm';
+const LOCAL_BASE_IMAGE = 'local/debian:bookworm';
 
 export interface DockerEngineStatus {
   available: boolean;
@@ -76,7 +76,7 @@ export function prosodyImageTag(baseImage: string): string {
 }
 
 /** Builds the Prosody image unless an image with the same tag exists; returns the tag. */
-export async function ensureProsodyImage(baseImage: string): Promise<string> {
+async function ensureProsodyImage(baseImage: string): Promise<string> {
   const tag = prosodyImageTag(baseImage);
   if (await imageExists(tag)) return tag;
   const { GenericContainer } = await tc();

@@ -103,7 +103,7 @@ export interface ProsodyRuntime {
  * Log lines after which Prosody will not serve, even though it may keep running: Prosody does
  * not exit on these (a taken port, an unreadable key), so startup must watch for them.
  */
-export const FATAL_LOG_PATTERNS: RegExp[] = [
+const FATAL_LOG_PATTERNS: RegExp[] = [
   /Failed to open server port/, // a taken port: Prosody keeps running without that listener
   /Error creating contexts? for/, // an unreadable or broken key or certificate: TLS silently off
   /SSL\/TLS: Failed to load/,

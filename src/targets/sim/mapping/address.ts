@@ -22,12 +22,12 @@ const CHAR_OF = new Map(XEP0106.map(([c, e]) => [e, c]));
 const SEQUENCE = /\\(?:20|22|26|27|2f|3a|3c|3e|40|5c)/g;
 
 /** XEP-0106 section 4.2 (escaping): a backslash is escaped only where it would read as an escape. */
-export function xep0106Escape(localpart: string): string {
+function xep0106Escape(localpart: string): string {
   return localpart.replace(/[ "&'/:<>@]|\\(?=20|22|26|27|2f|3a|3c|3e|40|5c)/g, (c) => ESCAPE_OF.get(c) ?? c);
 }
 
 /** XEP-0106 section 4.3 (unescaping), one left-to-right pass so `\5c27` gives `\27`, not `'`. */
-export function xep0106Unescape(localpart: string): string {
+function xep0106Unescape(localpart: string): string {
   return localpart.replace(SEQUENCE, (e) => CHAR_OF.get(e) ?? e);
 }
 
