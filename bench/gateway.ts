@@ -19,7 +19,12 @@ import { SFB_DOMAIN, startLab } from '../test/helpers/gateway-lab.js';
 import { measureRoundTrips } from './round-trips.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, messages: { type: 'string', default: '1000' }, window: { type: 'string', default: '20' }, runtime: { type: 'string', multiple: true } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    messages: { type: 'string', default: '1000' },
+    window: { type: 'string', default: '20' },
+    runtime: { type: 'string', multiple: true },
+  },
 });
 const missing = ejabberdMissing();
 if (missing) {
@@ -30,7 +35,9 @@ const runs = Number(values.runs);
 const total = Number(values.messages);
 const window = Number(values.window);
 const probe = await probeRuntimes();
-const runtimes = (values.runtime as RuntimeKind[] | undefined) ?? (['process', 'container'] as RuntimeKind[]).filter((k) => (k === 'process' ? probe.prosody.available : probe.docker.available));
+const runtimes =
+  (values.runtime as RuntimeKind[] | undefined) ??
+  (['process', 'container'] as RuntimeKind[]).filter((k) => (k === 'process' ? probe.prosody.available : probe.docker.available));
 const f = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(2)} ms`);
 const p = (xs: number[], q: number) => percentile(xs, q)!;
 
@@ -54,7 +61,9 @@ try {
         await rm(out, { recursive: true, force: true });
       }
     }
-    console.log(`  ${runtime.padEnd(9)} real-gateway example  14 checks  verdict ${f(p(verdicts, 50)).padStart(9)}  setup ${f(p(setups, 50)).padStart(9)}${unmet ? `  (${unmet} unmet!)` : ''}`);
+    console.log(
+      `  ${runtime.padEnd(9)} real-gateway example  14 checks  verdict ${f(p(verdicts, 50)).padStart(9)}  setup ${f(p(setups, 50)).padStart(9)}${unmet ? `  (${unmet} unmet!)` : ''}`,
+    );
 
     if (suite.target.kind !== 'gateway') throw new Error('the example is a gateway suite');
     const target = await LabTarget.start(suite, suite.target.gateway, { runtime });

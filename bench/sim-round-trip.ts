@@ -24,7 +24,12 @@ const setupStarted = performance.now();
 const topo = await SimTopology.start({
   runtime: values.runtime as RuntimeChoice,
   partner: { domains: ['partner.test'], users: ['alice'], logLevel: 'warn' },
-  sfb: { domain: 'contoso.test', users: [{ name: 'erin', pool: 'legacy', behaviour: 'echo' }], partnerProfile: { partnerType: 'Federated' }, sipTransport: values.transport as 'tcp' | 'udp' },
+  sfb: {
+    domain: 'contoso.test',
+    users: [{ name: 'erin', pool: 'legacy', behaviour: 'echo' }],
+    partnerProfile: { partnerType: 'Federated' },
+    sipTransport: values.transport as 'tcp' | 'udp',
+  },
 });
 try {
   const setupMs = performance.now() - setupStarted;
@@ -35,7 +40,9 @@ try {
   console.log(`xfed bench: IM round trip partner -> gateway -> SIP user -> partner (${topo.kind} runtime, SIP over ${values.transport})`);
   console.log(`  setup (partner, Edge, gateway, pools):   ${f(setupMs)} ms`);
   console.log(`  first message (new S2S streams):          ${f(first)} ms`);
-  console.log(`  ${total} messages one at a time:  p50 ${f(percentile(rtts, 50))} ms  p90 ${f(percentile(rtts, 90))} ms  p99 ${f(percentile(rtts, 99))} ms  max ${f(rtts.at(-1)!)} ms  (${f(sequentialPerS)} round trips/s)`);
+  console.log(
+    `  ${total} messages one at a time:  p50 ${f(percentile(rtts, 50))} ms  p90 ${f(percentile(rtts, 90))} ms  p99 ${f(percentile(rtts, 99))} ms  max ${f(rtts.at(-1)!)} ms  (${f(sequentialPerS)} round trips/s)`,
+  );
   console.log(`  ${total} messages, ${window} in flight:  ${f(pipelinedPerS)} round trips/s`);
 } finally {
   await topo.stop();

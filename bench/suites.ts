@@ -19,7 +19,9 @@ const median = (xs: number[]) => percentile(xs, 50)!;
 const f = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
 const probe = await probeRuntimes();
-const runtimes = (values.runtime as RuntimeKind[] | undefined) ?? (['process', 'container'] as RuntimeKind[]).filter((k) => (k === 'process' ? probe.prosody.available : probe.docker.available));
+const runtimes =
+  (values.runtime as RuntimeKind[] | undefined) ??
+  (['process', 'container'] as RuntimeKind[]).filter((k) => (k === 'process' ? probe.prosody.available : probe.docker.available));
 
 console.log(`xfed bench: time to verdict of the bundled suites (median of ${runs} runs)`);
 for (const runtime of runtimes) {

@@ -5,10 +5,29 @@
 export { Federation, type FederationOptions } from './partner/federation.js';
 export { PartnerServer } from './partner/partner-server.js';
 export type { PartnerAccount, PartnerHandle, PartnerOptions, PartnerUserSpec } from './partner/types.js';
-export { DEFAULT_S2S_SECURITY, type CertificateKind, type RuntimeChoice, type RuntimeKind, type S2sAuth, type S2sSecurity, type TlsMode } from './prosody/types.js';
+export {
+  DEFAULT_S2S_SECURITY,
+  type CertificateKind,
+  type RuntimeChoice,
+  type RuntimeKind,
+  type S2sAuth,
+  type S2sSecurity,
+  type TlsMode,
+} from './prosody/types.js';
 export { probeRuntimes, type RuntimeProbe } from './prosody/runtime-choice.js';
 export type { Endpoint } from './infra/endpoint.js';
-export { XmppUser, bareOf, errorCondition, stanza, stanzaError, xml, type ConnectOptions, type Element, type ReceivedStanza, type StanzaMatcher } from './xmpp/client.js';
+export {
+  XmppUser,
+  bareOf,
+  errorCondition,
+  stanza,
+  stanzaError,
+  xml,
+  type ConnectOptions,
+  type Element,
+  type ReceivedStanza,
+  type StanzaMatcher,
+} from './xmpp/client.js';
 export { sendIm, subscribeAndApprove, type ImOutcome, type SubscriptionOutcome } from './xmpp/exchange.js';
 export { probeStream, describeFeatures, type StreamProbeResult } from './xmpp/stream-probe.js';
 export { probeS2s, inspectCertificate, type S2sProbeReport } from './xmpp/s2s-probe.js';

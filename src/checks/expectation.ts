@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { OutcomeJson } from '../report/results.js';
 
-const Condition = z.string().regex(/^[a-z-]+$/, 'a stanza error condition such as forbidden').or(z.literal('*'));
+const Condition = z
+  .string()
+  .regex(/^[a-z-]+$/, 'a stanza error condition such as forbidden')
+  .or(z.literal('*'));
 
 /**
  * What a check expects: `pass`, or one failure named like the outcomes checks report:
@@ -37,10 +40,19 @@ export function expectationMet(expectation: Expectation, outcome: OutcomeJson): 
 }
 
 export function describeExpectation(e: Expectation): string {
-  return e === 'pass' ? 'pass' : Object.entries(e).map(([k, v]) => `${k} ${v}`).join(', ');
+  return e === 'pass'
+    ? 'pass'
+    : Object.entries(e)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
 }
 
 export function describeOutcome(o: OutcomeJson): string {
-  const what = o.status === 'pass' ? 'pass' : Object.entries(o.detail ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+  const what =
+    o.status === 'pass'
+      ? 'pass'
+      : Object.entries(o.detail ?? {})
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ');
   return o.text ? `${what} ("${o.text}")` : what;
 }

@@ -25,11 +25,17 @@ export const noDeliveryCheck = defineCheck({
       await sender.sendMessage(`${check.to}@${ctx.target.sfbDomain}`, body);
       await ctx.target.barrier(sender, ctx.timeoutMs);
       // An echo comes back before the barrier's own.
-      if (recipient.echoes) delivered = sender.received().slice(mark).some((r) => r.stanza.is('message') && r.stanza.attrs.type !== 'error' && r.stanza.getChildText('body') === body);
+      if (recipient.echoes)
+        delivered = sender
+          .received()
+          .slice(mark)
+          .some((r) => r.stanza.is('message') && r.stanza.attrs.type !== 'error' && r.stanza.getChildText('body') === body);
     } finally {
       done.abort();
     }
     const latencyMs = performance.now() - started;
-    return delivered ? { outcome: fail({ delivery: 'delivered' }, `${check.to} received it`), latencyMs } : { outcome: pass('not delivered before the barrier'), latencyMs };
+    return delivered
+      ? { outcome: fail({ delivery: 'delivered' }, `${check.to} received it`), latencyMs }
+      : { outcome: pass('not delivered before the barrier'), latencyMs };
   },
 });

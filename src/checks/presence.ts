@@ -16,7 +16,8 @@ const isPresenceOf = (jid: string) => (s: Element) =>
 
 /** Makes sure `watcher` is subscribed to the SfB user, subscribing first when needed. */
 async function ensureSubscribed(ctx: CheckContext, watcher: XmppUser, jid: string): Promise<string | undefined> {
-  if (watcher.received().some((r) => r.stanza.is('presence') && r.stanza.attrs.type === 'subscribed' && bareOf(r.stanza.attrs.from as string) === jid)) return undefined;
+  if (watcher.received().some((r) => r.stanza.is('presence') && r.stanza.attrs.type === 'subscribed' && bareOf(r.stanza.attrs.from as string) === jid))
+    return undefined;
   await watcher.sendPresence({ to: jid, type: 'subscribe' });
   const r = await watcher.waitFor(
     (s) => s.is('presence') && bareOf(s.attrs.from as string) === jid && ['subscribed', 'unsubscribed', 'error'].includes(s.attrs.type as string),
@@ -99,7 +100,9 @@ export const presenceCheck = defineCheck({
     const state = seenState(seen);
     const status = seen.getChildText('status');
     const text = `${state}${status ? ` "${status}"` : ''}`;
-    return want === undefined || state === want ? { outcome: pass(text), latencyMs } : { outcome: fail({ presence: 'mismatch' }, `saw ${text}, expected ${want}`), latencyMs };
+    return want === undefined || state === want
+      ? { outcome: pass(text), latencyMs }
+      : { outcome: fail({ presence: 'mismatch' }, `saw ${text}, expected ${want}`), latencyMs };
   },
 });
 

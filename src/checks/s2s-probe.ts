@@ -7,8 +7,11 @@ import { fail, pass } from './expectation.js';
 function summary(r: S2sProbeReport): string {
   const parts = [`STARTTLS ${r.starttls ?? '?'}`];
   if (r.tlsVersion) parts.push(r.tlsVersion);
-  if (r.certificate) parts.push(`certificate ${r.certificate.trusted ? 'trusted' : `not trusted (${r.certificate.trustError})`}, SANs ${r.certificate.sans.join(' ')}, valid to ${r.certificate.validTo.slice(0, 10)}`);
-  parts.push(`SASL ${r.saslMechanisms?.join(' ') || 'none'}`, `dialback ${r.dialbackAfterTls ?? r.dialbackBeforeTls ? 'offered' : 'not offered'}`);
+  if (r.certificate)
+    parts.push(
+      `certificate ${r.certificate.trusted ? 'trusted' : `not trusted (${r.certificate.trustError})`}, SANs ${r.certificate.sans.join(' ')}, valid to ${r.certificate.validTo.slice(0, 10)}`,
+    );
+  parts.push(`SASL ${r.saslMechanisms?.join(' ') || 'none'}`, `dialback ${(r.dialbackAfterTls ?? r.dialbackBeforeTls) ? 'offered' : 'not offered'}`);
   return parts.join('; ');
 }
 
@@ -42,10 +45,17 @@ export const s2sProbeCheck = defineCheck({
       ...(me.certPem && me.keyPem ? { clientCert: { certPem: me.certPem, keyPem: me.keyPem } } : {}),
       timeoutMs: ctx.timeoutMs,
     });
-    ctx.target.flow.record({ from: 'partner-server', to: 'edge', protocol: 'xmpp', label: `S2S probe via ${where.via}`, wire: JSON.stringify(report, null, 2) });
+    ctx.target.flow.record({
+      from: 'partner-server',
+      to: 'edge',
+      protocol: 'xmpp',
+      label: `S2S probe via ${where.via}`,
+      wire: JSON.stringify(report, null, 2),
+    });
     const latencyMs = report.connectMs;
     const latency = latencyMs !== undefined ? { latencyMs } : {};
-    if (!report.connected || (report.error && report.starttls === undefined)) return { outcome: fail({ s2s: 'refused' }, report.error ?? 'no connection'), ...latency };
+    if (!report.connected || (report.error && report.starttls === undefined))
+      return { outcome: fail({ s2s: 'refused' }, report.error ?? 'no connection'), ...latency };
     const cert = report.certificate;
     if (cert?.expired) return { outcome: fail({ certificate: 'expired' }, summary(report)), ...latency };
     if (cert && !cert.coversBareDomain) return { outcome: fail({ certificate: 'name-mismatch' }, summary(report)), ...latency };
@@ -58,11 +68,16 @@ export const s2sProbeCheck = defineCheck({
     if (profile) {
       const policy = edgeS2sPolicy(profile);
       const starttls = policy.tls === 'required' ? 'required' : policy.tls === 'optional' ? 'offered' : 'absent';
-      if (report.starttls !== starttls) differences.push(`STARTTLS ${report.starttls}, the profile (TlsNegotiation ${profile.tlsNegotiation}) means ${starttls}`);
+      if (report.starttls !== starttls)
+        differences.push(`STARTTLS ${report.starttls}, the profile (TlsNegotiation ${profile.tlsNegotiation}) means ${starttls}`);
       const external = report.saslMechanisms?.includes('EXTERNAL') ?? false;
-      if (external !== policy.offerSaslExternal) differences.push(`SASL EXTERNAL ${external ? 'offered' : 'not offered'}, the profile (SaslNegotiation ${profile.saslNegotiation}) means ${policy.offerSaslExternal ? 'offered' : 'not offered'}`);
+      if (external !== policy.offerSaslExternal)
+        differences.push(
+          `SASL EXTERNAL ${external ? 'offered' : 'not offered'}, the profile (SaslNegotiation ${profile.saslNegotiation}) means ${policy.offerSaslExternal ? 'offered' : 'not offered'}`,
+        );
       const dialback = (report.dialbackAfterTls ?? report.dialbackBeforeTls) === true;
-      if (dialback !== policy.offerDialback) differences.push(`dialback ${dialback ? 'offered' : 'not offered'}, the profile means ${policy.offerDialback ? 'offered' : 'not offered'}`);
+      if (dialback !== policy.offerDialback)
+        differences.push(`dialback ${dialback ? 'offered' : 'not offered'}, the profile means ${policy.offerDialback ? 'offered' : 'not offered'}`);
     }
     if (differences.length > 0) return { outcome: fail({ probe: 'mismatch' }, `${differences.join('; ')} (${summary(report)})`), ...latency };
     return { outcome: pass(summary(report)), ...latency };

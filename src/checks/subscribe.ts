@@ -20,7 +20,8 @@ export const subscribeCheck = defineCheck({
     const mark = watcher.received().length;
     const started = performance.now();
     await watcher.sendPresence({ to, type: 'subscribe' });
-    const answered = (s: Element) => s.is('presence') && bareOf(s.attrs.from as string) === to && ['subscribed', 'unsubscribed', 'error'].includes(s.attrs.type as string);
+    const answered = (s: Element) =>
+      s.is('presence') && bareOf(s.attrs.from as string) === to && ['subscribed', 'unsubscribed', 'error'].includes(s.attrs.type as string);
     // A user who answers from his own session does so in no order with a barrier through another
     // user: his answer is awaited. Otherwise silence before the barrier is the answer (pending).
     const awaited = contact.answersSubscriptionsHimself;
@@ -31,7 +32,8 @@ export const subscribeCheck = defineCheck({
       .slice(mark)
       .find((r) => answered(r.stanza))?.stanza;
     const latencyMs = performance.now() - started;
-    if (!answer) return { outcome: fail({ subscription: 'pending' }, awaited ? `no answer within ${ctx.timeoutMs} ms` : 'no answer before the barrier'), latencyMs };
+    if (!answer)
+      return { outcome: fail({ subscription: 'pending' }, awaited ? `no answer within ${ctx.timeoutMs} ms` : 'no answer before the barrier'), latencyMs };
     if (answer.attrs.type === 'subscribed') return { outcome: pass('subscribed'), latencyMs };
     if (answer.attrs.type === 'unsubscribed') return { outcome: fail({ subscription: 'unsubscribed' }), latencyMs };
     const { condition, text } = stanzaError(answer);

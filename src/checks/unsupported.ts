@@ -15,7 +15,11 @@ function attempt(feature: Feature, from: string, to: string, id: string): Elemen
     case 'muc-invitation':
       return xml('message', { to, id }, xml('x', { xmlns: 'http://jabber.org/protocol/muc#user' }, xml('invite', { from })));
     case 'file-transfer':
-      return xml('iq', { type: 'set', to: `${to}/xfed`, id }, xml('si', { xmlns: 'http://jabber.org/protocol/si', id: 'f1', profile: 'http://jabber.org/protocol/si/profile/file-transfer' }));
+      return xml(
+        'iq',
+        { type: 'set', to: `${to}/xfed`, id },
+        xml('si', { xmlns: 'http://jabber.org/protocol/si', id: 'f1', profile: 'http://jabber.org/protocol/si/profile/file-transfer' }),
+      );
     case 'jingle':
       return xml('iq', { type: 'set', to: `${to}/xfed`, id }, xml('jingle', { xmlns: 'urn:xmpp:jingle:1', action: 'session-initiate', sid: 's1' }));
     case 'xhtml-only':

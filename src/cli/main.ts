@@ -64,7 +64,12 @@ export function buildProgram(): Command {
     .command('run')
     .description('run suite files: phases, steps and checks; write results.json, junit.xml and report.html')
     .argument('<file...>', 'suite files (YAML)')
-    .addOption(new Option('--target <target>', "only suites of this target: sim (the simulated side) or gateway (a real Edge); others exit 2").choices(['sim', 'gateway']))
+    .addOption(
+      new Option('--target <target>', 'only suites of this target: sim (the simulated side) or gateway (a real Edge); others exit 2').choices([
+        'sim',
+        'gateway',
+      ]),
+    )
     .addOption(runtimeOption())
     .addOption(baseImageOption())
     .option('--phase <name>', 'run the checks of this phase only (repeatable); earlier steps still apply', collect)

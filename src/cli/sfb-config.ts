@@ -13,7 +13,9 @@ export async function runSfbConfig(file: string): Promise<number> {
   const { target, sfbDomain: domain, partnerProfile: profile } = suite;
   const primary = suite.partner.domains[0];
   const xmppUsers =
-    target.kind === 'sim' ? target.sim.users.filter((u) => u.pool === 'legacy' && (u.xmppAccess ?? DEFAULT_XMPP_ACCESS)).map((u) => u.name) : target.gateway.users.map((u) => u.name);
+    target.kind === 'sim'
+      ? target.sim.users.filter((u) => u.pool === 'legacy' && (u.xmppAccess ?? DEFAULT_XMPP_ACCESS)).map((u) => u.name)
+      : target.gateway.users.map((u) => u.name);
   const lines = [
     `# xfed sfb-config ${file}: suite ${suite.name} (${target.kind === 'sim' ? 'the simulated side' : 'a real legacy Edge'})`,
     '# Run in the Skype for Business Server Management Shell of the legacy (2015/2013) deployment.',
@@ -48,7 +50,10 @@ export async function runSfbConfig(file: string): Promise<number> {
       `# DNS the Edge resolves with${g.resolver ? ` (xfed asks ${g.resolver.host}:${g.resolver.port ?? 53} too)` : ''}: the SfB domain's XMPP SRV record points at the legacy Access Edge.`,
       `_xmpp-server._tcp.${domain}. 3600 IN SRV 0 5 ${g.edge?.port ?? 5269} ${edge}`,
       "# xfed's partner listens for the Edge on the address the suite gives (target.gateway.listen):",
-      ...suite.partner.domains.flatMap((d) => [`_xmpp-server._tcp.${d}. 300 IN SRV 0 5 ${listenPort} xfed-partner.${d}.`, `xfed-partner.${d}. 300 IN A ${g.listen.host}`]),
+      ...suite.partner.domains.flatMap((d) => [
+        `_xmpp-server._tcp.${d}. 300 IN SRV 0 5 ${listenPort} xfed-partner.${d}.`,
+        `xfed-partner.${d}. 300 IN A ${g.listen.host}`,
+      ]),
       '',
       '# Certificates:',
       `#   The Access Edge external certificate must list ${domain} as a SAN; xfed trusts ${g.ca ? `the CAs in ${g.ca}` : "the system's roots (set target.gateway.ca for a lab CA)"}.`,
@@ -58,7 +63,10 @@ export async function runSfbConfig(file: string): Promise<number> {
       `#   Firewall: the Edge's external side must reach ${g.listen.host}:${listenPort} (TCP), and this machine the Edge on TCP ${g.edge?.port ?? 5269}.`,
       '',
       '# Test users: homed on the legacy pool, XMPP access granted above.',
-      ...g.users.map((u) => `#   ${u.name}@${domain}: ${u.role === 'echo' ? 'answers IMs with their text and accepts subscriptions' : u.role === 'accept' ? 'accepts subscriptions' : 'does nothing'}${u.login ? `; xfed logs in as this user (password from $${u.login.passwordEnv})` : ' (a bot of the lab does this)'}`),
+      ...g.users.map(
+        (u) =>
+          `#   ${u.name}@${domain}: ${u.role === 'echo' ? 'answers IMs with their text and accepts subscriptions' : u.role === 'accept' ? 'accepts subscriptions' : 'does nothing'}${u.login ? `; xfed logs in as this user (password from $${u.login.passwordEnv})` : ' (a bot of the lab does this)'}`,
+      ),
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);

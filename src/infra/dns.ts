@@ -116,7 +116,10 @@ export class TestDnsServer extends EventEmitter {
   }
 
   setSrv(name: string, records: SrvRecord[]): void {
-    this.srv.set(norm(name), records.map((r) => ({ ...r, target: norm(r.target) })));
+    this.srv.set(
+      norm(name),
+      records.map((r) => ({ ...r, target: norm(r.target) })),
+    );
   }
 
   remove(name: string): void {
@@ -304,11 +307,7 @@ function readReply(bytes: Buffer, id: number): Reply | undefined {
 }
 
 /** Runs `start` until it settles or `timeoutMs` passes; `cleanup` runs either way. */
-function bounded<T>(
-  timeoutMs: number,
-  cleanup: () => void,
-  start: (resolve: (value: T) => void, reject: (err: Error) => void) => void,
-): Promise<T> {
+function bounded<T>(timeoutMs: number, cleanup: () => void, start: (resolve: (value: T) => void, reject: (err: Error) => void) => void): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return new Promise<T>((resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`upstream DNS: no answer in ${timeoutMs} ms`)), timeoutMs);
@@ -343,19 +342,23 @@ function queryUdp(query: Buffer, to: DnsUpstream & { timeoutMs: number }): Promi
 /** One query over a fresh TCP connection, each message framed by its 2-byte length. */
 function queryTcp(query: Buffer, to: DnsUpstream & { timeoutMs: number }): Promise<Reply> {
   const socket = net.connect(to.port, to.host);
-  return bounded<Reply>(to.timeoutMs, () => socket.destroy(), (resolve, reject) => {
-    let received = Buffer.alloc(0);
-    socket.on('error', reject);
-    socket.on('close', () => reject(new Error('upstream DNS closed the connection without an answer')));
-    socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      if (received.length < 2 || received.length < 2 + received.readUInt16BE(0)) return;
-      const reply = readReply(received.subarray(2, 2 + received.readUInt16BE(0)), query.readUInt16BE(0));
-      if (reply) resolve(reply);
-      else reject(new Error('upstream DNS answered with a different id'));
-    });
-    const length = Buffer.alloc(2);
-    length.writeUInt16BE(query.length);
-    socket.write(Buffer.concat([length, query]));
-  });
+  return bounded<Reply>(
+    to.timeoutMs,
+    () => socket.destroy(),
+    (resolve, reject) => {
+      let received = Buffer.alloc(0);
+      socket.on('error', reject);
+      socket.on('close', () => reject(new Error('upstream DNS closed the connection without an answer')));
+      socket.on('data', (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        if (received.length < 2 || received.length < 2 + received.readUInt16BE(0)) return;
+        const reply = readReply(received.subarray(2, 2 + received.readUInt16BE(0)), query.readUInt16BE(0));
+        if (reply) resolve(reply);
+        else reject(new Error('upstream DNS answered with a different id'));
+      });
+      const length = Buffer.alloc(2);
+      length.writeUInt16BE(query.length);
+      socket.write(Buffer.concat([length, query]));
+    },
+  );
 }

@@ -37,7 +37,10 @@ export function durationMs(d: Duration): number {
 /** A host and, optionally, a port, as a suite names a server. */
 export const Address = z
   .strictObject({
-    host: z.string().regex(/^[A-Za-z0-9.:_-]+$/, 'a host name or an IP address').describe('A host name or an IP address'),
+    host: z
+      .string()
+      .regex(/^[A-Za-z0-9.:_-]+$/, 'a host name or an IP address')
+      .describe('A host name or an IP address'),
     port: z.number().int().min(1).max(65535).optional(),
   })
   .describe('A host and, optionally, a port');

@@ -55,7 +55,11 @@ export class LineLog implements LogView {
 
   /** The first line from `since` on (default: any kept) matching `pattern`, already seen or still to come. */
   waitFor(pattern: RegExp, opts: { timeoutMs: number; what?: string; since?: number }): Promise<string> {
-    return this.lines.waitFor((l) => pattern.test(l), { timeoutMs: opts.timeoutMs, what: opts.what ?? `a log line matching ${pattern}`, ...(opts.since !== undefined ? { since: opts.since } : {}) });
+    return this.lines.waitFor((l) => pattern.test(l), {
+      timeoutMs: opts.timeoutMs,
+      what: opts.what ?? `a log line matching ${pattern}`,
+      ...(opts.since !== undefined ? { since: opts.since } : {}),
+    });
   }
 
   private add(line: string): void {

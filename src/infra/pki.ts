@@ -92,10 +92,7 @@ export class TestCa {
       publicKey: keys.publicKey,
       signingKey: this.keys.privateKey,
       signingAlgorithm: ALG,
-      extensions: [
-        ...leafExtensions(domain, opts.sans),
-        await x509.AuthorityKeyIdentifierExtension.create(this.cert),
-      ],
+      extensions: [...leafExtensions(domain, opts.sans), await x509.AuthorityKeyIdentifierExtension.create(this.cert)],
     });
     return { certPem: cert.toString('pem'), keyPem: await exportKey(keys.privateKey) };
   }

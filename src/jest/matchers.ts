@@ -41,12 +41,24 @@ export const xfedMatchers = {
       return { pass: true, message: () => `expected ${user.bare} not to receive ${show(pattern)}, but got ${r.stanza.toString()}` };
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
-      const recent = user.received().slice(-5).map((r) => `  ${r.stanza.toString().slice(0, 300)}`);
-      return { pass: false, message: () => `expected ${user.bare} to receive ${show(pattern)} within ${within} ms; last stanzas:\n${recent.join('\n') || '  none'}` };
+      const recent = user
+        .received()
+        .slice(-5)
+        .map((r) => `  ${r.stanza.toString().slice(0, 300)}`);
+      return {
+        pass: false,
+        message: () => `expected ${user.bare} to receive ${show(pattern)} within ${within} ms; last stanzas:\n${recent.join('\n') || '  none'}`,
+      };
     }
   },
 
-  async toReceiveNothingBefore(this: { isNot?: boolean }, user: XmppUser, barrier: () => Promise<unknown>, pattern: StanzaPattern = {}, since = user.received().length) {
+  async toReceiveNothingBefore(
+    this: { isNot?: boolean },
+    user: XmppUser,
+    barrier: () => Promise<unknown>,
+    pattern: StanzaPattern = {},
+    since = user.received().length,
+  ) {
     await barrier();
     const unwanted = user
       .received()
@@ -54,7 +66,10 @@ export const xfedMatchers = {
       .filter((r) => matches(r.stanza, pattern));
     return unwanted.length === 0
       ? { pass: true, message: () => `expected ${user.bare} to receive ${show(pattern)} before the barrier, but nothing came` }
-      : { pass: false, message: () => `expected nothing like ${show(pattern)} before the barrier, got:\n${unwanted.map((r) => `  ${r.stanza.toString()}`).join('\n')}` };
+      : {
+          pass: false,
+          message: () => `expected nothing like ${show(pattern)} before the barrier, got:\n${unwanted.map((r) => `  ${r.stanza.toString()}`).join('\n')}`,
+        };
   },
 };
 

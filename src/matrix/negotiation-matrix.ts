@@ -83,7 +83,9 @@ export async function runNegotiationMatrix(
       if (!echo) await alice.send(xml('iq', { type: 'get', to, id }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
       // Prosody gives up on a stream after s2s_timeout (10 s); no answer by then is a failure of
       // one direction (often the way back), which the sender never hears about.
-      const answer = await alice.waitFor((s) => s.attrs.id === id || s.getChildText('body') === 'xfed matrix', 12_000, `an answer from ${to}`).catch(() => undefined);
+      const answer = await alice
+        .waitFor((s) => s.attrs.id === id || s.getChildText('body') === 'xfed matrix', 12_000, `an answer from ${to}`)
+        .catch(() => undefined);
       if (!answer) {
         observed = 'refused';
         detail = 'no answer within 12 s: a direction of the federation did not come up';

@@ -17,7 +17,8 @@ export function planAccounts(domains: string[], users: Array<string | PartnerUse
   for (const user of users) {
     const spec = typeof user === 'string' ? { name: user } : user;
     const [localpart, only] = spec.name.split('@') as [string, string | undefined];
-    if (!LOCALPART.test(localpart)) throw new XfedError(`user '${spec.name}': a partner localpart may use letters, digits, '.', '_', '-' and XEP-0106 escapes such as \\27`);
+    if (!LOCALPART.test(localpart))
+      throw new XfedError(`user '${spec.name}': a partner localpart may use letters, digits, '.', '_', '-' and XEP-0106 escapes such as \\27`);
     if (only !== undefined && !domains.includes(only)) {
       throw new XfedError(`user '${spec.name}': domain '${only}' is not one of the partner's domains (${domains.join(', ')})`);
     }

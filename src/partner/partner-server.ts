@@ -134,7 +134,18 @@ export class PartnerServer implements PartnerHandle, AsyncDisposable {
           }),
       });
       teardown.defer(`prosody ${label}`, () => instance.stop());
-      return new PartnerServer({ domains, accounts, s2sSecurity: s2s, trustPem, trustPath, workDir, runtime: ctx.runtime.kind, certificate: certs.get(label), instance, teardown });
+      return new PartnerServer({
+        domains,
+        accounts,
+        s2sSecurity: s2s,
+        trustPem,
+        trustPath,
+        workDir,
+        runtime: ctx.runtime.kind,
+        certificate: certs.get(label),
+        instance,
+        teardown,
+      });
     });
   }
 

@@ -30,7 +30,8 @@ export function luaString(s: string): string {
   for (const ch of s) {
     const code = ch.codePointAt(0)!;
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (code < 0x20 || code === 0x7f) out += `\\${String(code).padStart(3, '0')}`; // Lua's \ddd escape
+    else if (code < 0x20 || code === 0x7f)
+      out += `\\${String(code).padStart(3, '0')}`; // Lua's \ddd escape
     else out += ch;
   }
   return `${out}"`;

@@ -35,10 +35,7 @@ export async function waitUntilServing(opts: {
     offLog = log.onLine(check);
   });
   const exited = opts.exited?.then((e) => {
-    throw new StartupError(
-      `Prosody for ${label} exited during startup (${e.signal ? `signal ${e.signal}` : `code ${e.code}`})`,
-      relevantLogLines(log.all()),
-    );
+    throw new StartupError(`Prosody for ${label} exited during startup (${e.signal ? `signal ${e.signal}` : `code ${e.code}`})`, relevantLogLines(log.all()));
   });
   // The instance exits normally much later, after this wait is over: that is not an error.
   exited?.catch(() => undefined);
@@ -57,7 +54,12 @@ export async function waitUntilServing(opts: {
             (r) => r,
             () => undefined,
           ),
-        { timeoutMs: Math.max(1, end - Date.now()), intervalMs: 20, signal: decided.signal, what: `${ns === 'jabber:client' ? 'c2s' : 's2s'} stream features of ${opts.domain} on ${endpoint.host}:${endpoint.port}` },
+        {
+          timeoutMs: Math.max(1, end - Date.now()),
+          intervalMs: 20,
+          signal: decided.signal,
+          what: `${ns === 'jabber:client' ? 'c2s' : 's2s'} stream features of ${opts.domain} on ${endpoint.host}:${endpoint.port}`,
+        },
       );
     }
   })();

@@ -32,4 +32,3 @@ export type RuntimeChoice = RuntimeKind | 'auto';
 
 /** A Lua value for extra Prosody options. */
 export type LuaValue = string | number | boolean | LuaValue[] | { [key: string]: LuaValue };
-

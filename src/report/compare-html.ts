@@ -41,7 +41,12 @@ export function renderComparisonHtml(c: Comparison): string {
 function section(title: string, items: ComparedCheck[], head: string[], row: (x: ComparedCheck) => string[], cls: string): string {
   if (items.length === 0) return '';
   const e = escapeHtml;
-  const rows = items.map((x) => `<tr><td class="nw">${e(x.phase)}</td><td class="nw"><code>${e(x.id)}</code></td><td>${e(x.title)}</td>${row(x).map((v) => `<td>${e(v)}</td>`).join('')}</tr>`);
+  const rows = items.map(
+    (x) =>
+      `<tr><td class="nw">${e(x.phase)}</td><td class="nw"><code>${e(x.id)}</code></td><td>${e(x.title)}</td>${row(x)
+        .map((v) => `<td>${e(v)}</td>`)
+        .join('')}</tr>`,
+  );
   return [
     `<h2${cls ? ` class="${cls}"` : ''}>${title} (${items.length})</h2>`,
     `<table><thead><tr><th>phase</th><th>check</th><th>title</th>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>`,
@@ -65,7 +70,8 @@ function latency(c: Comparison): string {
   ];
   if (l.checks.length > 0) {
     const rows = byLargestChange(l.checks).map(
-      (x) => `<tr><td class="nw">${escapeHtml(x.phase)}</td><td class="nw"><code>${escapeHtml(x.id)}</code></td>${nums(x.baseMs, x.nextMs, x.deltaMs, x.deltaPct)}</tr>`,
+      (x) =>
+        `<tr><td class="nw">${escapeHtml(x.phase)}</td><td class="nw"><code>${escapeHtml(x.id)}</code></td>${nums(x.baseMs, x.nextMs, x.deltaMs, x.deltaPct)}</tr>`,
     );
     out.push(
       `<h3>Per check (${l.checks.length} measured in both, largest change first)</h3>`,

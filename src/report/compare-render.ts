@@ -76,7 +76,9 @@ export function renderComparisonText(c: Comparison, opts: { color: boolean }): s
     const [wName, wBase, wNext] = [width(name), width((x) => formatLatency(x.baseMs)), width((x) => formatLatency(x.nextMs))];
     for (const x of shown) {
       const delta = `${formatDeltaMs(x.deltaMs)} ${formatDeltaPct(x.deltaPct)}`;
-      out.push(`    ${name(x).padEnd(wName)}  ${formatLatency(x.baseMs).padStart(wBase)} -> ${formatLatency(x.nextMs).padStart(wNext)}  ${paintDelta(k, x.deltaMs, delta)}`);
+      out.push(
+        `    ${name(x).padEnd(wName)}  ${formatLatency(x.baseMs).padStart(wBase)} -> ${formatLatency(x.nextMs).padStart(wNext)}  ${paintDelta(k, x.deltaMs, delta)}`,
+      );
     }
   }
   out.push('', `${c.hasRegression ? k.red(k.bold(verdictLine(c).toUpperCase())) : k.green(verdictLine(c))}; ${countsLine(c)}`);
@@ -123,7 +125,15 @@ export function renderComparisonMarkdown(c: Comparison): string {
   const ref = (x: ComparedCheck) => [md(x.phase), md(x.id), md(x.title)];
   const section = (title: string, items: ComparedCheck[], head: string[], row: (x: ComparedCheck) => string[]) => {
     if (items.length === 0) return;
-    out.push(`### ${title} (${items.length})`, '', ...table(['phase', 'check', 'title', ...head], items.map((x) => [...ref(x), ...row(x).map(md)])), '');
+    out.push(
+      `### ${title} (${items.length})`,
+      '',
+      ...table(
+        ['phase', 'check', 'title', ...head],
+        items.map((x) => [...ref(x), ...row(x).map(md)]),
+      ),
+      '',
+    );
   };
   section('❌ Regressed', c.regressed, ['before', 'now'], (x) => [sideText(x.base), sideText(x.next)]);
   section('✅ Fixed', c.fixed, ['before', 'now'], (x) => [sideText(x.base), sideText(x.next)]);
@@ -136,7 +146,14 @@ export function renderComparisonMarkdown(c: Comparison): string {
   out.push(...table(['', 'base', 'next', 'Δ', 'Δ %'], [stat('p50', l.p50), stat('p95', l.p95)]), '');
   if (l.checks.length > 0) {
     out.push(`<details><summary>Per check (${l.checks.length} measured in both, largest change first)</summary>`, '');
-    const rows = byLargestChange(l.checks).map((x) => [md(x.phase), md(x.id), formatLatency(x.baseMs), formatLatency(x.nextMs), formatDeltaMs(x.deltaMs), formatDeltaPct(x.deltaPct)]);
+    const rows = byLargestChange(l.checks).map((x) => [
+      md(x.phase),
+      md(x.id),
+      formatLatency(x.baseMs),
+      formatLatency(x.nextMs),
+      formatDeltaMs(x.deltaMs),
+      formatDeltaPct(x.deltaPct),
+    ]);
     out.push(...table(['phase', 'check', 'base', 'next', 'Δ', 'Δ %'], rows), '', '</details>', '');
   }
   return out.join('\n');

@@ -1,7 +1,6 @@
 import { percentile } from './percentile.js';
 import type { CheckResult, RunResults, Summary } from './results.js';
 
-
 /** One side of a compared check. */
 export interface CheckSide {
   met: boolean;
@@ -166,8 +165,12 @@ function notes(base: RunResults, next: RunResults): string[] {
   if (base.target !== next.target || base.runtime !== next.runtime) {
     out.push(`base ran on ${base.target}/${base.runtime}, next on ${next.target}/${next.runtime}: latencies may not compare`);
   }
-  for (const [which, r] of [['base', base], ['next', next]] as const) {
-    if (r.status !== 'complete') out.push(`the ${which} run is ${r.status}${r.reason ? ` (${r.reason})` : ''}: checks it did not reach count as ${which === 'base' ? 'new' : 'gone'}`);
+  for (const [which, r] of [
+    ['base', base],
+    ['next', next],
+  ] as const) {
+    if (r.status !== 'complete')
+      out.push(`the ${which} run is ${r.status}${r.reason ? ` (${r.reason})` : ''}: checks it did not reach count as ${which === 'base' ? 'new' : 'gone'}`);
   }
   return out;
 }

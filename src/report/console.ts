@@ -92,7 +92,9 @@ export function formatSummary(results: RunResults, opts: ConsoleOptions): string
   const reason = results.reason ? `: ${safe(results.reason)}` : '';
   let second: string;
   if (results.status === 'complete') {
-    const met = s.notPossible ? `every check that was possible met its expectation (${s.notPossible} not possible, not counted as failed)` : 'every check met its expectation';
+    const met = s.notPossible
+      ? `every check that was possible met its expectation (${s.notPossible} not possible, not counted as failed)`
+      : 'every check met its expectation';
     second = s.unmet === 0 ? k.green(`exit 0: ${met}`) : k.red(`exit 1: ${s.unmet} check${s.unmet === 1 ? '' : 's'} did not meet the expectation`);
   } else {
     const what = { running: 'did not finish', interrupted: 'was interrupted', failed: 'failed' }[results.status];

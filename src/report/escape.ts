@@ -17,11 +17,7 @@ export function escapeXmlText(s: string): string {
 
 /** Attribute values keep their newlines and tabs only as character references. */
 export function escapeXmlAttr(s: string): string {
-  return escapeXmlText(s)
-    .replace(/"/g, '&quot;')
-    .replace(/\n/g, '&#10;')
-    .replace(/\r/g, '&#13;')
-    .replace(/\t/g, '&#9;');
+  return escapeXmlText(s).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
 }
 
 /** A CDATA section; `]]>` inside is split across two sections so it cannot end the first. */
@@ -31,10 +27,5 @@ export function cdata(s: string): string {
 
 /** Text and attribute values in HTML (both quote styles, so any attribute quoting is safe). */
 export function escapeHtml(s: string): string {
-  return stripInvalidXmlChars(s)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return stripInvalidXmlChars(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }

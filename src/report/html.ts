@@ -46,12 +46,9 @@ const MARK = { met: '✓', unmet: '✗', error: '!', 'not-possible': '○' } as 
  * check), then per phase its steps and, per check, expected vs actual and the message ladder.
  */
 export function renderHtml(results: RunResults): string {
-  const body = [
-    banner(results),
-    header(results),
-    matrix(results),
-    ...results.phases.map((p, i) => phase(p, i, results.phases.length, results.target)),
-  ].join('\n');
+  const body = [banner(results), header(results), matrix(results), ...results.phases.map((p, i) => phase(p, i, results.phases.length, results.target))].join(
+    '\n',
+  );
   return htmlPage(`xfed: ${results.suite.name} (${results.status})`, body, LADDER_CSS + CSS, SCRIPT);
 }
 
@@ -136,7 +133,9 @@ function check(c: CheckResult, anchor: string): string {
     `<h3><span class="${v}">${MARK[v]}</span> <code>${escapeHtml(c.id)}</code> ${escapeHtml(c.title)} <span class="badge ${v}">${v.replace('-', ' ')}</span><a class="top" href="#matrix">verdicts</a></h3>`,
     `<p class="muted">${meta}</p>`,
     `<table class="vs"><tbody>${rows.map(([k, val]) => `<tr><th>${k}</th><td>${escapeHtml(val)}</td></tr>`).join('')}</tbody></table>`,
-    c.references?.length ? `<div class="refs muted">specified in <ul class="refs">${c.references.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul></div>` : '',
+    c.references?.length
+      ? `<div class="refs muted">specified in <ul class="refs">${c.references.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul></div>`
+      : '',
     c.evidence.length > 0
       ? '<p class="tools"><button type="button" data-wire="open">show all wire</button><button type="button" data-wire="close">hide all wire</button></p>'
       : '',

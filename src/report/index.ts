@@ -8,15 +8,7 @@ export { JunitReporter, renderJunit } from './junit.js';
 export { HtmlReporter, renderHtml } from './html.js';
 export { renderComparisonMarkdown, renderComparisonText } from './compare-render.js';
 export { renderComparisonHtml } from './compare-html.js';
-export {
-  compareResults,
-  type CheckSide,
-  type ComparedCheck,
-  type Comparison,
-  type LatencyChange,
-  type LatencyStat,
-  type RunInfo,
-} from './compare.js';
+export { compareResults, type CheckSide, type ComparedCheck, type Comparison, type LatencyChange, type LatencyStat, type RunInfo } from './compare.js';
 export { parseResults, readResultsFile, RESULTS_FORMAT } from './read-results.js';
 export { percentile } from './percentile.js';
 export { verdictOf, type Verdict } from './format.js';

@@ -79,9 +79,7 @@ function testsuite(results: RunResults, phase: PhaseResult, index: number, start
 }
 
 function testcase(results: RunResults, phase: PhaseResult, c: CheckResult): string[] {
-  const out = [
-    `    <testcase${attrs({ classname: `${results.suite.name}.${phase.name}`, name: `${c.id}: ${c.title}`, time: seconds(c.durationMs) })}>`,
-  ];
+  const out = [`    <testcase${attrs({ classname: `${results.suite.name}.${phase.name}`, name: `${c.id}: ${c.title}`, time: seconds(c.durationMs) })}>`];
   if (isSkipped(c)) {
     out.push(`      <skipped${attrs({ message: `not possible: ${c.notPossible}` })}/>`);
   } else if (isError(c)) {

@@ -33,14 +33,17 @@ export const LADDER_CSS = `
 .legend span{margin-right:1em;font-size:12px}.legend span::before{content:"";display:inline-block;width:1.5em;height:2px;margin-right:.3em;vertical-align:middle;background:currentColor}
 ${LANES.map((_, i) => `.c${i + 1}{grid-column-start:${i + 2}}`).join('')}
 ${LANES.map((_, i) => `.w${i + 1}{grid-column-end:span ${i + 1}}`).join('')}
-${LANES.slice(1).map((_, i) => `.w${i + 2}.arrow{margin-inline:${(50 / (i + 2)).toFixed(3)}%}`).join('')}
+${LANES.slice(1)
+  .map((_, i) => `.w${i + 2}.arrow{margin-inline:${(50 / (i + 2)).toFixed(3)}%}`)
+  .join('')}
 `;
 
 const PROTOCOLS = ['xmpp', 'sip', 'dns', 'control'] as const;
 
 export function ladderLegend(target: 'sim' | 'gateway' = 'sim'): string {
   // Against a real Edge, what happens between the Edge and an SfB user is inside the lab.
-  const unseen = target === 'gateway' ? '<span class="muted">real Edge: its gateway and SIP pool hops are not observed; SfB user = the users xfed drives</span>' : '';
+  const unseen =
+    target === 'gateway' ? '<span class="muted">real Edge: its gateway and SIP pool hops are not observed; SfB user = the users xfed drives</span>' : '';
   return `<p class="legend">${PROTOCOLS.map((p) => `<span class="ev ${p}">${p.toUpperCase()}</span>`).join('')}<span class="muted">click a message to see it on the wire</span>${unseen}</p>`;
 }
 

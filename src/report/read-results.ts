@@ -78,7 +78,9 @@ export function parseResults(text: string, source: string): RunResults {
     throw new XfedError(`${source} is not JSON: ${jsonErrorText(err as Error, text)}`, { cause: err });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new XfedError(`${source} is not an xfed results file: the top level is ${Array.isArray(json) ? 'an array' : json === null ? 'null' : `a ${typeof json}`}, not an object`);
+    throw new XfedError(
+      `${source} is not an xfed results file: the top level is ${Array.isArray(json) ? 'an array' : json === null ? 'null' : `a ${typeof json}`}, not an object`,
+    );
   }
   const format = (json as Record<string, unknown>).format;
   if (format !== RESULTS_FORMAT) {
@@ -116,7 +118,10 @@ function jsonErrorText(err: Error, text: string): string {
   const pos = m ? Number(m[1]) : /end of JSON input/.test(message) ? text.length : undefined;
   const what = m ? message.slice(0, m.index) : message;
   if (pos === undefined) return what;
-  const before = text.replace(/^\uFEFF/, '').slice(0, pos).split('\n');
+  const before = text
+    .replace(/^\uFEFF/, '')
+    .slice(0, pos)
+    .split('\n');
   return `${what} at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
 }
 

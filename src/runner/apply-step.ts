@@ -17,6 +17,13 @@ export async function applyStep(target: SuiteTarget, step: Step, index: number, 
     const output = kind.selfBounded ? await applying : await withDeadline(applying, STEP_BOUND_MS, `the step ${step.action}`);
     return { index, action: step.action, description, ok: true, durationMs: performance.now() - started, ...(output ? { output } : {}) };
   } catch (err) {
-    return { index, action: step.action, description: step.action, ok: false, durationMs: performance.now() - started, error: (err as Error).message.split('\n')[0]! };
+    return {
+      index,
+      action: step.action,
+      description: step.action,
+      ok: false,
+      durationMs: performance.now() - started,
+      error: (err as Error).message.split('\n')[0]!,
+    };
   }
 }

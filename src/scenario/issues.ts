@@ -136,7 +136,8 @@ function describeUnion(issue: Extract<Issue, { code: 'invalid_union' }>, path: P
   if (tagged) return describeTagged(tagged, branches, path, value, data);
 
   // Otherwise the branch that got furthest: one that failed inside the value, not on its type.
-  const score = (b: readonly Issue[]) => (b.some((i) => i.path.length === 0 && i.code === 'invalid_type') ? 2 : b.some((i) => i.path.length === 0 && i.code === 'invalid_value') ? 1 : 0);
+  const score = (b: readonly Issue[]) =>
+    b.some((i) => i.path.length === 0 && i.code === 'invalid_type') ? 2 : b.some((i) => i.path.length === 0 && i.code === 'invalid_value') ? 1 : 0;
   const best = [...branches].sort((a, b) => score(a) - score(b))[0] ?? [];
   return best.length > 0 ? best.flatMap((i) => describe(i, path, data)) : at(`${field}${issue.message}`);
 }
@@ -159,7 +160,13 @@ function singleKeyOptions(s: Schema): { literals: string[]; keys: (string | unde
   return keys.some((k) => k !== undefined) ? { literals, keys } : undefined;
 }
 
-function describeTagged(tagged: { literals: string[]; keys: (string | undefined)[] }, branches: readonly (readonly Issue[])[], path: PathKey[], value: unknown, data: unknown): PathProblem[] {
+function describeTagged(
+  tagged: { literals: string[]; keys: (string | undefined)[] },
+  branches: readonly (readonly Issue[])[],
+  path: PathKey[],
+  value: unknown,
+  data: unknown,
+): PathProblem[] {
   const field = fieldPrefix(path);
   const keys = tagged.keys.filter((k): k is string => k !== undefined);
   const usage = `use ${tagged.literals.join(' or ')} or a mapping with one of ${keys.join(', ')}`;
@@ -172,7 +179,11 @@ function describeTagged(tagged: { literals: string[]; keys: (string | undefined)
   const index = tagged.keys.indexOf(key);
   if (index < 0) {
     const guess = closest(key, keys);
-    return at(`unknown expectation '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}; known: ${[...tagged.literals, ...keys].join(', ')}`, [...path, key], 'key');
+    return at(
+      `unknown expectation '${key}'${guess ? ` (did you mean '${guess}'?)` : ''}; known: ${[...tagged.literals, ...keys].join(', ')}`,
+      [...path, key],
+      'key',
+    );
   }
   return (branches[index] ?? []).flatMap((i) => describe(i, path, data));
 }

@@ -12,7 +12,7 @@ export function get(data: unknown, path: readonly PathKey[]): unknown {
 
 export const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-export const quote = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
+export const quote = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)));
 
 /** What a value is, in YAML words: `a string`, `a list`, `42`, `true`, `nothing` (an empty value). */
 export function kindOf(v: unknown): string {

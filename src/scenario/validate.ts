@@ -149,7 +149,10 @@ function validateGateway(suite: Suite, gateway: LabSpec, report: (path: PathKey[
       const path = ['phases', i, 'steps', j];
       const kind = stepKindOf(step);
       if (kind.appliesTo === 'sim') {
-        report([...path, 'action'], `the ${step.action} step changes the simulated side; against a real gateway do it on the lab and put a manual or run step here`);
+        report(
+          [...path, 'action'],
+          `the ${step.action} step changes the simulated side; against a real gateway do it on the lab and put a manual or run step here`,
+        );
       } else if (kind.sfbUserField !== undefined) {
         const user = fieldOf(step, kind.sfbUserField);
         if (typeof user === 'string' && users.has(user) && !driven(user)) report([...path, kind.sfbUserField], why(user, `${user} sets an availability`));
@@ -164,7 +167,10 @@ function validateGateway(suite: Suite, gateway: LabSpec, report: (path: PathKey[
       if (typeof name !== 'string' || !need || !users.has(name) || driven(name)) return;
       if ('acts' in need) report([...path, field!], why(name, need.acts));
       else if (users.get(name)?.role !== 'echo') {
-        report([...path, field!], `xfed sees an IM reach ${name} only through an echo or as ${name}: give ${name} role echo, or a login in target.gateway.users`);
+        report(
+          [...path, field!],
+          `xfed sees an IM reach ${name} only through an echo or as ${name}: give ${name} role echo, or a login in target.gateway.users`,
+        );
       }
     });
   });

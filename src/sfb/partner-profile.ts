@@ -42,7 +42,6 @@ export type PartnerProfileSpec = z.infer<typeof PartnerProfileSpec>;
 /** A profile Skype for Business would refuse to save; the message names the parameters. */
 export class PartnerProfileError extends XfedError {}
 
-
 function pick<T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, param: string, identity: string): T {
   if (value === undefined) return fallback;
   if (!allowed.includes(value)) throw new PartnerProfileError(`partner ${identity}: -${param} ${String(value)} is not one of ${allowed.join(', ')}`);
@@ -54,7 +53,8 @@ export function resolvePartnerProfile(p: PartnerProfile): ResolvedPartnerProfile
   const identity = JSON.stringify(p.domain);
   const domains = [p.domain, ...(p.additionalDomains ?? [])];
   for (const d of domains) {
-    if (typeof d !== 'string' || !isDomainName(d)) throw new PartnerProfileError(`partner ${identity}: ${JSON.stringify(d)} is not a valid domain name (-Identity / -AdditionalDomains)`);
+    if (typeof d !== 'string' || !isDomainName(d))
+      throw new PartnerProfileError(`partner ${identity}: ${JSON.stringify(d)} is not a valid domain name (-Identity / -AdditionalDomains)`);
   }
   const lower = domains.map((d) => d.toLowerCase());
   const dup = lower.find((d, i) => lower.indexOf(d) !== i);

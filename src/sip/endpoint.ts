@@ -392,7 +392,8 @@ export class SipEndpoint extends EventEmitter {
   // UDP answers go where the top Via says (received/rport); TCP answers on the same connection.
   private sendReply(reply: Reply): void {
     if (reply.transport === 'tcp') {
-      if (reply.socket && !reply.socket.destroyed) this.send({ ...reply.remote, transport: 'tcp' }, reply.response, reply.socket).catch((err: unknown) => this.emit('transport-error', err));
+      if (reply.socket && !reply.socket.destroyed)
+        this.send({ ...reply.remote, transport: 'tcp' }, reply.response, reply.socket).catch((err: unknown) => this.emit('transport-error', err));
       return;
     }
     let dest = reply.remote;
@@ -417,7 +418,17 @@ export class SipEndpoint extends EventEmitter {
 
   /** Records a message that was made up locally (no route), so traces still tell the story. */
   traceSynthetic(direction: 'in' | 'out', message: SipMessage, why: string): void {
-    const t: SipTrace = { at: Date.now(), hrtime: performance.now(), direction, transport: 'udp', local: addr(this.host, this.port), remote: '-', endpoint: this.name, message, synthetic: why };
+    const t: SipTrace = {
+      at: Date.now(),
+      hrtime: performance.now(),
+      direction,
+      transport: 'udp',
+      local: addr(this.host, this.port),
+      remote: '-',
+      endpoint: this.name,
+      message,
+      synthetic: why,
+    };
     this.emit('trace', t);
   }
 

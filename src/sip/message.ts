@@ -335,7 +335,15 @@ export function parseNameAddr(v: string): NameAddr {
   let display: string | undefined = s.slice(0, lt).trim();
   const quoted = /^"((?:[^"\\]|\\.)*)"$/.exec(display);
   if (quoted) display = quoted[1]!.replace(/\\(.)/g, '$1');
-  const out: NameAddr = { uri: s.slice(lt + 1, gt).trim(), params: parseParams(s.slice(gt + 1).split(';').slice(1)) };
+  const out: NameAddr = {
+    uri: s.slice(lt + 1, gt).trim(),
+    params: parseParams(
+      s
+        .slice(gt + 1)
+        .split(';')
+        .slice(1),
+    ),
+  };
   if (display) out.display = display;
   return out;
 }

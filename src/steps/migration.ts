@@ -98,7 +98,8 @@ const networkStep = defineStep({
     s.state === 'slow'
       ? `slow the partner-Edge link by ${s.delay !== undefined ? durationMs(s.delay) : SLOW_DEFAULT_MS} ms per chunk`
       : `${s.state === 'cut' ? 'cut' : 'restore'} the partner-Edge link`,
-  apply: (s, ctx) => deploymentOf(ctx, s.action).setNetwork(s.state, s.state === 'slow' ? (s.delay !== undefined ? durationMs(s.delay) : SLOW_DEFAULT_MS) : undefined),
+  apply: (s, ctx) =>
+    deploymentOf(ctx, s.action).setNetwork(s.state, s.state === 'slow' ? (s.delay !== undefined ? durationMs(s.delay) : SLOW_DEFAULT_MS) : undefined),
 });
 
 /** The steps that change the simulated side, in the order the format lists them. */

@@ -97,6 +97,7 @@ export function defineStep<const A extends string, F extends z.ZodRawShape>(def:
 
 /** The simulated deployment a `sim` step changes; a real gateway's lab has none to change. */
 export function deploymentOf(ctx: StepContext, action: string): Deployment {
-  if (!ctx.target.deployment) throw new NotPossible(`the ${action} step changes the simulated side; against a real gateway do it on the lab and put a manual or run step here`);
+  if (!ctx.target.deployment)
+    throw new NotPossible(`the ${action} step changes the simulated side; against a real gateway do it on the lab and put a manual or run step here`);
   return ctx.target.deployment;
 }

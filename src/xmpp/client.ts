@@ -194,7 +194,10 @@ const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 /** The defined condition of a stanza error (`service-unavailable`, ...), or undefined. */
 export function errorCondition(s: Element): string | undefined {
   const error = s.getChild('error');
-  return error?.getChildElements().find((c) => c.attrs.xmlns === STANZAS_NS && c.getName() !== 'text')?.getName();
+  return error
+    ?.getChildElements()
+    .find((c) => c.attrs.xmlns === STANZAS_NS && c.getName() !== 'text')
+    ?.getName();
 }
 
 /** The condition and text of a stanza error (`undefined-condition` when it names none). */

@@ -107,7 +107,11 @@ const header = (o: S2sProbeOptions) =>
 async function features(reader: StreamReader, o: S2sProbeOptions, stage: string): Promise<Element> {
   const el = await reader.next(o.timeoutMs, `the stream features ${stage}`);
   if (el.getName() === 'error') {
-    const condition = el.getChildElements().find((c) => c.getName() !== 'text')?.getName() ?? 'unknown';
+    const condition =
+      el
+        .getChildElements()
+        .find((c) => c.getName() !== 'text')
+        ?.getName() ?? 'unknown';
     throw new Error(`stream error ${condition} ${stage}`);
   }
   if (el.getName() !== 'features') throw new Error(`expected stream features ${stage}, got <${el.getName()}/>`);

@@ -67,7 +67,12 @@ export async function probeStream(opts: {
 
 /** Names of the features offered, e.g. `starttls`, `mechanisms:PLAIN,SCRAM-SHA-1`, `dialback`. */
 export function describeFeatures(features: Element): string[] {
-  return features
-    .getChildElements()
-    .map((c) => (c.getName() === 'mechanisms' ? `mechanisms:${c.getChildren('mechanism').map((m) => m.getText()).join(',')}` : c.getName()));
+  return features.getChildElements().map((c) =>
+    c.getName() === 'mechanisms'
+      ? `mechanisms:${c
+          .getChildren('mechanism')
+          .map((m) => m.getText())
+          .join(',')}`
+      : c.getName(),
+  );
 }

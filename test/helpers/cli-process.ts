@@ -18,8 +18,7 @@ export interface CliRun {
  * Whether this machine can run a command as if it had neither Docker nor Prosody: a private mount
  * namespace hides the Docker socket under a fresh /run, and PATH hides the prosody binary.
  */
-export const CAN_HIDE_RUNTIMES =
-  spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs none /run'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+export const CAN_HIDE_RUNTIMES = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs none /run'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 
 export interface CliOptions {
   env?: NodeJS.ProcessEnv;
@@ -32,9 +31,7 @@ export interface CliOptions {
 export function startCli(args: string[], opts: CliOptions = {}): CliRun {
   const entry = opts.script ? ['--import', 'tsx', opts.script] : [path.join(ROOT, 'bin', 'xfed.js')];
   const argv = [process.execPath, ...entry, ...args];
-  const [file, ...rest] = opts.withoutRuntimes
-    ? ['unshare', '-m', 'sh', '-c', 'mount -t tmpfs none /run && PATH=/nonexistent exec "$@"', 'sh', ...argv]
-    : argv;
+  const [file, ...rest] = opts.withoutRuntimes ? ['unshare', '-m', 'sh', '-c', 'mount -t tmpfs none /run && PATH=/nonexistent exec "$@"', 'sh', ...argv] : argv;
   const child = spawn(file!, rest, {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },

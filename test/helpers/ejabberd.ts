@@ -60,7 +60,9 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<EjabberdStan
   // Erlang's resolver: our host entry, then (given a resolver) DNS at that address and port only.
   // Without resolv_conf "", Erlang rereads /etc/resolv.conf before each query and replaces the
   // nameserver with the machine's, which must never see test names.
-  const dns = opts.resolver ? `{lookup, [file, dns]}.\n{nameserver, {${opts.resolver.host.split('.').join(',')}}, ${opts.resolver.port}}.\n` : '{lookup, [file]}.\n';
+  const dns = opts.resolver
+    ? `{lookup, [file, dns]}.\n{nameserver, {${opts.resolver.host.split('.').join(',')}}, ${opts.resolver.port}}.\n`
+    : '{lookup, [file]}.\n';
   await writeFile(path.join(dir, 'inetrc'), `{resolv_conf, ""}.\n{hosts_file, ""}.\n${dns}{host, {127,0,0,1}, ["localhost"]}.\n`);
   await writeFile(
     path.join(dir, 'ejabberdctl.cfg'),
@@ -113,7 +115,21 @@ ${opts.dialback ? '  mod_s2s_dialback: {}\n' : ''}`,
   );
   // ejabberd runs as its own user: it must own what it writes.
   for (const p of ['', 'spool', 'logs', 'cert.pem', 'ca.pem', 'inetrc', 'ejabberdctl.cfg', 'ejabberd.yml']) chownUser(path.join(dir, p));
-  const ctl = (args: string[]) => ['-u', 'ejabberd', '--', EJABBERDCTL, '--ctl-config', `${dir}/ejabberdctl.cfg`, '--spool', `${dir}/spool`, '--logs', `${dir}/logs`, '--node', node, ...args];
+  const ctl = (args: string[]) => [
+    '-u',
+    'ejabberd',
+    '--',
+    EJABBERDCTL,
+    '--ctl-config',
+    `${dir}/ejabberdctl.cfg`,
+    '--spool',
+    `${dir}/spool`,
+    '--logs',
+    `${dir}/logs`,
+    '--node',
+    node,
+    ...args,
+  ];
   const log = new LineLog();
   const child: ChildProcess = spawn('runuser', ctl(['foreground']), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout!.on('data', (d: Buffer) => log.write(d));
@@ -171,7 +187,10 @@ ${opts.dialback ? '  mod_s2s_dialback: {}\n' : ''}`,
 }
 
 function chownUser(p: string): void {
-  owner ??= { uid: Number(spawnSync('id', ['-u', 'ejabberd'], { encoding: 'utf8' }).stdout.trim()), gid: Number(spawnSync('id', ['-g', 'ejabberd'], { encoding: 'utf8' }).stdout.trim()) };
+  owner ??= {
+    uid: Number(spawnSync('id', ['-u', 'ejabberd'], { encoding: 'utf8' }).stdout.trim()),
+    gid: Number(spawnSync('id', ['-g', 'ejabberd'], { encoding: 'utf8' }).stdout.trim()),
+  };
   chownSync(p, owner.uid, owner.gid);
 }
 

@@ -73,7 +73,10 @@ export async function startLab(): Promise<Lab> {
       return password;
     };
     const bots: Responder[] = [];
-    for (const [name, role] of [['xfed.echo', 'echo'], ['xfed.watch', 'accept']] as const) {
+    for (const [name, role] of [
+      ['xfed.echo', 'echo'],
+      ['xfed.watch', 'accept'],
+    ] as const) {
       const bot = await startResponder({
         jid: `${name}@${SFB_DOMAIN}`,
         password: register(name),

@@ -25,7 +25,9 @@ export class GatewayUnderTest {
     gateway.on('gateway-error', (err: unknown) => this.errors.push(err));
   }
 
-  static async start(o: { partnerType?: PartnerType; transport?: SipTransport; subscriptionExpires?: number; timeoutMs?: number } = {}): Promise<GatewayUnderTest> {
+  static async start(
+    o: { partnerType?: PartnerType; transport?: SipTransport; subscriptionExpires?: number; timeoutMs?: number } = {},
+  ): Promise<GatewayUnderTest> {
     const transport = o.transport ?? 'tcp';
     const pool = await FakeSipPeer.start('fake-pool');
     const gateway = await XmppSipGateway.start({

@@ -29,7 +29,10 @@ export class PoolsUnderTest {
     }
   }
 
-  static async start(users: SfbUserSpec[], o: { subscriptionExpires?: number; requestTimeoutMs?: number; showMapping?: ShowMapping } = {}): Promise<PoolsUnderTest> {
+  static async start(
+    users: SfbUserSpec[],
+    o: { subscriptionExpires?: number; requestTimeoutMs?: number; showMapping?: ShowMapping } = {},
+  ): Promise<PoolsUnderTest> {
     const directory = new SfbDirectory(SFB, users);
     const common = {
       directory,
@@ -46,7 +49,16 @@ export class PoolsUnderTest {
   }
 
   /** A request as the XMPP gateway sends it, from bob@partner.test (or `from`) to an SfB user. */
-  fromGateway(o: { method: string; user: string; from?: string; headers?: Record<string, string>; body?: string; contentType?: string; toTag?: string; transport?: SipTransport }): SipRequest {
+  fromGateway(o: {
+    method: string;
+    user: string;
+    from?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    contentType?: string;
+    toTag?: string;
+    transport?: SipTransport;
+  }): SipRequest {
     const uri = `sip:${o.user}@${SFB}`;
     return buildRequest({
       method: o.method,

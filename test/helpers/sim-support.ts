@@ -10,10 +10,14 @@ const SFB = 'contoso.test';
  * The cast of the simulated deployment used by the sim tests: one SfB user per behaviour and
  * state, so that each test names the case it covers.
  */
-export function cast(kind: RuntimeKind, profile: Partial<PartnerProfile> = { partnerType: 'Federated' }, extra: Partial<SimTopologyOptions['sfb']> = {}): SimTopologyOptions {
+export function cast(
+  kind: RuntimeKind,
+  profile: Partial<PartnerProfile> = { partnerType: 'Federated' },
+  extra: Partial<SimTopologyOptions['sfb']> = {},
+): SimTopologyOptions {
   return {
     runtime: kind,
-    partner: { domains: [PARTNER], users: ['alice', 'bob', 'carol', 'dave', "o\\27hara"] },
+    partner: { domains: [PARTNER], users: ['alice', 'bob', 'carol', 'dave', 'o\\27hara'] },
     sfb: {
       domain: SFB,
       partnerProfile: profile,
@@ -39,7 +43,11 @@ export function cast(kind: RuntimeKind, profile: Partial<PartnerProfile> = { par
 export const at = (name: string) => `${name}@${SFB}`;
 
 /** The stanza error (condition and text) a partner user got for the stanza with `id`. */
-export async function errorFor(user: XmppUser, id: string, timeoutMs = 5_000): Promise<{ condition: string | undefined; text: string | undefined; stanza: Element }> {
+export async function errorFor(
+  user: XmppUser,
+  id: string,
+  timeoutMs = 5_000,
+): Promise<{ condition: string | undefined; text: string | undefined; stanza: Element }> {
   const r = await user.waitFor((s) => s.attrs.type === 'error' && s.attrs.id === id, timeoutMs, `an error for ${id}`);
   const { condition, text } = stanzaError(r.stanza);
   return { condition, text, stanza: r.stanza };

@@ -40,7 +40,13 @@ describe('xfed run: verdicts, filters and bad input', () => {
 
   it('a deliberately wrong expectation exits 1, and the report shows the ladder of that check', async () => {
     const file = path.join(tmp, 'wrong.yaml');
-    await writeFile(file, (await smoke()).replace('- { id: im-erin, kind: im, from: alice, to: erin,', '- { id: im-erin, kind: im, from: alice, to: erin, expect: { error: forbidden },'));
+    await writeFile(
+      file,
+      (await smoke()).replace(
+        '- { id: im-erin, kind: im, from: alice, to: erin,',
+        '- { id: im-erin, kind: im, from: alice, to: erin, expect: { error: forbidden },',
+      ),
+    );
     const out = path.join(tmp, 'wrong');
     const r = await runCli(['run', file, '--runtime', 'process', '--out', out, '--reporter', 'plain'], { timeoutMs: 60_000 });
     expect(r.code).toBe(1);
@@ -92,7 +98,9 @@ describe('xfed run: verdicts, filters and bad input', () => {
 
   it('--phase and --grep select checks; earlier steps still apply', async () => {
     const out = path.join(tmp, 'filtered');
-    const r = await runCli(['run', 'scenarios/sfb2019-cutover.yaml', '--runtime', 'process', '--out', out, '--phase', 'mistake-corrected', '--grep', 'im'], { timeoutMs: 120_000 });
+    const r = await runCli(['run', 'scenarios/sfb2019-cutover.yaml', '--runtime', 'process', '--out', out, '--phase', 'mistake-corrected', '--grep', 'im'], {
+      timeoutMs: 120_000,
+    });
     expect(r.code).toBe(0);
     const results = await readResults(out);
     expect(results.phases.flatMap((p) => p.checks.map((c) => c.id))).toEqual(['back-im-mia', 'back-im-from-mia']);
@@ -119,7 +127,9 @@ describe('xfed run: verdicts, filters and bad input', () => {
     expect(JSON.parse(schema.stdout)).toMatchObject({ type: 'object', required: expect.arrayContaining(['suite', 'partner', 'target', 'phases']) });
     const config = await runCli(['sfb-config', 'scenarios/sfb2019-cutover.yaml']);
     expect(config.code).toBe(0);
-    expect(config.stdout).toContain('New-CsXmppAllowedPartner -Identity "partner.test" -PartnerType Federated -TlsNegotiation Required -SaslNegotiation Required -SupportDialbackNegotiation $true');
+    expect(config.stdout).toContain(
+      'New-CsXmppAllowedPartner -Identity "partner.test" -PartnerType Federated -TlsNegotiation Required -SaslNegotiation Required -SupportDialbackNegotiation $true',
+    );
     expect(config.stdout).toContain('Grant-CsExternalAccessPolicy -Identity "erin@contoso.test" -PolicyName "XmppUsers"');
     expect(config.stdout).not.toContain('nina@contoso.test');
     expect(config.stdout).toContain('_xmpp-server._tcp.contoso.test. 3600 IN SRV 0 5 5269');

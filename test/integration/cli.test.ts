@@ -6,7 +6,12 @@ function expectOneLineError(r: { code: number | null; stderr: string }, message:
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(message);
   expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('xfed:') || l.startsWith('error:'))).toHaveLength(1);
+  expect(
+    r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('xfed:') || l.startsWith('error:')),
+  ).toHaveLength(1);
 }
 
 const NOTHING = { withoutRuntimes: true } as const;
@@ -58,10 +63,16 @@ describe('xfed CLI', () => {
   });
 
   itWithoutRuntimes('up --runtime process without Prosody names the package', async () => {
-    expectOneLineError(await runCli(['up', '--domain', 'a.test', '--runtime', 'process'], NOTHING), /^xfed: prosody is not installed: install it \(apt-get install prosody lua-unbound\)/m);
+    expectOneLineError(
+      await runCli(['up', '--domain', 'a.test', '--runtime', 'process'], NOTHING),
+      /^xfed: prosody is not installed: install it \(apt-get install prosody lua-unbound\)/m,
+    );
   });
 
   itWithoutRuntimes('up --runtime container without a Docker engine says so', async () => {
-    expectOneLineError(await runCli(['up', '--domain', 'a.test', '--runtime', 'container'], NOTHING), /^xfed: no Docker engine answers .*: start one \(dockerd\) or use --runtime process$/m);
+    expectOneLineError(
+      await runCli(['up', '--domain', 'a.test', '--runtime', 'container'], NOTHING),
+      /^xfed: no Docker engine answers .*: start one \(dockerd\) or use --runtime process$/m,
+    );
   });
 });

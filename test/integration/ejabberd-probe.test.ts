@@ -20,7 +20,12 @@ suite(`s2s-probe against ejabberd${missing ? ` (skipped: ${missing})` : ''}`, ()
     const ej = await startEjabberd({ domain: 'contoso.test', cert: await ca.issue('contoso.test'), caPem: ca.certPem });
     try {
       const report = await probeS2s({ ...ej.s2s, domain: 'contoso.test', from: 'partner.test', ca: ca.certPem, timeoutMs: 5_000 });
-      expect(report).toMatchObject({ connected: true, starttls: 'required', tlsVersion: 'TLSv1.3', certificate: { trusted: true, coversBareDomain: true, expired: false } });
+      expect(report).toMatchObject({
+        connected: true,
+        starttls: 'required',
+        tlsVersion: 'TLSv1.3',
+        certificate: { trusted: true, coversBareDomain: true, expired: false },
+      });
       expect(report.saslMechanisms).toContain('EXTERNAL');
       ej.register('erin', 'erin-secret');
       const erin = await XmppUser.connect({ jid: 'erin@contoso.test', password: 'erin-secret', endpoint: ej.c2s, trustPem: ca.certPem });

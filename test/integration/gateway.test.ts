@@ -21,7 +21,11 @@ const missing = ejabberdMissing();
 const required = (process.env.XFED_REQUIRE_RUNTIMES ?? '').split(',').includes('ejabberd');
 if (missing) process.stderr.write(`xfed tests: the gateway target against ejabberd ${required ? 'required but ' : ''}skipped: ${missing}\n`);
 
-const unmet = (r: RunResults) => r.phases.flatMap((p) => p.checks).filter((c) => !c.met).map((c) => `${c.id}: expected ${c.expected}, got ${c.actual}`);
+const unmet = (r: RunResults) =>
+  r.phases
+    .flatMap((p) => p.checks)
+    .filter((c) => !c.met)
+    .map((c) => `${c.id}: expected ${c.expected}, got ${c.actual}`);
 const byId = (r: RunResults) => new Map<string, CheckResult>(r.phases.flatMap((p) => p.checks).map((c) => [c.id, c]));
 
 function gatewaySuite(lab: Lab, users: string, phases: string, extra = ''): string {
@@ -116,7 +120,8 @@ for (const kind of RUNTIMES) {
         // The password reached erin's session, and no file of the run shows it.
         expect(JSON.stringify(checks.get('im-erin')!.evidence)).toContain('[redacted]');
         const dir = path.join(lab.dir, `out-driven-${kind}`);
-        for (const f of ['results.json', 'junit.xml', 'report.html']) expect([f, (await readFile(path.join(dir, f), 'utf8')).includes(password)]).toEqual([f, false]);
+        for (const f of ['results.json', 'junit.xml', 'report.html'])
+          expect([f, (await readFile(path.join(dir, f), 'utf8')).includes(password)]).toEqual([f, false]);
         expect(await readFile(path.join(dir, 'report.html'), 'utf8')).toContain('real Edge: its gateway and SIP pool hops are not observed');
       } finally {
         delete process.env.XFED_TEST_ERIN_PASSWORD;
@@ -156,10 +161,22 @@ for (const kind of RUNTIMES) {
         expect(JSON.parse(await readFile(path.join(`${out}-2`, 'results.json'), 'utf8'))).toMatchObject({ status: 'interrupted', target: 'gateway' });
         expect(countLeftovers()).toEqual(before);
 
-        const noPassword = await runCli(['run', path.join('test', 'fixtures', 'suites', 'valid', 'gateway.yaml'), '--runtime', 'process', '--out', `${out}-3`], { env: { XFED_ERIN_PASSWORD: '' } });
-        expect([noPassword.code, noPassword.stderr]).toEqual([2, 'xfed: target.gateway.users erin: the environment variable XFED_ERIN_PASSWORD (login.passwordEnv) is not set\n']);
-        const deadResolver = await runCli(['run', path.join('test', 'fixtures', 'suites', 'valid', 'gateway.yaml'), '--runtime', 'process', '--out', `${out}-4`], { env: { XFED_ERIN_PASSWORD: 'x' } });
-        expect([deadResolver.code, deadResolver.stderr]).toEqual([2, 'xfed: target.gateway.resolver: the DNS server 127.0.0.1:5353 does not answer (ECONNREFUSED)\n']);
+        const noPassword = await runCli(
+          ['run', path.join('test', 'fixtures', 'suites', 'valid', 'gateway.yaml'), '--runtime', 'process', '--out', `${out}-3`],
+          { env: { XFED_ERIN_PASSWORD: '' } },
+        );
+        expect([noPassword.code, noPassword.stderr]).toEqual([
+          2,
+          'xfed: target.gateway.users erin: the environment variable XFED_ERIN_PASSWORD (login.passwordEnv) is not set\n',
+        ]);
+        const deadResolver = await runCli(
+          ['run', path.join('test', 'fixtures', 'suites', 'valid', 'gateway.yaml'), '--runtime', 'process', '--out', `${out}-4`],
+          { env: { XFED_ERIN_PASSWORD: 'x' } },
+        );
+        expect([deadResolver.code, deadResolver.stderr]).toEqual([
+          2,
+          'xfed: target.gateway.resolver: the DNS server 127.0.0.1:5353 does not answer (ECONNREFUSED)\n',
+        ]);
       });
     }
 
@@ -184,7 +201,11 @@ for (const kind of RUNTIMES) {
         const { suite } = parseSuite(text, file);
         // The echo bot lives on the lab's first Edge: the matrix pings the domain instead.
         if (suite.target.kind !== 'gateway') throw new Error('a gateway suite');
-        const lone = { ...suite, echoUser: undefined, target: { kind: 'gateway' as const, gateway: { ...suite.target.gateway, users: [{ name: 'nobody', role: 'none' as const }] } } };
+        const lone = {
+          ...suite,
+          echoUser: undefined,
+          target: { kind: 'gateway' as const, gateway: { ...suite.target.gateway, users: [{ name: 'nobody', role: 'none' as const }] } },
+        };
         const { rows } = await runNegotiationMatrix(lone, { runtime: kind });
         expect(rows.map((r) => [r.partner.tls, r.partner.auth, r.observed, r.asPredicted])).toEqual([
           ['required', 'certificate', 'sasl-over-tls', true],
@@ -210,10 +231,20 @@ for (const kind of RUNTIMES) {
       const users = '      - { name: xfed.echo, role: echo }';
       // A renewed Edge certificate from a CA the partner does not trust: a second ejabberd.
       const other = await TestCa.create();
-      const impostor = await startEjabberd({ domain: SFB_DOMAIN, cert: await other.issue(SFB_DOMAIN), caPem: lab.ca.certPem, resolver: { host: lab.dns.host, port: lab.dns.port } });
+      const impostor = await startEjabberd({
+        domain: SFB_DOMAIN,
+        cert: await other.issue(SFB_DOMAIN),
+        caPem: lab.ca.certPem,
+        resolver: { host: lab.dns.host, port: lab.dns.port },
+      });
       try {
         lab.pointSrv(impostor.s2s.port);
-        const untrusted = await run(lab, kind, gatewaySuite(lab, users, phases({ probe: '{ certificate: untrusted }', im: '{ error: remote-server-timeout }' })), 'untrusted');
+        const untrusted = await run(
+          lab,
+          kind,
+          gatewaySuite(lab, users, phases({ probe: '{ certificate: untrusted }', im: '{ error: remote-server-timeout }' })),
+          'untrusted',
+        );
         expect(unmet(untrusted)).toEqual([]);
         expect(byId(untrusted).get('im')!.actual).toMatch(/not trusted/);
       } finally {
@@ -227,15 +258,28 @@ for (const kind of RUNTIMES) {
       lab.pointSrv(lab.edge.s2s.port);
       lab.publishPartner(false);
       try {
-        const oneWay = await run(lab, kind, gatewaySuite(lab, users, '  - name: one-way\n    checks:\n      - { id: im, kind: im, from: alice, to: xfed.echo, timeout: 2s }\n'), 'one-way');
-        expect(byId(oneWay).get('im')).toMatchObject({ met: false, actual: expect.stringMatching(/the Edge never opened its stream back to the partner: the DNS the Edge uses needs the partner domain's SRV record/) });
+        const oneWay = await run(
+          lab,
+          kind,
+          gatewaySuite(lab, users, '  - name: one-way\n    checks:\n      - { id: im, kind: im, from: alice, to: xfed.echo, timeout: 2s }\n'),
+          'one-way',
+        );
+        expect(byId(oneWay).get('im')).toMatchObject({
+          met: false,
+          actual: expect.stringMatching(/the Edge never opened its stream back to the partner: the DNS the Edge uses needs the partner domain's SRV record/),
+        });
       } finally {
         lab.publishPartner(true);
       }
       // The SRV record is gone, and the domain has no A record either.
       lab.pointSrv(undefined);
       try {
-        const gone = await run(lab, kind, gatewaySuite(lab, users, phases({ dns: '{ dns: nxdomain }', probe: '{ s2s: refused }', im: '{ error: remote-server-not-found }' })), 'no-srv');
+        const gone = await run(
+          lab,
+          kind,
+          gatewaySuite(lab, users, phases({ dns: '{ dns: nxdomain }', probe: '{ s2s: refused }', im: '{ error: remote-server-not-found }' })),
+          'no-srv',
+        );
         expect(unmet(gone)).toEqual([]);
       } finally {
         lab.pointSrv(lab.edge.s2s.port);

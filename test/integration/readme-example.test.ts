@@ -9,8 +9,7 @@ it('the README example federates two domains', async () => {
   try {
     const north = await fed.addPartner({ domains: ['north.test'], users: ['alice'] });
     const south = await fed.addPartner({ domains: ['south.test'], users: ['bob'] });
-    const login = (p: typeof north, name: string) =>
-      XmppUser.connect({ ...p.account(name), endpoint: p.c2s, trustPem: p.trustPem, available: true });
+    const login = (p: typeof north, name: string) => XmppUser.connect({ ...p.account(name), endpoint: p.c2s, trustPem: p.trustPem, available: true });
     const alice = await login(north, 'alice');
     const bob = await login(south, 'bob');
     const outcome = await sendIm(alice, bob, 'hello'); // { delivered, ms, stanza, error? }
@@ -55,7 +54,10 @@ it('a user moved to 2019 loses XMPP', async () => {
     sfb: {
       domain: 'contoso.test',
       partnerProfile: { partnerType: 'Federated' }, // SfB's default, PublicUnverified, would hold everything
-      users: [{ name: 'erin', pool: 'legacy' }, { name: 'gina', pool: 'legacy', behaviour: 'silent' }],
+      users: [
+        { name: 'erin', pool: 'legacy' },
+        { name: 'gina', pool: 'legacy', behaviour: 'silent' },
+      ],
     },
   });
   try {

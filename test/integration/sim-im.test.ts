@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jidToSipUri } from '../../src/targets/sim/mapping/address.js';
-import { SIP_STATUSES_IN_DOMAIN_TABLE, STANZA_CONDITIONS_IN_DOMAIN_TABLE, sipStatusToStanzaError, stanzaErrorToSipStatus } from '../../src/targets/sim/mapping/errors.js';
+import {
+  SIP_STATUSES_IN_DOMAIN_TABLE,
+  STANZA_CONDITIONS_IN_DOMAIN_TABLE,
+  sipStatusToStanzaError,
+  stanzaErrorToSipStatus,
+} from '../../src/targets/sim/mapping/errors.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
 import { stanza, xml, type XmppUser } from '../../src/xmpp/client.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
@@ -29,7 +34,13 @@ for (const kind of RUNTIMES) {
       it('an echo user answers with the same text; body, subject, thread and xml:lang map both ways', async () => {
         const body = 'Grüße 👋 <b>&amp; "quoted"</b>';
         await alice.send(
-          xml('message', { type: 'chat', to: at('erin'), id: 'm1', 'xml:lang': 'de' }, xml('body', {}, body), xml('subject', {}, 'Cutover'), xml('thread', {}, 'thread-42')),
+          xml(
+            'message',
+            { type: 'chat', to: at('erin'), id: 'm1', 'xml:lang': 'de' },
+            xml('body', {}, body),
+            xml('subject', {}, 'Cutover'),
+            xml('thread', {}, 'thread-42'),
+          ),
         );
         const echo = await alice.waitFor((s) => stanza.message(at('erin'))(s) && s.getChildText('body') === body, 5_000, 'the echo');
         expect(echo.stanza.getChildText('subject')).toBe('Cutover');
@@ -86,7 +97,7 @@ for (const kind of RUNTIMES) {
           expect(echo.stanza.getChildText('body')).toBe(`hi ${sipUser}`);
           expect(sipMessageWith(topo, `hi ${sipUser}`)).toMatch(new RegExp(`^MESSAGE sip:${sipUser}@contoso\\.test SIP/2\\.0`));
         }
-        const ohara = await topo.partnerUser("o\\27hara");
+        const ohara = await topo.partnerUser('o\\27hara');
         await ohara.sendMessage(at('erin'), 'from ohara');
         const echo = await ohara.waitFor(stanza.message(at('erin')), 5_000, "the echo to o'hara");
         expect(echo.stanza.getChildText('body')).toBe('from ohara');
@@ -106,11 +117,27 @@ for (const kind of RUNTIMES) {
       it('answers unsupported features with a clear stanza error, never silence', async () => {
         const cases = [
           [xml('message', { type: 'groupchat', to: at('erin'), id: 'u1' }, xml('body', {}, 'room talk')), 'service-unavailable', /group chat/],
-          [xml('message', { to: at('erin'), id: 'u2' }, xml('x', { xmlns: 'http://jabber.org/protocol/muc#user' }, xml('invite', { from: alice.jid }))), 'feature-not-implemented', /invitation/],
-          [xml('message', { to: at('erin'), id: 'u3' }, xml('x', { xmlns: 'jabber:x:oob' }, xml('url', {}, 'https://files.partner.test/a.pdf'))), 'feature-not-implemented', /file transfer/],
+          [
+            xml('message', { to: at('erin'), id: 'u2' }, xml('x', { xmlns: 'http://jabber.org/protocol/muc#user' }, xml('invite', { from: alice.jid }))),
+            'feature-not-implemented',
+            /invitation/,
+          ],
+          [
+            xml('message', { to: at('erin'), id: 'u3' }, xml('x', { xmlns: 'jabber:x:oob' }, xml('url', {}, 'https://files.partner.test/a.pdf'))),
+            'feature-not-implemented',
+            /file transfer/,
+          ],
           [xml('message', { to: at('erin'), id: 'u4' }, xml('html', { xmlns: 'http://jabber.org/protocol/xhtml-im' })), 'feature-not-implemented', /XHTML/],
-          [xml('iq', { type: 'set', to: `${at('erin')}/pc`, id: 'u5' }, xml('jingle', { xmlns: 'urn:xmpp:jingle:1', action: 'session-initiate', sid: 's1' })), 'service-unavailable', /Jingle|not supported/],
-          [xml('iq', { type: 'set', to: `${at('erin')}/pc`, id: 'u6' }, xml('si', { xmlns: 'http://jabber.org/protocol/si', id: 'f1' })), 'service-unavailable', /file transfer/],
+          [
+            xml('iq', { type: 'set', to: `${at('erin')}/pc`, id: 'u5' }, xml('jingle', { xmlns: 'urn:xmpp:jingle:1', action: 'session-initiate', sid: 's1' })),
+            'service-unavailable',
+            /Jingle|not supported/,
+          ],
+          [
+            xml('iq', { type: 'set', to: `${at('erin')}/pc`, id: 'u6' }, xml('si', { xmlns: 'http://jabber.org/protocol/si', id: 'f1' })),
+            'service-unavailable',
+            /file transfer/,
+          ],
         ] as const;
         for (const [el, condition, text] of cases) {
           await alice.send(el);
@@ -119,7 +146,9 @@ for (const kind of RUNTIMES) {
           expect(error.text).toMatch(text);
         }
         // XHTML with a plain body is supported: the body crosses as text/plain.
-        await alice.send(xml('message', { type: 'chat', to: at('erin') }, xml('body', {}, 'plain part'), xml('html', { xmlns: 'http://jabber.org/protocol/xhtml-im' })));
+        await alice.send(
+          xml('message', { type: 'chat', to: at('erin') }, xml('body', {}, 'plain part'), xml('html', { xmlns: 'http://jabber.org/protocol/xhtml-im' })),
+        );
         await alice.waitFor((s) => s.getChildText('body') === 'plain part', 5_000, 'the echo of the plain part');
       });
     });

@@ -13,7 +13,11 @@ async function im(alice: XmppUser, to: string): Promise<{ delivered: true } | { 
   const body = `probe ${Math.random().toString(36).slice(2)}`;
   const id = await alice.sendMessage(to, body);
   const r = await alice
-    .waitFor((s) => (s.attrs.type === 'error' && s.attrs.id === id) || (stanza.message(to)(s) && s.getChildText('body') === body), 15_000, `the echo of ${to} or an error`)
+    .waitFor(
+      (s) => (s.attrs.type === 'error' && s.attrs.id === id) || (stanza.message(to)(s) && s.getChildText('body') === body),
+      15_000,
+      `the echo of ${to} or an error`,
+    )
     .catch((err: Error) => {
       // What the servers said is the diagnosis of a missing answer.
       throw new Error(`${err.message}\npartner log:\n${diagnosis?.().partner.slice(-15).join('\n')}\nedge log:\n${diagnosis?.().edge.slice(-15).join('\n')}`);
@@ -77,7 +81,11 @@ for (const kind of RUNTIMES) {
         ['untrusted-ca', 'is not trusted'],
       ] as const)('a renewed Edge certificate that is %s fails verification: remote-server-timeout, "certificate %s"', async (certificate, why) => {
         await apply({ action: 'renew-certificate', certificate });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: false, condition: 'remote-server-timeout', text: `Server-to-server connection failed: Remote server's certificate ${why}` });
+        expect(await im(alice, at('erin'))).toEqual({
+          delivered: false,
+          condition: 'remote-server-timeout',
+          text: `Server-to-server connection failed: Remote server's certificate ${why}`,
+        });
         await apply({ action: 'renew-certificate', certificate: 'valid' });
         expect(await im(alice, at('erin'))).toEqual({ delivered: true });
       });
@@ -88,7 +96,10 @@ for (const kind of RUNTIMES) {
         await apply({ action: 'remove-partner' });
         expect(await im(alice, at('erin'))).toMatchObject({ delivered: false });
         // Container logs arrive through Docker's log stream, possibly after the bounce.
-        await pollUntil(() => (topo.edge.logs().some((l) => /not an allowed XMPP partner/.test(l)) ? true : undefined), { timeoutMs: 5_000, what: 'the refusal in the Edge log' });
+        await pollUntil(() => (topo.edge.logs().some((l) => /not an allowed XMPP partner/.test(l)) ? true : undefined), {
+          timeoutMs: 5_000,
+          what: 'the refusal in the Edge log',
+        });
         await apply({ action: 'set-partner', profile: { partnerType: 'Federated' } });
         expect(await im(alice, at('erin'))).toEqual({ delivered: true });
       });

@@ -76,7 +76,11 @@ for (const kind of RUNTIMES) {
         for (const availability of SFB_AVAILABILITIES) {
           await topo.sfbUser('leo').setAvailability(availability, `now ${availability}`);
           const want = DEFAULT_SHOW_MAPPING[availability];
-          const p = await dave.waitFor((s) => s.is('presence') && s.attrs.from?.startsWith('leo@') === true && s.attrs.type !== 'subscribed', 5_000, `leo ${availability}`);
+          const p = await dave.waitFor(
+            (s) => s.is('presence') && s.attrs.from?.startsWith('leo@') === true && s.attrs.type !== 'subscribed',
+            5_000,
+            `leo ${availability}`,
+          );
           expect({ availability, type: p.stanza.attrs.type, show: p.stanza.getChildText('show') ?? undefined }).toEqual({
             availability,
             type: want.basic === 'closed' ? 'unavailable' : undefined,
@@ -124,18 +128,27 @@ for (const kind of RUNTIMES) {
           what: "alice's presence at nora",
         });
         await alice.sendPresence({}, xml('show', {}, 'away'), xml('status', {}, 'lunch'));
-        const notify = await topo.waitForSfbEvent((e) => e.user === 'nora' && e.kind === 'notify' && e.presence?.show === 'away', 5_000, 'the NOTIFY with away');
+        const notify = await topo.waitForSfbEvent(
+          (e) => e.user === 'nora' && e.kind === 'notify' && e.presence?.show === 'away',
+          5_000,
+          'the NOTIFY with away',
+        );
         expect(notify.presence).toMatchObject({ basic: 'open', show: 'away', note: 'lunch' });
         await alice.sendPresence({});
       });
 
       it('a partner user who refuses: the SIP subscription ends as rejected', async () => {
         const bob = await topo.partnerUser('bob');
-        topo.sfbUser('mia')
+        topo
+          .sfbUser('mia')
           .addContact(bob.bare)
           .catch(() => undefined);
         const req = await bob.waitFor(presenceFrom(at('mia'), 'subscribe'), 5_000, "mia's subscribe");
-        const ended = topo.waitForSfbEvent((e) => e.user === 'mia' && e.kind === 'notify' && /terminated;reason=rejected/.test(e.subscriptionState ?? ''), 5_000, 'the rejection at mia');
+        const ended = topo.waitForSfbEvent(
+          (e) => e.user === 'mia' && e.kind === 'notify' && /terminated;reason=rejected/.test(e.subscriptionState ?? ''),
+          5_000,
+          'the rejection at mia',
+        );
         await bob.sendPresence({ to: req.stanza.attrs.from as string, type: 'unsubscribed' });
         await ended;
       });
@@ -162,7 +175,10 @@ for (const kind of RUNTIMES) {
         await topo.apply({ action: 'set-partner', profile: { partnerType: 'PublicUnverified' } });
         const bob = await topo.partnerUser('bob');
         // erin adds bob, so her echo can serve as the barrier.
-        topo.sfbUser('erin').addContact(bob.bare).catch(() => undefined);
+        topo
+          .sfbUser('erin')
+          .addContact(bob.bare)
+          .catch(() => undefined);
         await bob.waitFor(presenceFrom(at('erin'), 'subscribe'), 5_000, "erin's subscribe");
         const id = await bob.sendMessage(at('leo'), 'hello leo');
         const refused = await bob.waitFor((s) => s.attrs.id === id && s.attrs.type === 'error', 5_000, 'the refusal');

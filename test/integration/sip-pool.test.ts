@@ -6,7 +6,17 @@ import { withDeadline } from '../../src/infra/deadline.js';
 import { SFB_AVAILABILITIES, DEFAULT_SHOW_MAPPING } from '../../src/sfb/availability.js';
 import { SfbDirectory } from '../../src/targets/sim/pool/directory.js';
 import { SipEndpoint, buildRequest, type IncomingRequest, type SipResponseInit, type SipTrace, type SipTransport } from '../../src/sip/endpoint.js';
-import { newCallId, newTag, parseNameAddr, parseSipMessage, serializeSipMessage, takeSipFrame, type SipMessage, type SipRequest, type SipResponse } from '../../src/sip/message.js';
+import {
+  newCallId,
+  newTag,
+  parseNameAddr,
+  parseSipMessage,
+  serializeSipMessage,
+  takeSipFrame,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+} from '../../src/sip/message.js';
 import { parsePidf } from '../../src/sip/pidf.js';
 import { SipPool } from '../../src/targets/sim/pool/pool.js';
 import type { SipUserEvent } from '../../src/targets/sim/pool/user-event.js';
@@ -62,7 +72,17 @@ afterAll(async () => {
 });
 
 /** A request as the XMPP gateway sends it, from bob@partner.test to an SfB user. */
-function fromGw(o: { method: string; user: string; callId?: string; headers?: Record<string, string>; body?: string; contentType?: string; fromUri?: string; transport?: SipTransport; toTag?: string }): SipRequest {
+function fromGw(o: {
+  method: string;
+  user: string;
+  callId?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  contentType?: string;
+  fromUri?: string;
+  transport?: SipTransport;
+  toTag?: string;
+}): SipRequest {
   const callId = o.callId ?? newCallId('127.0.0.1');
   return buildRequest({
     method: o.method,
@@ -101,7 +121,16 @@ describe.each<SipTransport>(['udp', 'tcp'])('MESSAGE echo over %s', (transport) 
       const got = await events.next((e) => e.kind === 'im' && e.callId === callId, 'the im user-event');
       expect(got).toMatchObject({ user: 'echo', from: `sip:bob@${PARTNER}`, body: `hello über ${transport}`, subject: 'greeting', lang: 'de', status: 200 });
       await events.next((e) => e.kind === 'echo' && e.user === 'echo' && e.status === 200, 'the echo outcome');
-      expect(traces.some((t) => t.endpoint === 'legacy' && t.transport === transport && t.direction === 'in' && t.message.kind === 'request' && t.message.headers.get('Call-ID') === callId)).toBe(true);
+      expect(
+        traces.some(
+          (t) =>
+            t.endpoint === 'legacy' &&
+            t.transport === transport &&
+            t.direction === 'in' &&
+            t.message.kind === 'request' &&
+            t.message.headers.get('Call-ID') === callId,
+        ),
+      ).toBe(true);
     } finally {
       legacy.setXmppRoute(gw.target('udp'));
     }
@@ -163,7 +192,9 @@ describe('routing between pools and policy', () => {
     const callId = req.headers.get('Call-ID')!;
     const res = await send(req, sfb2019);
     expect(res.status).toBe(200);
-    const atHome = traces.find((t) => t.endpoint === 'legacy' && t.direction === 'in' && t.message.kind === 'request' && t.message.headers.get('Call-ID') === callId)!;
+    const atHome = traces.find(
+      (t) => t.endpoint === 'legacy' && t.direction === 'in' && t.message.kind === 'request' && t.message.headers.get('Call-ID') === callId,
+    )!;
     expect(atHome.message.headers.getAll('Via')).toHaveLength(2);
     expect(atHome.message.headers.get('Max-Forwards')).toBe('69');
     await gwInbox.next((r) => r.request.method === 'MESSAGE' && r.request.headers.get('Call-ID') === callId, 'the echo of a proxied IM');
@@ -210,12 +241,33 @@ describe('routing between pools and policy', () => {
   });
 
   it('forwards requests for other domains to the XMPP route, and 404s without one', async () => {
-    const req = buildRequest({ method: 'MESSAGE', uri: `sip:dave@${PARTNER}`, from: `<${uriOf('echo')}>`, to: `<sip:dave@${PARTNER}>`, callId: newCallId('x'), cseq: 1, body: 'out', contentType: 'text/plain' });
+    const req = buildRequest({
+      method: 'MESSAGE',
+      uri: `sip:dave@${PARTNER}`,
+      from: `<${uriOf('echo')}>`,
+      to: `<sip:dave@${PARTNER}>`,
+      callId: newCallId('x'),
+      cseq: 1,
+      body: 'out',
+      contentType: 'text/plain',
+    });
     const callId = req.headers.get('Call-ID')!;
     expect((await send(req)).status).toBe(200);
     const fwd = await gwInbox.next((r) => r.request.headers.get('Call-ID') === callId, 'the forwarded request');
     expect(fwd.request.headers.getAll('Via')).toHaveLength(2);
-    const res = await send(buildRequest({ method: 'MESSAGE', uri: `sip:dave@${PARTNER}`, from: `<${uriOf('modern')}>`, to: `<sip:dave@${PARTNER}>`, callId: newCallId('x'), cseq: 1, body: 'x', contentType: 'text/plain' }), sfb2019);
+    const res = await send(
+      buildRequest({
+        method: 'MESSAGE',
+        uri: `sip:dave@${PARTNER}`,
+        from: `<${uriOf('modern')}>`,
+        to: `<sip:dave@${PARTNER}>`,
+        callId: newCallId('x'),
+        cseq: 1,
+        body: 'x',
+        contentType: 'text/plain',
+      }),
+      sfb2019,
+    );
     expect(res.status).toBe(404);
   });
 });
@@ -275,7 +327,8 @@ describe('users acting on their own', () => {
         }).headers,
         body,
       });
-    gwAnswer = (req) => (req.request.method === 'SUBSCRIBE' ? { status: 202, toTag: gwTag, headers: { Expires: req.request.headers.get('Expires')! } } : { status: 200 });
+    gwAnswer = (req) =>
+      req.request.method === 'SUBSCRIBE' ? { status: 202, toTag: gwTag, headers: { Expires: req.request.headers.get('Expires')! } } : { status: 200 };
     try {
       const res = await legacy.addContact('accept', `carol@${PARTNER}`);
       expect(res.status).toBe(202);
@@ -287,7 +340,10 @@ describe('users acting on their own', () => {
 
       const pidf = `<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='sip:carol@${PARTNER}'><tuple id='a'><status><basic>open</basic></status><show xmlns='jabber:client'>away</show></tuple></presence>`;
       expect((await notifyFromGw(sub, 'active;expires=3600', pidf)).status).toBe(200);
-      expect(legacy.contactPresence('accept', `sip:carol@${PARTNER}`)).toEqual({ state: 'active', presence: { entity: `sip:carol@${PARTNER}`, basic: 'open', show: 'away' } });
+      expect(legacy.contactPresence('accept', `sip:carol@${PARTNER}`)).toEqual({
+        state: 'active',
+        presence: { entity: `sip:carol@${PARTNER}`, basic: 'open', show: 'away' },
+      });
       const ev = await events.next((e) => e.kind === 'notify' && e.user === 'accept', 'the notify user-event');
       expect(ev.presence?.show).toBe('away');
       expect((await notifyFromGw(sub, 'active', '<broken', 2)).status).toBe(400);
@@ -317,7 +373,8 @@ describe('SUBSCRIBE to SfB users', () => {
     const req = fromGw({ method: 'SUBSCRIBE', user, headers, transport });
     const res = await send(req, legacy, transport);
     const callId = req.headers.get('Call-ID')!;
-    const notify = () => gwInbox.next((r) => r.request.method === 'NOTIFY' && r.request.headers.get('Call-ID') === callId, `a NOTIFY for ${user}`).then((r) => r.request);
+    const notify = () =>
+      gwInbox.next((r) => r.request.method === 'NOTIFY' && r.request.headers.get('Call-ID') === callId, `a NOTIFY for ${user}`).then((r) => r.request);
     return { req, res, callId, notify };
   }
 
@@ -414,7 +471,12 @@ describe('SUBSCRIBE to SfB users', () => {
         const n = await s.notify();
         expect(n.headers.get('Subscription-State')).toMatch(/^active;expires=\d+$/);
         const mapped = DEFAULT_SHOW_MAPPING[availability];
-        expect(parsePidf(n.body)).toEqual({ entity: uriOf('presence'), basic: mapped.basic, ...(mapped.show ? { show: mapped.show } : {}), note: `note ${availability}` });
+        expect(parsePidf(n.body)).toEqual({
+          entity: uriOf('presence'),
+          basic: mapped.basic,
+          ...(mapped.show ? { show: mapped.show } : {}),
+          note: `note ${availability}`,
+        });
       }
     }
     await legacy.setAvailability('presence', 'Available', 'hello');
@@ -459,7 +521,8 @@ describe('transport behaviour', () => {
       const req = parseSipMessage(b) as SipRequest;
       seen.push(req);
       // Deaf to the first transmission, then answers, like a lossy link.
-      if (--answerAfter === 0) sock.send(serializeSipMessage({ kind: 'response', status: 200, reason: 'OK', headers: req.headers, body: '' }), uac.port, '127.0.0.1');
+      if (--answerAfter === 0)
+        sock.send(serializeSipMessage({ kind: 'response', status: 200, reason: 'OK', headers: req.headers, body: '' }), uac.port, '127.0.0.1');
     });
     try {
       await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
@@ -475,7 +538,9 @@ describe('transport behaviour', () => {
         const started = Date.now();
         const err = await uac.request(target, im('x', 'lost'), { timeoutMs: 1_200 }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(TimeoutError);
-        expect((err as Error).message).toBe(`timed out after 1200 ms waiting for the final response to MESSAGE ${uriOf('x')} from udp:127.0.0.1:${target.port}`);
+        expect((err as Error).message).toBe(
+          `timed out after 1200 ms waiting for the final response to MESSAGE ${uriOf('x')} from udp:127.0.0.1:${target.port}`,
+        );
         expect(Date.now() - started).toBeGreaterThanOrEqual(1_150);
         await seen.next(() => true, 'first transmission');
         await seen.next(() => true, 'retransmission at T1');
@@ -566,11 +631,7 @@ describe('transport behaviour', () => {
     const closing = await SipEndpoint.listen({ name: 'closing', onRequest: () => ({ status: 200 }) });
     try {
       const pending = closing.request(mute.target('tcp'), im('x', 'hi'));
-      await withDeadline(
-        new Promise<void>((r) => closing.once('trace', () => r())),
-        5_000,
-        'the request to leave',
-      );
+      await withDeadline(new Promise<void>((r) => closing.once('trace', () => r())), 5_000, 'the request to leave');
       await closing.close();
       await expect(pending).rejects.toThrow('SIP endpoint closing closed before MESSAGE got a final response');
     } finally {

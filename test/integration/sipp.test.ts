@@ -101,7 +101,21 @@ describe('sipp against a simulated pool', () => {
     pool.setXmppRoute({ host: '127.0.0.1', port: sippPort, transport: 'udp' });
     const echoed = new Promise<SipUserEvent>((resolve) => pool.on('user-event', (e: SipUserEvent) => e.kind === 'echo' && resolve(e)));
 
-    const args = [`127.0.0.1:${pool.target().port}`, '-sf', scenario, '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(await freeUdpPort()), '-t', 'u1', '-m', '1'];
+    const args = [
+      `127.0.0.1:${pool.target().port}`,
+      '-sf',
+      scenario,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(sippPort),
+      '-mp',
+      String(await freeUdpPort()),
+      '-t',
+      'u1',
+      '-m',
+      '1',
+    ];
     args.push('-timeout', '15s', '-timeout_error', '-nostdin', '-trace_err', '-error_file', path.join(dir, 'errors.log'));
     let output = '';
     const proc = spawn(sipp, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -128,7 +142,9 @@ describe('sipp against a simulated pool', () => {
     expect(output).toMatch(/Failed call\s*\|\s*\d+\s*\|\s*0\s/);
 
     expect((await withDeadline(echoed, 5_000, "the echo's answer from sipp")).status).toBe(200);
-    const inbound = traces.find((t) => t.direction === 'in' && t.message.kind === 'request' && t.message.method === 'MESSAGE' && t.remote === `127.0.0.1:${sippPort}`);
+    const inbound = traces.find(
+      (t) => t.direction === 'in' && t.message.kind === 'request' && t.message.method === 'MESSAGE' && t.remote === `127.0.0.1:${sippPort}`,
+    );
     expect(inbound).toBeDefined();
     const callId = inbound!.message.headers.get('Call-ID');
     const mine = traces.filter((t) => t.message.headers.get('Call-ID') === callId);

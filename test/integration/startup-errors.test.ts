@@ -79,9 +79,7 @@ for (const kind of RUNTIMES) {
     it('a server that never serves its domain fails at the start deadline', async () => {
       // No c2s listener at all: the probe is refused until the start deadline, which ends the
       // wait with an error instead of a hang.
-      const err = await fed
-        .addPartner({ domains: ['slow.test'], startTimeoutMs: 1_500, prosodyOptions: { c2s_ports: [] } })
-        .catch((e: unknown) => e);
+      const err = await fed.addPartner({ domains: ['slow.test'], startTimeoutMs: 1_500, prosodyOptions: { c2s_ports: [] } }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StartupError);
       expect((err as Error).message).toMatch(/is not serving: timed out after \d+ ms waiting for c2s stream features of slow\.test/);
     });

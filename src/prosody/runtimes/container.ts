@@ -178,7 +178,11 @@ export class ContainerRuntime implements ProsodyRuntime {
 
     if (onHost) container.withNetworkMode('host');
     // Only ports in use: a wait on listening ports would wait for every exposed one.
-    else container.withNetwork(this.network).withNetworkAliases(...spec.domains).withExposedPorts(...Object.values(ports));
+    else
+      container
+        .withNetwork(this.network)
+        .withNetworkAliases(...spec.domains)
+        .withExposedPorts(...Object.values(ports));
 
     let started: import('testcontainers').StartedTestContainer;
     try {
@@ -195,7 +199,16 @@ export class ContainerRuntime implements ProsodyRuntime {
     const c2s = { host, port: onHost ? ports.c2s : started.getMappedPort(C2S_PORT) };
     const s2s = onHost ? { ...spec.s2sListen! } : { host, port: started.getMappedPort(S2S_PORT) };
     try {
-      await waitUntilServing({ log, c2s, s2s, domain: spec.readinessDomain, timeoutMs: spec.startTimeoutMs, exited, label: spec.label, probeC2s: spec.probeC2s !== false });
+      await waitUntilServing({
+        log,
+        c2s,
+        s2s,
+        domain: spec.readinessDomain,
+        timeoutMs: spec.startTimeoutMs,
+        exited,
+        label: spec.label,
+        probeC2s: spec.probeC2s !== false,
+      });
     } catch (err) {
       await release();
       throw err;

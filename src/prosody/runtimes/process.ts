@@ -130,7 +130,16 @@ export class ProcessRuntime implements ProsodyRuntime {
     try {
       await Promise.race([
         spawnError,
-        waitUntilServing({ log, c2s, s2s, domain: spec.readinessDomain, timeoutMs: spec.startTimeoutMs, exited, label: spec.label, probeC2s: spec.probeC2s !== false }),
+        waitUntilServing({
+          log,
+          c2s,
+          s2s,
+          domain: spec.readinessDomain,
+          timeoutMs: spec.startTimeoutMs,
+          exited,
+          label: spec.label,
+          probeC2s: spec.probeC2s !== false,
+        }),
       ]);
       await expectPidfile(path.join(spec.hostDir, 'prosody.pid'), child.pid!, spec.label);
     } catch (err) {
@@ -172,4 +181,3 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise
     await withDeadline(exited, STOP_GRACE_MS, 'prosody to exit after SIGKILL');
   }
 }
-

@@ -82,7 +82,12 @@ export async function expectAnswers(resolver: Endpoint, domain: string, what: st
  * Pins the SfB domain's SRV record in xfed's DNS to one Edge, bypassing the lab's record: a name
  * keeps being resolved by the lab's DNS, an address gets a name of xfed's own.
  */
-export async function pinEdge(runtime: ProsodyRuntime, domain: string, edge: { host: string; port?: number | undefined }, resolver: Endpoint): Promise<EdgeLocation> {
+export async function pinEdge(
+  runtime: ProsodyRuntime,
+  domain: string,
+  edge: { host: string; port?: number | undefined },
+  resolver: Endpoint,
+): Promise<EdgeLocation> {
   const port = edge.port ?? S2S_PORT;
   const dns = resolverAt(resolver, 3_000);
   const [address] = await resolveHost(dns, edge.host);

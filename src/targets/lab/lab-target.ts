@@ -176,7 +176,8 @@ export class LabTarget implements SuiteTarget {
     const lines = this.partner.logs();
     if (lines.some((l) => l.includes(`xfed: incoming s2s stream ${this.sfbDomain}->`))) return undefined;
     const where = `${this.p.listen.host}:${this.p.listen.port}`;
-    if (lines.some((l) => /^s2sin/.test(l))) return `a stream from the Edge reached the partner at ${where} but did not authenticate; the partner's log says why`;
+    if (lines.some((l) => /^s2sin/.test(l)))
+      return `a stream from the Edge reached the partner at ${where} but did not authenticate; the partner's log says why`;
     return `the Edge never opened its stream back to the partner: the DNS the Edge uses needs the partner domain's SRV record pointing at ${where} (xfed sfb-config), and the Edge must reach that address`;
   }
 

@@ -30,7 +30,9 @@ export class LabSfbUser implements SfbUser {
 
   receivesIm(body: string, opts: WaitOptions): Promise<string> {
     const { user } = this.session(`xfed sees an IM reach ${this.name} only through an echo or as ${this.name}`);
-    return user.waitFor((s) => s.is('message') && s.getChildText('body') === body, opts.timeoutMs, `${this.name} to receive the IM`, opts.signal).then(() => `received by ${this.name}`);
+    return user
+      .waitFor((s) => s.is('message') && s.getChildText('body') === body, opts.timeoutMs, `${this.name} to receive the IM`, opts.signal)
+      .then(() => `received by ${this.name}`);
   }
 
   /**

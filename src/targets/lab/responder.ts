@@ -30,13 +30,17 @@ export interface ResponderOptions {
  */
 export async function startResponder(o: ResponderOptions): Promise<Responder> {
   const user = await XmppUser.connect({ jid: o.jid, password: o.password, endpoint: o.endpoint, trustPem: o.trustPem, available: true });
-  const fromOutside = (s: Element) => bareOf(s.attrs.from as string | undefined)?.split('@').pop() !== o.sfbDomain.toLowerCase();
+  const fromOutside = (s: Element) =>
+    bareOf(s.attrs.from as string | undefined)
+      ?.split('@')
+      .pop() !== o.sfbDomain.toLowerCase();
   const stops: Array<() => void> = [];
   if (o.role === 'echo') {
     stops.push(
       user.respondOnArrival(
         (s) => s.is('message') && s.attrs.type !== 'error' && s.attrs.type !== 'groupchat' && s.getChildText('body') !== null && fromOutside(s),
-        (s) => xml('message', { to: s.attrs.from as string, type: (s.attrs.type as string | undefined) ?? 'chat' }, xml('body', {}, s.getChildText('body') ?? '')),
+        (s) =>
+          xml('message', { to: s.attrs.from as string, type: (s.attrs.type as string | undefined) ?? 'chat' }, xml('body', {}, s.getChildText('body') ?? '')),
       ),
     );
   }

@@ -81,7 +81,15 @@ export class SimDeployment implements Deployment {
 
   private known(user: string): string {
     const state = this.parts.directory.get(user);
-    if (!state) throw new XfedError(`unknown SfB user '${user}' (known: ${this.parts.directory.users().map((u) => u.name).join(', ') || 'none'})`);
+    if (!state)
+      throw new XfedError(
+        `unknown SfB user '${user}' (known: ${
+          this.parts.directory
+            .users()
+            .map((u) => u.name)
+            .join(', ') || 'none'
+        })`,
+      );
     return state.name;
   }
 

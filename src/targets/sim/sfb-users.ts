@@ -44,10 +44,25 @@ export class SimSfbUser implements SfbUser {
 
   constructor(
     name: string,
-    private readonly parts: { directory: SfbDirectory; pools: Record<PoolName, SipPool>; events: SfbEvents; flow: FlowRecorder; showMapping: ShowMapping; sfbDomain: string },
+    private readonly parts: {
+      directory: SfbDirectory;
+      pools: Record<PoolName, SipPool>;
+      events: SfbEvents;
+      flow: FlowRecorder;
+      showMapping: ShowMapping;
+      sfbDomain: string;
+    },
   ) {
     const state = parts.directory.get(name);
-    if (!state) throw new XfedError(`unknown SfB user '${name}' (known: ${parts.directory.users().map((u) => u.name).join(', ') || 'none'})`);
+    if (!state)
+      throw new XfedError(
+        `unknown SfB user '${name}' (known: ${
+          parts.directory
+            .users()
+            .map((u) => u.name)
+            .join(', ') || 'none'
+        })`,
+      );
     this.name = state.name;
     this.jid = `${state.name}@${parts.sfbDomain}`;
   }
@@ -68,7 +83,12 @@ export class SimSfbUser implements SfbUser {
   receivesIm(body: string, opts: WaitOptions): Promise<string> {
     const me = this.name.toLowerCase();
     return this.parts.events
-      .next((e) => e.kind === 'im' && e.user.toLowerCase() === me && e.body === body && (e.status === undefined || e.status < 300), opts.timeoutMs, `${this.name} to receive the IM`, opts.signal)
+      .next(
+        (e) => e.kind === 'im' && e.user.toLowerCase() === me && e.body === body && (e.status === undefined || e.status < 300),
+        opts.timeoutMs,
+        `${this.name} to receive the IM`,
+        opts.signal,
+      )
       .then(() => `received by ${this.name}`);
   }
 

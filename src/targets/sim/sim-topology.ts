@@ -131,7 +131,10 @@ export class SimTopology implements SuiteTarget {
         { runtime: prosody, ca },
       );
       teardown.defer(`partner ${partnerDomains[0]}`, () => partner.stop());
-      const edge = await LegacyEdge.start({ domain: sfbDomain, partners: [profile], certificate: options.sfb.edgeCertificate ?? 'valid' }, { runtime: prosody, ca });
+      const edge = await LegacyEdge.start(
+        { domain: sfbDomain, partners: [profile], certificate: options.sfb.edgeCertificate ?? 'valid' },
+        { runtime: prosody, ca },
+      );
       teardown.defer(`legacy edge ${sfbDomain}`, () => edge.stop());
       const link = await EdgeLink.start({ runtime: prosody, partner, edge, flow, teardown });
 
@@ -146,7 +149,12 @@ export class SimTopology implements SuiteTarget {
       sfb2019.setPeers([legacy]);
 
       const transport = options.sfb.sipTransport ?? 'tcp';
-      const gateway = await XmppSipGateway.start({ domain: sfbDomain, pool: legacy.target(transport), partners: [profile], subscriptionExpires: options.sfb.subscriptionExpires });
+      const gateway = await XmppSipGateway.start({
+        domain: sfbDomain,
+        pool: legacy.target(transport),
+        partners: [profile],
+        subscriptionExpires: options.sfb.subscriptionExpires,
+      });
       teardown.defer('xmpp gateway', () => gateway.stop());
       legacy.setXmppRoute(gateway.sipTarget(transport));
 
@@ -202,7 +210,14 @@ export class SimTopology implements SuiteTarget {
 
   /** An SfB user, acting over SIP through his home pool; an unknown name is an error. */
   sfbUser(name: string): SimSfbUser {
-    return new SimSfbUser(name, { directory: this.directory, pools: this.pools, events: this.events, flow: this.flow, showMapping: this.showMapping, sfbDomain: this.sfbDomain });
+    return new SimSfbUser(name, {
+      directory: this.directory,
+      pools: this.pools,
+      events: this.events,
+      flow: this.flow,
+      showMapping: this.showMapping,
+      sfbDomain: this.sfbDomain,
+    });
   }
 
   /** The first SIP-side event of an SfB user (an IM received, a NOTIFY, a subscription) from now on that matches, within a deadline. */
@@ -276,7 +291,14 @@ function recordSfbSide(flow: FlowRecorder, gateway: XmppSipGateway, pools: Recor
   });
   for (const pool of Object.values(pools)) {
     pool.on('user-event', (e: SipUserEvent) =>
-      flow.record({ from: 'sip-pool', to: 'sfb-user', protocol: 'sip', label: `${pool.name}: ${e.kind}${e.from ? ` from ${e.from}` : ''}`, actor: e.user, wire: e.body ?? '' }),
+      flow.record({
+        from: 'sip-pool',
+        to: 'sfb-user',
+        protocol: 'sip',
+        label: `${pool.name}: ${e.kind}${e.from ? ` from ${e.from}` : ''}`,
+        actor: e.user,
+        wire: e.body ?? '',
+      }),
     );
   }
 }

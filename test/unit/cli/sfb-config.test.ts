@@ -21,7 +21,9 @@ async function printed(file: string): Promise<string> {
 describe('xfed sfb-config for a real gateway', () => {
   it("prints the allowed partner, the users' policy, the DNS records that point at the partner's listen address, and trust", async () => {
     const out = await printed(fixture('gateway.yaml'));
-    expect(out).toContain('New-CsXmppAllowedPartner -Identity "xmpp.fabrikam.test" -PartnerType Federated -TlsNegotiation Required -SaslNegotiation Required -SupportDialbackNegotiation $false');
+    expect(out).toContain(
+      'New-CsXmppAllowedPartner -Identity "xmpp.fabrikam.test" -PartnerType Federated -TlsNegotiation Required -SaslNegotiation Required -SupportDialbackNegotiation $false',
+    );
     expect(out).toContain('Grant-CsExternalAccessPolicy -Identity "erin@contoso.test" -PolicyName "XmppUsers"');
     expect(out).toContain('_xmpp-server._tcp.contoso.test. 3600 IN SRV 0 5 5270 edge1.contoso.test.');
     expect(out).toContain('_xmpp-server._tcp.xmpp.fabrikam.test. 300 IN SRV 0 5 15269 xfed-partner.xmpp.fabrikam.test.');

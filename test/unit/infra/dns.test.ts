@@ -34,9 +34,7 @@ describe('TestDnsServer (real UDP and TCP on loopback)', () => {
 
   it('serves the SRV and A records of an XMPP server', async () => {
     dns.publishXmppServer('partner.test', { host: 'xmpp.partner.test', address: '127.0.0.1', port: 5269 });
-    expect(await resolver.resolveSrv('_xmpp-server._tcp.partner.test')).toEqual([
-      { name: 'xmpp.partner.test', port: 5269, priority: 0, weight: 5 },
-    ]);
+    expect(await resolver.resolveSrv('_xmpp-server._tcp.partner.test')).toEqual([{ name: 'xmpp.partner.test', port: 5269, priority: 0, weight: 5 }]);
     expect(await resolver.resolve4('xmpp.partner.test')).toEqual(['127.0.0.1']);
     expect(queries.at(-1)).toMatchObject({ name: 'xmpp.partner.test', type: 'A', rcode: 'NOERROR', answers: 1 });
   });
@@ -172,9 +170,7 @@ describe('TestDnsServer forwarding to an upstream (real UDP and TCP on loopback)
 
   it('forwards names outside the local zone over UDP: SRV and A', async () => {
     expect(dns.upstream).toEqual({ host: '127.0.0.1', port: upstream.port });
-    expect(await resolver.resolveSrv('_xmpp-server._tcp.far.test')).toEqual([
-      { name: 'xmpp.far.test', port: 5270, priority: 0, weight: 5 },
-    ]);
+    expect(await resolver.resolveSrv('_xmpp-server._tcp.far.test')).toEqual([{ name: 'xmpp.far.test', port: 5270, priority: 0, weight: 5 }]);
     expect(await resolver.resolve4('xmpp.far.test')).toEqual(['127.0.0.9']);
     expect(queries).toEqual([
       expect.objectContaining({ name: '_xmpp-server._tcp.far.test', type: 'SRV', rcode: 'NOERROR', answers: 1, forwarded: true }),
@@ -193,9 +189,7 @@ describe('TestDnsServer forwarding to an upstream (real UDP and TCP on loopback)
 
   it('answers names of the local zone itself, over the upstream', async () => {
     dns.setSrv('_xmpp-server._tcp.far.test', [{ priority: 0, weight: 5, port: 5269, target: 'pinned.far.test' }]);
-    expect(await resolver.resolveSrv('_xmpp-server._tcp.far.test')).toEqual([
-      { name: 'pinned.far.test', port: 5269, priority: 0, weight: 5 },
-    ]);
+    expect(await resolver.resolveSrv('_xmpp-server._tcp.far.test')).toEqual([{ name: 'pinned.far.test', port: 5269, priority: 0, weight: 5 }]);
     expect(queries.at(-1)).not.toHaveProperty('forwarded');
     // Other names still come from the upstream.
     expect(await resolver.resolve4('xmpp.far.test')).toEqual(['127.0.0.9']);

@@ -57,7 +57,9 @@ describe('Prosody account storage', () => {
     try {
       await writeAccounts(dir, planAccounts(['a.test'], [{ name: 'alice', password: 'secret' }]));
       const text = await readFile(path.join(dir, 'a%2etest', 'accounts', 'alice.dat'), 'utf8');
-      expect(text).toMatch(/^return \{\n\t\["iteration_count"\] = 64;\n\t\["salt"\] = "[0-9a-f-]{36}";\n\t\["stored_key"\] = "[0-9a-f]{40}";\n\t\["server_key"\] = "[0-9a-f]{40}";\n\};\n$/);
+      expect(text).toMatch(
+        /^return \{\n\t\["iteration_count"\] = 64;\n\t\["salt"\] = "[0-9a-f-]{36}";\n\t\["stored_key"\] = "[0-9a-f]{40}";\n\t\["server_key"\] = "[0-9a-f]{40}";\n\};\n$/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

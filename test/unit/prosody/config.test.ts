@@ -31,7 +31,10 @@ describe('renderProsodyConfig', () => {
   });
 
   it('renders dialback with optional TLS and no secure auth', () => {
-    const cfg = renderProsodyConfig({ ...base({ auth: 'dialback', tls: 'optional', secureAuth: false, certificates: 'self-signed' }), peerCaPath: undefined } as never);
+    const cfg = renderProsodyConfig({
+      ...base({ auth: 'dialback', tls: 'optional', secureAuth: false, certificates: 'self-signed' }),
+      peerCaPath: undefined,
+    } as never);
     expect(cfg).toContain('"dialback"');
     expect(cfg).toContain('s2s_require_encryption = false');
     expect(cfg).toContain('s2s_allow_encryption = true');
@@ -46,7 +49,10 @@ describe('renderProsodyConfig', () => {
   });
 
   it('drops the tls module when there are no certificates', () => {
-    const cfg = renderProsodyConfig({ ...base({ auth: 'dialback', tls: 'off', secureAuth: false, certificates: 'none' }), domains: [{ name: 'partner.test' }] });
+    const cfg = renderProsodyConfig({
+      ...base({ auth: 'dialback', tls: 'off', secureAuth: false, certificates: 'none' }),
+      domains: [{ name: 'partner.test' }],
+    });
     expect(cfg).not.toContain('"tls"');
     expect(cfg).not.toContain('ssl =');
   });

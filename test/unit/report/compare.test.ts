@@ -124,7 +124,9 @@ describe('comparison renderers', () => {
     const md = renderComparisonMarkdown(c);
     expect(md).toContain('❌ **2 regressions**; 1 fixed, 1 still failing, 1 new, 1 gone, 6 still met');
     expect(md).toContain('### ❌ Regressed (2)');
-    expect(md).toContain(`| move-judy | im-erin-after | alice IMs erin after judy's move | met | expected pass, got error remote-server-timeout "Component unavailable" |`);
+    expect(md).toContain(
+      `| move-judy | im-erin-after | alice IMs erin after judy's move | met | expected pass, got error remote-server-timeout "Component unavailable" |`,
+    );
     expect(md).toContain('| new-edge | sub-frank | alice subscribes to frank (held for approval) | met |');
     expect(md).toContain('| p50 | 14 ms | 18 ms | +4 ms | +28.6% |');
     expect(md).toContain('| p95 | 31 ms | 40 ms | +9 ms | +29.0% |');
@@ -136,7 +138,9 @@ describe('comparison renderers', () => {
     next.phases[1]!.checks[1]!.actual = 'a | b\nc <img src=x onerror=alert(1)> *bold*';
     const md = renderComparisonMarkdown(compareResults(loadResults('base.json'), next));
     const row = md.split('\n').find((l) => l.startsWith('| move-judy | im-erin-after'))!;
-    expect(row).toBe(`| move-judy | im-erin-after | alice IMs erin after judy's move | met | expected pass, got a \\| b c &lt;img src=x onerror=alert(1)&gt; \\*bold\\* |`);
+    expect(row).toBe(
+      `| move-judy | im-erin-after | alice IMs erin after judy's move | met | expected pass, got a \\| b c &lt;img src=x onerror=alert(1)&gt; \\*bold\\* |`,
+    );
     expect(md).not.toContain('<img');
     expect(renderComparisonMarkdown(compareResults(loadResults('new.json'), loadResults('new.json')))).toContain('✅ **no regression**');
   });
@@ -144,7 +148,9 @@ describe('comparison renderers', () => {
   it('text names every section, colours only when asked', () => {
     const plain = renderComparisonText(c, { color: false });
     for (const s of ['REGRESSED (2)', 'FIXED (1)', 'STILL FAILING (1)', 'NEW (1)', 'GONE (1)']) expect(plain).toContain(s);
-    expect(plain).toContain('  ✗ move-judy/im-erin-after  alice IMs erin after judy\'s move\n      was met; now expected pass, got error remote-server-timeout "Component unavailable"');
+    expect(plain).toContain(
+      '  ✗ move-judy/im-erin-after  alice IMs erin after judy\'s move\n      was met; now expected pass, got error remote-server-timeout "Component unavailable"',
+    );
     expect(plain).toContain('  p95  31 ms -> 40 ms  (+9 ms, +29.0%)');
     expect(plain).toContain('    move-judy/im-judy-moved         9 ms -> 11 ms  +2 ms +22.2%');
     expect(plain.split('\n').at(-1)).toBe('2 REGRESSIONS; 1 fixed, 1 still failing, 1 new, 1 gone, 6 still met');
@@ -228,10 +234,14 @@ describe('readResultsFile', () => {
     );
     const t = loadResults('base.json') as unknown as Record<string, unknown>;
     t.durationMs = '21 s';
-    expect((await failure(await write('type.json', JSON.stringify(t)))).message).toMatch(/: field durationMs: Invalid input: expected number, received string$/);
+    expect((await failure(await write('type.json', JSON.stringify(t)))).message).toMatch(
+      /: field durationMs: Invalid input: expected number, received string$/,
+    );
     const l = loadResults('base.json');
     (l.phases[0]!.checks[0]!.evidence[2] as { from: string }).from = 'mars';
-    expect((await failure(await write('lane.json', JSON.stringify(l)))).message).toMatch(/: field phases\[0\]\.checks\[0\]\.evidence\[2\]\.from: Invalid option: expected one of/);
+    expect((await failure(await write('lane.json', JSON.stringify(l)))).message).toMatch(
+      /: field phases\[0\]\.checks\[0\]\.evidence\[2\]\.from: Invalid option: expected one of/,
+    );
     const s = loadResults('base.json') as unknown as Record<string, unknown>;
     delete s.summary;
     expect((await failure(await write('summary.json', JSON.stringify(s)))).message).toMatch(/missing field summary$/);

@@ -103,7 +103,11 @@ describe('renderHtml', () => {
     expect(text(frank)).toContain('harness error');
     expect(text(byClass(within(frank), 'div', 'ladder')[0]!)).toContain('No messages recorded');
     const vs = byClass(within(byClass(els, 'article', 'check')[6]!), 'table', 'vs')[0]!;
-    expect(within(vs).filter((e) => e.tagName === 'td').map(text)).toEqual(['pass', 'error remote-server-timeout "Component unavailable"', 'Component unavailable']);
+    expect(
+      within(vs)
+        .filter((e) => e.tagName === 'td')
+        .map(text),
+    ).toEqual(['pass', 'error remote-server-timeout "Component unavailable"', 'Component unavailable']);
     expect(byClass(els, 'div', 'banner')).toHaveLength(0);
   });
 
@@ -158,7 +162,10 @@ describe('renderHtml', () => {
     expect(outsideWire).not.toMatch(/https?:\/\//);
     expect(outsideWire).not.toMatch(/\bsrc=|url\(|@import/);
     const els = elements(html);
-    const csp = attr(els.find((e) => attr(e, 'http-equiv') === 'Content-Security-Policy')!, 'content')!;
+    const csp = attr(
+      els.find((e) => attr(e, 'http-equiv') === 'Content-Security-Policy')!,
+      'content',
+    )!;
     const sha = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain(`script-src ${sha(text(els.find((e) => e.tagName === 'script')!))}`);

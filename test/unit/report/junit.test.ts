@@ -79,7 +79,10 @@ describe('renderJunit', () => {
     expect(failed.error).toBeUndefined();
     const errored = suites[0]!.cases[4]!;
     expect(errored.failure).toBeUndefined();
-    expect(errored.error?.attrs).toEqual({ message: 'could not log in alice@partner.test/xfed-2: stream error conflict (resource already bound)', type: 'harness' });
+    expect(errored.error?.attrs).toEqual({
+      message: 'could not log in alice@partner.test/xfed-2: stream error conflict (resource already bound)',
+      type: 'harness',
+    });
     expect(suites[0]!.cases.slice(0, 4).every((c) => !c.failure && !c.error)).toBe(true);
   });
 

@@ -54,7 +54,9 @@ describe('the "not possible" verdict', () => {
     expect(exitCodeOf(r)).toBe(1);
     const clean = { ...r, summary: { ...r.summary, unmet: 0 } };
     expect(exitCodeOf(clean)).toBe(0);
-    expect(formatSummary(clean, { color: false })).toContain('exit 0: every check that was possible met its expectation (1 not possible, not counted as failed)');
+    expect(formatSummary(clean, { color: false })).toContain(
+      'exit 0: every check that was possible met its expectation (1 not possible, not counted as failed)',
+    );
   });
 
   it('is <skipped/> in JUnit, counted apart from failures and errors', () => {

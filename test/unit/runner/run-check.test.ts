@@ -72,8 +72,18 @@ describe('runCheck', () => {
   it('gives "not possible", with the target\'s reason, to a check the target cannot perform, before anything is sent', async () => {
     let sent = 0;
     const partner = { ...alice, sendMessage: async () => String(++sent) } as unknown as XmppUser;
-    const r = await runCheck(fakeTarget(async () => partner), setup, 'p', check({ id: 'im-erin', kind: 'im', from: 'alice', to: 'erin' }), 'alice IMs erin');
-    expect(r).toMatchObject({ met: false, notPossible: 'xfed sees an IM reach erin only through an echo or as erin', actual: 'not possible: xfed sees an IM reach erin only through an echo or as erin' });
+    const r = await runCheck(
+      fakeTarget(async () => partner),
+      setup,
+      'p',
+      check({ id: 'im-erin', kind: 'im', from: 'alice', to: 'erin' }),
+      'alice IMs erin',
+    );
+    expect(r).toMatchObject({
+      met: false,
+      notPossible: 'xfed sees an IM reach erin only through an echo or as erin',
+      actual: 'not possible: xfed sees an IM reach erin only through an echo or as erin',
+    });
     expect(r.error).toBeUndefined();
     expect(sent).toBe(0);
     expect(r.references).toEqual(expect.arrayContaining(['RFC 7572 section 5 (XMPP to SIP, page mode)']));

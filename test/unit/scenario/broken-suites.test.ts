@@ -39,7 +39,13 @@ describe('broken suites', () => {
 
 describe('ScenarioError', () => {
   it('lists every problem as file:line:col: message, and reports all of them at once', () => {
-    const text = ['suite: Bad Name', 'partner: { domains: [partner.test], users: [alice], extra: 1 }', 'target: { sim: { domain: contoso.test, users: [{ name: erin, pool: lagacy }] } }', 'phases: []', ''].join('\n');
+    const text = [
+      'suite: Bad Name',
+      'partner: { domains: [partner.test], users: [alice], extra: 1 }',
+      'target: { sim: { domain: contoso.test, users: [{ name: erin, pool: lagacy }] } }',
+      'phases: []',
+      '',
+    ].join('\n');
     const err = (() => {
       try {
         parseSuite(text, 'x.yaml');

@@ -42,7 +42,9 @@ describe('semantic checks', () => {
   });
 
   it('lets ping and disco address the SfB domain itself', () => {
-    expect(problems(`  - name: a\n    checks: [{ id: p, kind: ping, from: alice, to: contoso.test }, { id: d, kind: disco, from: bob, to: erin }]\n`)).toEqual([]);
+    expect(problems(`  - name: a\n    checks: [{ id: p, kind: ping, from: alice, to: contoso.test }, { id: d, kind: disco, from: bob, to: erin }]\n`)).toEqual(
+      [],
+    );
   });
 
   it('applies set-partner over the profile in force, as SimTopology does', () => {

@@ -115,7 +115,9 @@ describe('resolvePartnerProfile', () => {
     }
     expect(() => resolvePartnerProfile({ domain: 'partner.test', additionalDomains: ['x y'] })).toThrow(/-AdditionalDomains/);
     expect(() => resolvePartnerProfile({ domain: 'partner.test', additionalDomains: ['Partner.Test'] })).toThrow(/listed twice/);
-    expect(() => resolvePartnerProfile({ domain: 'partner.test', partnerType: 'Friendly' as never })).toThrow(/-PartnerType Friendly is not one of Federated, PublicVerified, PublicUnverified/);
+    expect(() => resolvePartnerProfile({ domain: 'partner.test', partnerType: 'Friendly' as never })).toThrow(
+      /-PartnerType Friendly is not one of Federated, PublicVerified, PublicUnverified/,
+    );
     expect(() => resolvePartnerProfile({ domain: 'partner.test', tlsNegotiation: 'required' as never })).toThrow(/-TlsNegotiation required/);
     expect(() => resolvePartnerProfile({ domain: 'partner.test', saslNegotiation: 'Maybe' as never })).toThrow(PartnerProfileError);
   });

@@ -93,7 +93,15 @@ describe('parseSipMessage', () => {
   });
 
   it('joins folded header lines with one space', () => {
-    const raw = lines('MESSAGE sip:a@b SIP/2.0', 'Subject: I know you are there,', '   pick up the phone', '\tand talk to me!', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1', '', '');
+    const raw = lines(
+      'MESSAGE sip:a@b SIP/2.0',
+      'Subject: I know you are there,',
+      '   pick up the phone',
+      '\tand talk to me!',
+      'Via: SIP/2.0/UDP h;branch=z9hG4bK1',
+      '',
+      '',
+    );
     expect(parseSipMessage(raw).headers.get('Subject')).toBe('I know you are there, pick up the phone and talk to me!');
   });
 
@@ -204,7 +212,11 @@ describe('URIs, name-addrs and Via', () => {
   });
 
   it('parses name-addr forms and puts header parameters outside the URI', () => {
-    expect(parseNameAddr('"Bob \\"B\\"" <sip:bob@p.test;transport=tcp>;tag=88')).toEqual({ display: 'Bob "B"', uri: 'sip:bob@p.test;transport=tcp', params: { tag: '88' } });
+    expect(parseNameAddr('"Bob \\"B\\"" <sip:bob@p.test;transport=tcp>;tag=88')).toEqual({
+      display: 'Bob "B"',
+      uri: 'sip:bob@p.test;transport=tcp',
+      params: { tag: '88' },
+    });
     expect(parseNameAddr('Alice <sip:alice@c.test>')).toEqual({ display: 'Alice', uri: 'sip:alice@c.test', params: {} });
     expect(parseNameAddr('sip:alice@c.test;tag=7')).toEqual({ uri: 'sip:alice@c.test', params: { tag: '7' } });
     expect(formatNameAddr({ display: 'Bob "B"', uri: 'sip:b@p', params: { tag: '1' } })).toBe('"Bob \\"B\\"" <sip:b@p>;tag=1');

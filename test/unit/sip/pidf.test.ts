@@ -1,18 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { SipParseError } from '../../../src/sip/message.js';
 import { buildPidf, parsePidf, type PidfPresence } from '../../../src/sip/pidf.js';
-import {
-  DEFAULT_SHOW_MAPPING,
-  SFB_AVAILABILITIES,
-  SFB_AVAILABILITY_CODES,
-  availabilityFromCode,
-} from '../../../src/sfb/availability.js';
+import { DEFAULT_SHOW_MAPPING, SFB_AVAILABILITIES, SFB_AVAILABILITY_CODES, availabilityFromCode } from '../../../src/sfb/availability.js';
 
 describe('PIDF', () => {
   it('builds the documented placement: show in the tuple after status, note at presence level', () => {
     const xml = buildPidf({ entity: 'sip:alice@contoso.test', basic: 'open', show: 'dnd', note: 'In a meeting', lang: 'en' });
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:alice@contoso.test">/);
-    expect(xml).toMatch(/<tuple id="t[0-9a-f]{8}"><status><basic>open<\/basic><\/status><show xmlns="jabber:client">dnd<\/show><\/tuple><note xml:lang="en">In a meeting<\/note><\/presence>$/);
+    expect(xml).toMatch(
+      /<tuple id="t[0-9a-f]{8}"><status><basic>open<\/basic><\/status><show xmlns="jabber:client">dnd<\/show><\/tuple><note xml:lang="en">In a meeting<\/note><\/presence>$/,
+    );
   });
 
   it.each<PidfPresence>([
@@ -41,7 +38,10 @@ describe('PIDF', () => {
     ['a wrong root namespace', '<presence xmlns="jabber:client" entity="x"/>'],
     ['no entity', '<presence xmlns="urn:ietf:params:xml:ns:pidf"/>'],
     ['a bad basic', '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="x"><tuple id="t"><status><basic>maybe</basic></status></tuple></presence>'],
-    ['a bad show', '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="x"><tuple id="t"><status><basic>open</basic></status><show xmlns="jabber:client">busy</show></tuple></presence>'],
+    [
+      'a bad show',
+      '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="x"><tuple id="t"><status><basic>open</basic></status><show xmlns="jabber:client">busy</show></tuple></presence>',
+    ],
   ])('rejects %s with SipParseError', (_, xml) => {
     expect(() => parsePidf(xml)).toThrow(SipParseError);
   });

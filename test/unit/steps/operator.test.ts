@@ -30,7 +30,9 @@ describe('run steps (hooks)', () => {
   it('kills the whole command when it outlives its timeout', async () => {
     const marker = `xfed-hook-${process.pid}-${Date.now()}`;
     const started = Date.now();
-    await expect(runOperatorStep({ action: 'run', command: `sh -c 'sleep 30; echo ${marker}' & wait`, timeout: '300ms' }, {})).rejects.toThrow(/timed out after 300 ms/);
+    await expect(runOperatorStep({ action: 'run', command: `sh -c 'sleep 30; echo ${marker}' & wait`, timeout: '300ms' }, {})).rejects.toThrow(
+      /timed out after 300 ms/,
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
     const left = (() => {
       try {
@@ -52,7 +54,10 @@ describe('manual steps', () => {
   });
 
   it('count as done with --assume-done', async () => {
-    expect(await runOperatorStep({ action: 'manual', instruction: 'Move erin' }, { assumeDone: true })).toEqual({ description: 'manual: Move erin', output: 'assumed done (--assume-done)' });
+    expect(await runOperatorStep({ action: 'manual', instruction: 'Move erin' }, { assumeDone: true })).toEqual({
+      description: 'manual: Move erin',
+      output: 'assumed done (--assume-done)',
+    });
   });
 
   it('wait for Enter in a terminal, and say how long it took', async () => {
@@ -66,6 +71,8 @@ describe('manual steps', () => {
   it('give up after their timeout', async () => {
     const input = ttyStream();
     const output = new PassThrough() as unknown as NodeJS.WriteStream;
-    await expect(runOperatorStep({ action: 'manual', instruction: 'Never done', timeout: '200ms' }, { input, output })).rejects.toThrow(/timed out after 200 ms waiting for the operator to do "Never done"/);
+    await expect(runOperatorStep({ action: 'manual', instruction: 'Never done', timeout: '200ms' }, { input, output })).rejects.toThrow(
+      /timed out after 200 ms waiting for the operator to do "Never done"/,
+    );
   });
 });

@@ -12,7 +12,6 @@ import { layoutSettings, type InstancePorts, type ProsodyInstance, type ProsodyR
 import type { Endpoint } from '../../../infra/endpoint.js';
 import { edgeS2sPolicy, resolvePartnerProfile, type PartnerProfile, type ResolvedPartnerProfile } from '../../../sfb/partner-profile.js';
 
-
 export interface LegacyEdgeOptions {
   /** The SfB SIP domain, served over S2S as the Edge's XMPP proxy does (e.g. `contoso.test`). */
   domain: string;
@@ -138,7 +137,9 @@ export class LegacyEdge {
     // One Prosody serves every partner: the first profile sets the stream policy; secure
     // authentication is then relaxed or tightened per partner domain.
     const first = this.partners[0];
-    const policy = first ? edgeS2sPolicy(first) : { tls: 'required' as const, auth: 'certificate' as const, secureAuth: true, offerSaslExternal: true, offerDialback: false };
+    const policy = first
+      ? edgeS2sPolicy(first)
+      : { tls: 'required' as const, auth: 'certificate' as const, secureAuth: true, offerSaslExternal: true, offerDialback: false };
     const partnerDomains = this.partners.flatMap((p) => [p.domain, ...p.additionalDomains]);
     const insecure = this.partners.filter((p) => !edgeS2sPolicy(p).secureAuth).flatMap((p) => [p.domain, ...p.additionalDomains]);
     const secure = this.partners.filter((p) => edgeS2sPolicy(p).secureAuth).flatMap((p) => [p.domain, ...p.additionalDomains]);

@@ -21,7 +21,14 @@ export function answerPingAndDisco(router: StanzaRouter, sip: SipSide): void {
     if (isUser) {
       // Is the user there? Only the pool knows: ask it over SIP (OPTIONS), as a ping would.
       const res = await sip.request(
-        buildRequest({ method: 'OPTIONS', uri: jidToSipUri(bareJid(to)), from: `<${jidToSipUri(iq.attrs.from as string)}>`, to: `<${jidToSipUri(bareJid(to))}>`, callId: newCallId(sip.host), cseq: sip.nextCseq() }),
+        buildRequest({
+          method: 'OPTIONS',
+          uri: jidToSipUri(bareJid(to)),
+          from: `<${jidToSipUri(iq.attrs.from as string)}>`,
+          to: `<${jidToSipUri(bareJid(to))}>`,
+          callId: newCallId(sip.host),
+          cseq: sip.nextCseq(),
+        }),
       );
       if (res.status >= 300) throw new StanzaRefusal(...stanzaErrorOf(res));
     }
@@ -36,7 +43,9 @@ function discoAnswer(ns: string, isUser: boolean): Element[] {
       xml(
         'query',
         { xmlns: DISCO_INFO },
-        isUser ? xml('identity', { category: 'account', type: 'registered' }) : xml('identity', { category: 'gateway', type: 'sip', name: 'Skype for Business XMPP gateway (xfed simulation)' }),
+        isUser
+          ? xml('identity', { category: 'account', type: 'registered' })
+          : xml('identity', { category: 'gateway', type: 'sip', name: 'Skype for Business XMPP gateway (xfed simulation)' }),
         ...[DISCO_INFO, PING_NS].map((f) => xml('feature', { var: f })),
       ),
     ];

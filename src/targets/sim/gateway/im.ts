@@ -57,7 +57,11 @@ export class InstantMessages {
     });
     const size = serializeSipMessage(request).length;
     if (size > SIP_MESSAGE_LIMIT) {
-      return this.xmpp.replyError(s, 'policy-violation', `The message is too large for the SIP side: ${size} bytes, over the ${SIP_MESSAGE_LIMIT}-byte limit of a SIP MESSAGE`);
+      return this.xmpp.replyError(
+        s,
+        'policy-violation',
+        `The message is too large for the SIP side: ${size} bytes, over the ${SIP_MESSAGE_LIMIT}-byte limit of a SIP MESSAGE`,
+      );
     }
     const res = await this.sip.request(request);
     if (res.status >= 300) this.xmpp.replyError(s, ...stanzaErrorOf(res));

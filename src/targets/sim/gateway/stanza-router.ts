@@ -71,7 +71,9 @@ export class StanzaRouter {
       const handler = payload && ns !== undefined ? this.iqHandlers.get(`${type} ${ns}`) : undefined;
       if (!handler || !payload) throw this.unhandledIq(ns);
       const children = await handler(stanza, payload);
-      await this.replies.send(xml('iq', { type: 'result', id: stanza.attrs.id as string, from: stanza.attrs.to as string, to: stanza.attrs.from as string }, ...children));
+      await this.replies.send(
+        xml('iq', { type: 'result', id: stanza.attrs.id as string, from: stanza.attrs.to as string, to: stanza.attrs.from as string }, ...children),
+      );
     } catch (err) {
       if (!(err instanceof StanzaRefusal)) throw err;
       await this.replies.replyError(stanza, err.condition, err.text);

@@ -51,7 +51,16 @@ export class WatchesOfSfbUsers {
       if (existing.state === 'active') await this.xmpp.sendPresence({ type: 'subscribed', from: sfbUser, to: watcher });
       return;
     }
-    const watch: WatchOfSfbUser = { watcher, sfbUser, callId: newCallId(this.sip.host), fromTag: newTag(), cseq: 1, target: this.sip.pool, state: 'init', subscribedSent: false };
+    const watch: WatchOfSfbUser = {
+      watcher,
+      sfbUser,
+      callId: newCallId(this.sip.host),
+      fromTag: newTag(),
+      cseq: 1,
+      target: this.sip.pool,
+      state: 'init',
+      subscribedSent: false,
+    };
     if (!probe) this.watches.set(key, watch);
     const res = await this.sendSubscribe(watch, probe ? 0 : this.opts.expires);
     if (res.status >= 300) {
@@ -136,23 +145,26 @@ export class WatchesOfSfbUsers {
   private scheduleRefresh(watch: WatchOfSfbUser, expires: number): void {
     clearTimeout(watch.refresh);
     const key = `${watch.watcher}|${watch.sfbUser}`;
-    watch.refresh = setTimeout(() => {
-      if (this.watches.get(key) !== watch) return;
-      this.opts.onRefresh({ watcher: watch.watcher, sfbUser: watch.sfbUser });
-      this.sendSubscribe(watch, this.opts.expires)
-        .then(async (res) => {
-          if (res.status < 300) return;
-          if ([423, 481].includes(res.status)) {
-            // Transient: the dialog is gone or the interval too brief; start a new subscription.
+    watch.refresh = setTimeout(
+      () => {
+        if (this.watches.get(key) !== watch) return;
+        this.opts.onRefresh({ watcher: watch.watcher, sfbUser: watch.sfbUser });
+        this.sendSubscribe(watch, this.opts.expires)
+          .then(async (res) => {
+            if (res.status < 300) return;
+            if ([423, 481].includes(res.status)) {
+              // Transient: the dialog is gone or the interval too brief; start a new subscription.
+              this.watches.delete(key);
+              await this.subscribe(watch.watcher, watch.sfbUser, false, xml('presence', { from: watch.watcher, to: watch.sfbUser, type: 'subscribe' }));
+              return;
+            }
             this.watches.delete(key);
-            await this.subscribe(watch.watcher, watch.sfbUser, false, xml('presence', { from: watch.watcher, to: watch.sfbUser, type: 'subscribe' }));
-            return;
-          }
-          this.watches.delete(key);
-          await this.xmpp.sendPresence({ type: 'unsubscribed', from: watch.sfbUser, to: watch.watcher });
-        })
-        .catch((err: Error) => this.opts.onError(err));
-    }, Math.max(100, expires * 800));
+            await this.xmpp.sendPresence({ type: 'unsubscribed', from: watch.sfbUser, to: watch.watcher });
+          })
+          .catch((err: Error) => this.opts.onError(err));
+      },
+      Math.max(100, expires * 800),
+    );
     watch.refresh.unref();
   }
 }

@@ -71,7 +71,11 @@ export class XmppSipGateway extends EventEmitter {
     const sipSide = new SipSide(sip, opts.pool, opts.timeoutMs, onError);
     this.policy = new PartnerPolicy(partners);
     this.im = new InstantMessages(this.xmpp, sipSide, this.policy, opts.timeoutMs);
-    this.sfbWatches = new WatchesOfSfbUsers(this.xmpp, sipSide, this.policy, { expires: opts.subscriptionExpires, onRefresh: (w) => this.emit('refresh', w), onError });
+    this.sfbWatches = new WatchesOfSfbUsers(this.xmpp, sipSide, this.policy, {
+      expires: opts.subscriptionExpires,
+      onRefresh: (w) => this.emit('refresh', w),
+      onError,
+    });
     this.partnerWatches = new WatchesOfPartners(this.xmpp, sipSide, this.policy, {
       release: (watcher, sfbUser, stanza) => this.sfbWatches.subscribe(watcher, sfbUser, false, stanza),
       onError,
@@ -81,7 +85,16 @@ export class XmppSipGateway extends EventEmitter {
       .on('presence', (s) => this.onPresence(s))
       .checkIq(unsupportedInIq);
     answerPingAndDisco(this.xmpp.router, sipSide);
-    sip.on('trace', (t: SipTrace) => this.trace({ at: t.at, t: t.hrtime, protocol: 'sip', direction: t.direction, label: sipLabel(t.message), wire: serializeSipMessage(t.message).toString('utf8') }));
+    sip.on('trace', (t: SipTrace) =>
+      this.trace({
+        at: t.at,
+        t: t.hrtime,
+        protocol: 'sip',
+        direction: t.direction,
+        label: sipLabel(t.message),
+        wire: serializeSipMessage(t.message).toString('utf8'),
+      }),
+    );
   }
 
   static async start(options: XmppSipGatewayOptions): Promise<XmppSipGateway> {

@@ -56,7 +56,9 @@ export function unsupportedInIq(iq: Element): Unsupported | undefined {
   const jingle = iq.getChild('jingle', 'urn:xmpp:jingle:1');
   if (jingle) {
     // XEP-0234: a Jingle session whose content is a file is a file transfer, not a call.
-    const isFile = jingle.getChildren('content').some((c) => c.getChildren('description').some((d) => d.getNS()?.startsWith('urn:xmpp:jingle:apps:file-transfer:')));
+    const isFile = jingle
+      .getChildren('content')
+      .some((c) => c.getChildren('description').some((d) => d.getNS()?.startsWith('urn:xmpp:jingle:apps:file-transfer:')));
     return refuse(isFile ? 'file-transfer' : 'jingle', 'service-unavailable');
   }
   const hit = IQ_PAYLOADS.find(([name, ns]) => iq.getChild(name, ns));

@@ -100,7 +100,13 @@ export class Contacts {
     if (presence) sub.presence = presence;
     sub.remoteTag ??= tagOf(req.headers.get('From'));
     sub.remoteTarget = uriOf(req.headers.get('Contact')) ?? sub.remoteTarget;
-    const event: SipUserEvent = { user: sub.user, kind: 'notify', from: sub.contact, subscriptionState: req.headers.get('Subscription-State') ?? '', at: Date.now() };
+    const event: SipUserEvent = {
+      user: sub.user,
+      kind: 'notify',
+      from: sub.contact,
+      subscriptionState: req.headers.get('Subscription-State') ?? '',
+      at: Date.now(),
+    };
     if (presence) event.presence = presence;
     this.pool.userEvent(event);
     return { status: 200 };

@@ -2,7 +2,15 @@ import { EventEmitter } from 'node:events';
 import { TimeoutError, XfedError } from '../../../errors.js';
 import { DEFAULT_SHOW_MAPPING, type SfbAvailability, type ShowMapping } from '../../../sfb/availability.js';
 import { unescapeSipUser } from '../../../sip/escape.js';
-import { SipEndpoint, buildResponse, type IncomingRequest, type SipResponseInit, type SipTarget, type SipTrace, type SipTransport } from '../../../sip/endpoint.js';
+import {
+  SipEndpoint,
+  buildResponse,
+  type IncomingRequest,
+  type SipResponseInit,
+  type SipTarget,
+  type SipTrace,
+  type SipTransport,
+} from '../../../sip/endpoint.js';
 import { parseSipUri, tagOf, uriOf, type SipRequest, type SipResponse, type SipUri } from '../../../sip/message.js';
 import { Contacts, type ContactPresence } from './contacts.js';
 import type { SfbDirectory, SfbUserState } from './directory.js';
@@ -105,7 +113,12 @@ export class SipPool extends EventEmitter {
 
   /** Publishes new state and NOTIFYs every active watcher (on any pool holding the dialog). */
   async setAvailability(user: string, availability: SfbAvailability, note?: string): Promise<void> {
-    await this.users.setAvailability(user, availability, note, [this, ...this.peers].map((p) => p.notifier));
+    await this.users.setAvailability(
+      user,
+      availability,
+      note,
+      [this, ...this.peers].map((p) => p.notifier),
+    );
   }
 
   async addContact(user: string, contact: string): Promise<SipResponse> {

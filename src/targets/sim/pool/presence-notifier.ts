@@ -54,7 +54,11 @@ export class PresenceNotifier {
       state: user.behaviour === 'silent' ? 'pending' : 'active',
       expiresAt: Date.now() + expires * 1000,
     };
-    const ok: SipResponseInit = { status: 202, toTag: localTag, headers: { Contact: `<${this.pool.endpoint.contactUri(user.name, transport)}>`, Expires: String(expires) } };
+    const ok: SipResponseInit = {
+      status: 202,
+      toTag: localTag,
+      headers: { Contact: `<${this.pool.endpoint.contactUri(user.name, transport)}>`, Expires: String(expires) },
+    };
     // A probe (Expires 0, from an XMPP presence probe) gets one NOTIFY and leaves no subscription;
     // a user who never decides (silent) shows nothing to it.
     const kind: SipUserEventKind = expires === 0 ? 'probe' : 'subscribe';
@@ -78,7 +82,13 @@ export class PresenceNotifier {
     const user = this.pool.directory.get(w.user);
     if (expires === 0 || !user) {
       this.dialogs.delete(dialogKey(w.callId, w.localTag));
-      this.pool.userEvent({ user: w.user, kind: 'unsubscribe', from: w.remoteUri, subscriptionState: 'terminated;reason=timeout', at: Date.now() } satisfies SipUserEvent);
+      this.pool.userEvent({
+        user: w.user,
+        kind: 'unsubscribe',
+        from: w.remoteUri,
+        subscriptionState: 'terminated;reason=timeout',
+        at: Date.now(),
+      } satisfies SipUserEvent);
       return { status: 200, headers: { Expires: '0' }, afterSend: () => this.pool.inBackground(this.notify(w, 'terminated;reason=timeout', false)) };
     }
     w.expiresAt = Date.now() + expires * 1000;

@@ -22,6 +22,11 @@ describe('startup log classification', () => {
   it('shows the fatal line with the lines before it', () => {
     const lines = [...harmless, fatal[0]!, 'after'];
     expect(relevantLogLines(lines)).toEqual([...harmless, fatal[0]!, 'after']);
-    expect(relevantLogLines(Array.from({ length: 30 }, (_, i) => `l${i}`), 3)).toEqual(['l27', 'l28', 'l29']);
+    expect(
+      relevantLogLines(
+        Array.from({ length: 30 }, (_, i) => `l${i}`),
+        3,
+      ),
+    ).toEqual(['l27', 'l28', 'l29']);
   });
 });

@@ -17,7 +17,11 @@ afterEach(() => t?.stop());
 
 /** The error the gateway answers `stanza` with, as RFC 6120 8.3 writes it. */
 const refusal = (stanza: Element, type: string, condition: string, text: string) =>
-  xml(stanza.getName(), { type: 'error', id: stanza.attrs.id as string, from: stanza.attrs.to as string, to: stanza.attrs.from as string }, xml('error', { type }, xml(condition, { xmlns: STANZAS }), xml('text', { xmlns: STANZAS }, text))).toString();
+  xml(
+    stanza.getName(),
+    { type: 'error', id: stanza.attrs.id as string, from: stanza.attrs.to as string, to: stanza.attrs.from as string },
+    xml('error', { type }, xml(condition, { xmlns: STANZAS }), xml('text', { xmlns: STANZAS }, text)),
+  ).toString();
 
 const chat = (id: string, body: string | undefined, attrs: Record<string, string> = {}, ...extra: Element[]) =>
   xml('message', { type: 'chat', from: ALICE, to: ERIN, id, ...attrs }, ...(body === undefined ? [] : [xml('body', {}, body)]), ...extra);
@@ -80,7 +84,14 @@ describe('XMPP -> SIP', () => {
     const over = chat('m3', `${fits}c`, {}, xml('thread', {}, 'same-thread'));
     t.edge.deliver(over);
     const error = await t.edge.replyTo('m3');
-    expect(error.toString()).toBe(refusal(over, 'modify', 'policy-violation', `The message is too large for the SIP side: ${SIP_MESSAGE_LIMIT + 1} bytes, over the ${SIP_MESSAGE_LIMIT}-byte limit of a SIP MESSAGE`));
+    expect(error.toString()).toBe(
+      refusal(
+        over,
+        'modify',
+        'policy-violation',
+        `The message is too large for the SIP side: ${SIP_MESSAGE_LIMIT + 1} bytes, over the ${SIP_MESSAGE_LIMIT}-byte limit of a SIP MESSAGE`,
+      ),
+    );
     expect(t.pool.untaken('MESSAGE')).toEqual([]);
   });
 
@@ -112,9 +123,16 @@ describe('XMPP -> SIP', () => {
     const invite = xml('message', { from: ALICE, to: ERIN, id: 'i' }, xml('x', { xmlns: 'jabber:x:conference', jid: 'room@conf.partner.test' }));
     const domain = xml('message', { type: 'chat', from: ALICE, to: SFB, id: 'd' }, xml('body', {}, 'hello server'));
     for (const s of [group, invite, domain]) t.edge.deliver(s);
-    expect((await t.edge.replyTo('g')).toString()).toBe(refusal(group, 'cancel', 'service-unavailable', 'Skype for Business XMPP gateway: group chat is not supported (only 1:1 IM and presence)'));
+    expect((await t.edge.replyTo('g')).toString()).toBe(
+      refusal(group, 'cancel', 'service-unavailable', 'Skype for Business XMPP gateway: group chat is not supported (only 1:1 IM and presence)'),
+    );
     expect((await t.edge.replyTo('i')).toString()).toBe(
-      refusal(invite, 'cancel', 'feature-not-implemented', 'Skype for Business XMPP gateway: group chat invitations are not supported (only 1:1 IM and presence)'),
+      refusal(
+        invite,
+        'cancel',
+        'feature-not-implemented',
+        'Skype for Business XMPP gateway: group chat invitations are not supported (only 1:1 IM and presence)',
+      ),
     );
     expect((await t.edge.replyTo('d')).toString()).toBe(refusal(domain, 'cancel', 'service-unavailable', 'The XMPP gateway domain itself takes no messages'));
     expect(t.pool.received).toEqual([]);
@@ -124,7 +142,9 @@ describe('XMPP -> SIP', () => {
     t = await GatewayUnderTest.start({ partnerType: 'PublicUnverified' });
     const early = chat('m1', 'hello erin');
     t.edge.deliver(early);
-    expect((await t.edge.replyTo('m1')).toString()).toBe(refusal(early, 'auth', 'forbidden', `PublicUnverified partner: ${ERIN} has not added alice@${PARTNER} as a contact`));
+    expect((await t.edge.replyTo('m1')).toString()).toBe(
+      refusal(early, 'auth', 'forbidden', `PublicUnverified partner: ${ERIN} has not added alice@${PARTNER} as a contact`),
+    );
     expect(t.pool.received).toEqual([]);
     const subscribe = buildRequest({
       method: 'SUBSCRIBE',
@@ -170,9 +190,17 @@ describe('SIP -> XMPP', () => {
     const [message, ping] = await messageAndPing();
     const id = message.attrs.id as string;
     expect(message.toString()).toBe(
-      xml('message', { type: 'chat', id, from: ERIN, to: `alice@${PARTNER}`, 'xml:lang': 'fr' }, xml('body', {}, 'Bonjour à tous'), xml('subject', {}, 'Réunion'), xml('thread', {}, 'call-7')).toString(),
+      xml(
+        'message',
+        { type: 'chat', id, from: ERIN, to: `alice@${PARTNER}`, 'xml:lang': 'fr' },
+        xml('body', {}, 'Bonjour à tous'),
+        xml('subject', {}, 'Réunion'),
+        xml('thread', {}, 'call-7'),
+      ).toString(),
     );
-    expect(ping.toString()).toBe(xml('iq', { type: 'get', id: ping.attrs.id as string, from: SFB, to: PARTNER }, xml('ping', { xmlns: 'urn:xmpp:ping' })).toString());
+    expect(ping.toString()).toBe(
+      xml('iq', { type: 'get', id: ping.attrs.id as string, from: SFB, to: PARTNER }, xml('ping', { xmlns: 'urn:xmpp:ping' })).toString(),
+    );
     expect(id).not.toBe(ping.attrs.id);
     t.edge.deliver(xml('iq', { type: 'result', id: ping.attrs.id as string, from: PARTNER, to: SFB }));
     expect((await res).status).toBe(200);
@@ -183,7 +211,11 @@ describe('SIP -> XMPP', () => {
     const res = t.fromPool(fromErin());
     const [message] = await messageAndPing();
     t.edge.deliver(
-      xml('message', { type: 'error', id: message.attrs.id as string, from: `alice@${PARTNER}`, to: ERIN }, xml('error', { type: 'cancel' }, xml('service-unavailable', { xmlns: STANZAS }), xml('text', { xmlns: STANZAS }, 'no "such" user'))),
+      xml(
+        'message',
+        { type: 'error', id: message.attrs.id as string, from: `alice@${PARTNER}`, to: ERIN },
+        xml('error', { type: 'cancel' }, xml('service-unavailable', { xmlns: STANZAS }), xml('text', { xmlns: STANZAS }, 'no "such" user')),
+      ),
     );
     const answer = await res;
     expect([answer.status, answer.headers.get('Warning')]).toEqual([405, `399 xmpp-gateway "service-unavailable: no 'such' user"`]);
@@ -194,7 +226,13 @@ describe('SIP -> XMPP', () => {
     const res = t.fromPool(fromErin({ uri: `sip:alice@${PARTNER};gr=pc` }));
     const [message, ping] = await messageAndPing();
     expect([message.attrs.to, ping.attrs.from, ping.attrs.to]).toEqual([ALICE, ERIN, ALICE]);
-    t.edge.deliver(xml('iq', { type: 'error', id: ping.attrs.id as string, from: ALICE, to: ERIN }, xml('error', { type: 'cancel' }, xml('feature-not-implemented', { xmlns: STANZAS }))));
+    t.edge.deliver(
+      xml(
+        'iq',
+        { type: 'error', id: ping.attrs.id as string, from: ALICE, to: ERIN },
+        xml('error', { type: 'cancel' }, xml('feature-not-implemented', { xmlns: STANZAS })),
+      ),
+    );
     expect((await res).status).toBe(200);
   });
 
@@ -202,7 +240,13 @@ describe('SIP -> XMPP', () => {
     t = await GatewayUnderTest.start();
     const res = t.fromPool(fromErin({ uri: `sip:alice@${PARTNER};gr=pc` }));
     const [, ping] = await messageAndPing();
-    t.edge.deliver(xml('iq', { type: 'error', id: ping.attrs.id as string, from: ALICE, to: ERIN }, xml('error', { type: 'wait' }, xml('remote-server-timeout', { xmlns: STANZAS }))));
+    t.edge.deliver(
+      xml(
+        'iq',
+        { type: 'error', id: ping.attrs.id as string, from: ALICE, to: ERIN },
+        xml('error', { type: 'wait' }, xml('remote-server-timeout', { xmlns: STANZAS })),
+      ),
+    );
     const answer = await res;
     expect([answer.status, answer.headers.get('Warning')]).toEqual([408, '399 xmpp-gateway "remote-server-timeout"']);
   });
@@ -220,7 +264,11 @@ describe('SIP -> XMPP', () => {
     const json = await t.fromPool(fromErin({ contentType: 'application/json', body: '{}' }));
     expect([json.status, json.headers.get('Accept')]).toEqual([415, 'text/plain']);
     const bad = await t.fromPool(fromErin({ from: 'sips:erin@contoso.test' }));
-    expect([bad.status, bad.reason, bad.headers.get('Warning')]).toEqual([400, 'Bad Address', `399 xmpp-gateway "'sips:erin@contoso.test' is a sips: URI, which is never gatewayed to XMPP (RFC 7247)"`]);
+    expect([bad.status, bad.reason, bad.headers.get('Warning')]).toEqual([
+      400,
+      'Bad Address',
+      `399 xmpp-gateway "'sips:erin@contoso.test' is a sips: URI, which is never gatewayed to XMPP (RFC 7247)"`,
+    ]);
     await t.gateway.detach();
     const detached = await t.fromPool(fromErin());
     expect([detached.status, detached.reason]).toEqual([503, 'XMPP gateway not connected to the Edge']);

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { resolvePartnerProfile, type PartnerType } from '../../../../../src/sfb/partner-profile.js';
 import { PartnerPolicy } from '../../../../../src/targets/sim/gateway/partner-policy.js';
 
-const policy = (partnerType: PartnerType) => new PartnerPolicy([resolvePartnerProfile({ domain: 'partner.test', additionalDomains: ['other.test'], partnerType })]);
+const policy = (partnerType: PartnerType) =>
+  new PartnerPolicy([resolvePartnerProfile({ domain: 'partner.test', additionalDomains: ['other.test'], partnerType })]);
 
 describe('PartnerPolicy (docs/sfb-xmpp-federation.md section 3)', () => {
   it('knows the partner type of every domain of the profile, and none of other domains', () => {
@@ -22,7 +23,11 @@ describe('PartnerPolicy (docs/sfb-xmpp-federation.md section 3)', () => {
   it('PublicUnverified reaches exactly the SfB users who added him, until they remove him', () => {
     const p = policy('PublicUnverified');
     p.contactAdded('erin@contoso.test', 'a@partner.test');
-    expect([p.mayReach('a@partner.test/pc', 'erin@contoso.test/x'), p.mayReach('a@partner.test', 'leo@contoso.test'), p.mayReach('b@partner.test', 'erin@contoso.test')]).toEqual([true, false, false]);
+    expect([
+      p.mayReach('a@partner.test/pc', 'erin@contoso.test/x'),
+      p.mayReach('a@partner.test', 'leo@contoso.test'),
+      p.mayReach('b@partner.test', 'erin@contoso.test'),
+    ]).toEqual([true, false, false]);
     p.contactRemoved('erin@contoso.test', 'a@partner.test');
     expect(p.mayReach('a@partner.test', 'erin@contoso.test')).toBe(false);
   });

@@ -8,7 +8,11 @@ describe('presenceToPidf (RFC 8048, XMPP -> SIP)', () => {
   it.each([
     ['no type is open', xml('presence', {}), { entity: ENTITY, basic: 'open' }],
     ['unavailable is closed', xml('presence', { type: 'unavailable' }), { entity: ENTITY, basic: 'closed' }],
-    ['show and status become show and note, xml:lang the note language', xml('presence', { 'xml:lang': 'fr' }, xml('show', {}, 'dnd'), xml('status', {}, 'en réunion')), { entity: ENTITY, basic: 'open', show: 'dnd', note: 'en réunion', lang: 'fr' }],
+    [
+      'show and status become show and note, xml:lang the note language',
+      xml('presence', { 'xml:lang': 'fr' }, xml('show', {}, 'dnd'), xml('status', {}, 'en réunion')),
+      { entity: ENTITY, basic: 'open', show: 'dnd', note: 'en réunion', lang: 'fr' },
+    ],
     ['an unknown show is dropped', xml('presence', {}, xml('show', {}, 'busy')), { entity: ENTITY, basic: 'open' }],
     ['an empty status is no note', xml('presence', {}, xml('show', {}, 'xa'), xml('status', {}, '')), { entity: ENTITY, basic: 'open', show: 'xa' }],
   ])('%s', (_what, stanza, pidf) => {
@@ -21,7 +25,12 @@ describe('pidfToPresence (RFC 8048, SIP -> XMPP)', () => {
 
   it('open with show and a note: show and status (with its language)', () => {
     const p = pidfToPresence({ entity: ENTITY, basic: 'open', show: 'away', note: 'lunch', lang: 'en' }, 'erin@contoso.test', 'alice@partner.test', false);
-    expect(render(p)).toEqual({ type: undefined, from: 'erin@contoso.test', to: 'alice@partner.test', children: ['<show>away</show>', '<status xml:lang="en">lunch</status>'] });
+    expect(render(p)).toEqual({
+      type: undefined,
+      from: 'erin@contoso.test',
+      to: 'alice@partner.test',
+      children: ['<show>away</show>', '<status xml:lang="en">lunch</status>'],
+    });
   });
 
   it('closed is unavailable, and a show means nothing then', () => {
@@ -36,7 +45,9 @@ describe('pidfToPresence (RFC 8048, SIP -> XMPP)', () => {
 
 describe('readPidf', () => {
   it('reads PIDF, and gives undefined (no throw) for anything else', () => {
-    expect(readPidf(`<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='${ENTITY}'><tuple id='t'><status><basic>open</basic></status></tuple></presence>`)).toEqual({ entity: ENTITY, basic: 'open' });
+    expect(
+      readPidf(`<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='${ENTITY}'><tuple id='t'><status><basic>open</basic></status></tuple></presence>`),
+    ).toEqual({ entity: ENTITY, basic: 'open' });
     expect(readPidf('<broken')).toBeUndefined();
     expect(readPidf('<presence xmlns="other"/>')).toBeUndefined();
   });

@@ -41,7 +41,12 @@ describe('StanzaRouter', () => {
     await r.route(xml('iq', { type: 'get', id: '2' }, xml('jingle', { xmlns: 'urn:x' })));
     await r.route(xml('iq', { type: 'set', id: '3' }, xml('query', { xmlns: 'urn:x' })));
     await r.route(xml('iq', { type: 'get', id: '4' }));
-    expect(out).toEqual(['error 1 forbidden: not you', 'error 2 feature-not-implemented: no calls', 'error 3 service-unavailable: no urn:x', 'error 4 service-unavailable: no payload']);
+    expect(out).toEqual([
+      'error 1 forbidden: not you',
+      'error 2 feature-not-implemented: no calls',
+      'error 3 service-unavailable: no urn:x',
+      'error 4 service-unavailable: no payload',
+    ]);
   });
 
   it('lets other errors through, and never answers results or errors', async () => {

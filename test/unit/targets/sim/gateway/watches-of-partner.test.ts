@@ -53,7 +53,11 @@ describe('an SfB user adds a partner contact', () => {
     const { accepted, pending } = await addAlice();
     const gatewayTag = parseNameAddr(accepted.headers.get('To')!).params.tag;
     expect(gatewayTag).toMatch(/^[0-9a-f]{10}$/);
-    expect([accepted.status, accepted.headers.get('Expires'), accepted.headers.get('Contact')]).toEqual([202, '3600', `<${t.gateway.sip.contactUri(undefined, 'tcp')}>`]);
+    expect([accepted.status, accepted.headers.get('Expires'), accepted.headers.get('Contact')]).toEqual([
+      202,
+      '3600',
+      `<${t.gateway.sip.contactUri(undefined, 'tcp')}>`,
+    ]);
     expect(pending.uri).toBe(t.pool.contactUri('nora', 'tcp'));
     expect(headersOf(pending)).toEqual({
       From: `<sip:${ALICE}>;tag=${gatewayTag}`,
@@ -75,7 +79,12 @@ describe('an SfB user adds a partner contact', () => {
     t.edge.deliver(fromAlice({}, xml('show', {}, 'chat')));
     t.edge.deliver(xml('presence', { from: ALICE, to: NORA, type: 'subscribed' }));
     const active = await t.pool.next('NOTIFY', 'the active NOTIFY');
-    expect([stateOf(active), active.headers.get('CSeq'), active.body, active.headers.get('Content-Type')]).toEqual(['active;expires=3600', '2 NOTIFY', '', undefined]);
+    expect([stateOf(active), active.headers.get('CSeq'), active.body, active.headers.get('Content-Type')]).toEqual([
+      'active;expires=3600',
+      '2 NOTIFY',
+      '',
+      undefined,
+    ]);
     t.edge.deliver(fromAlice({ 'xml:lang': 'en' }, xml('show', {}, 'away'), xml('status', {}, 'lunch')));
     const away = await t.pool.next('NOTIFY', 'the NOTIFY with away');
     expect([stateOf(away), away.headers.get('Content-Type'), away.body]).toEqual([
@@ -112,14 +121,19 @@ describe('an SfB user adds a partner contact', () => {
     expect([removed.status, removed.headers.get('Expires')]).toEqual([200, '0']);
     const last = await t.pool.next('NOTIFY', 'the final NOTIFY');
     expect([stateOf(last), last.body]).toEqual(['terminated;reason=timeout', '']);
-    expect((await t.edge.next((s) => s.attrs.type === 'unsubscribe', 'the unsubscribe')).toString()).toBe(presence({ from: NORA, to: ALICE, type: 'unsubscribe' }));
+    expect((await t.edge.next((s) => s.attrs.type === 'unsubscribe', 'the unsubscribe')).toString()).toBe(
+      presence({ from: NORA, to: ALICE, type: 'unsubscribe' }),
+    );
   });
 
   it('refuses other event packages (489), an address that cannot be a JID (400), and new subscriptions while detached (503)', async () => {
     t = await GatewayUnderTest.start();
     expect((await t.fromPool(subscribe({ event: 'dialog' }))).status).toBe(489);
     const bad = await t.fromPool(subscribe({ from: 'sips:nora@contoso.test' }));
-    expect([bad.status, bad.headers.get('Warning')]).toEqual([400, `399 xmpp-gateway "'sips:nora@contoso.test' is a sips: URI, which is never gatewayed to XMPP (RFC 7247)"`]);
+    expect([bad.status, bad.headers.get('Warning')]).toEqual([
+      400,
+      `399 xmpp-gateway "'sips:nora@contoso.test' is a sips: URI, which is never gatewayed to XMPP (RFC 7247)"`,
+    ]);
     await t.gateway.detach();
     const detached = await t.fromPool(subscribe());
     expect([detached.status, detached.reason]).toEqual([503, 'XMPP gateway not connected to the Edge']);

@@ -83,7 +83,9 @@ describe('a partner user subscribes to an SfB user', () => {
     await t.fromPool(notify(sub, 'active;expires=3600', { cseq: 2 }));
     expect(t.edge.sent.map(String)).toEqual([presence({ from: ERIN, to: ALICE, type: 'subscribed' })]);
     t.edge.deliver(fromAlice('subscribe'));
-    expect((await t.edge.next((s) => s.attrs.type === 'subscribed', 'the answer from what is known')).toString()).toBe(presence({ from: ERIN, to: ALICE, type: 'subscribed' }));
+    expect((await t.edge.next((s) => s.attrs.type === 'subscribed', 'the answer from what is known')).toString()).toBe(
+      presence({ from: ERIN, to: ALICE, type: 'subscribed' }),
+    );
     await barrier();
     expect(t.pool.untaken('SUBSCRIBE')).toEqual([]);
   });
@@ -112,7 +114,12 @@ describe('a partner user subscribes to an SfB user', () => {
       xml(
         'presence',
         { type: 'error', id: 'sub-1', from: ERIN, to: `${ALICE}/pc` },
-        xml('error', { type: 'auth' }, xml('forbidden', { xmlns: STANZAS }), xml('text', { xmlns: STANZAS }, 'SIP 403 Forbidden (399 sfb2019.contoso.test "pool sfb2019 has no XMPP gateway")')),
+        xml(
+          'error',
+          { type: 'auth' },
+          xml('forbidden', { xmlns: STANZAS }),
+          xml('text', { xmlns: STANZAS }, 'SIP 403 Forbidden (399 sfb2019.contoso.test "pool sfb2019 has no XMPP gateway")'),
+        ),
       ).toString(),
     );
     expect((await t.fromPool(notify(sub, 'active;expires=3600'))).status).toBe(481);
@@ -143,7 +150,10 @@ describe('a partner user subscribes to an SfB user', () => {
     t = await GatewayUnderTest.start({ partnerType: 'PublicVerified' });
     const sub = await subscribe();
     await t.fromPool(notify(sub, 'active;expires=3600', { body: PIDF }));
-    expect(t.edge.sent.map(String)).toEqual([presence({ from: ERIN, to: ALICE, type: 'subscribed' }), presence({ from: ERIN, to: ALICE }, xml('show', {}, 'dnd'))]);
+    expect(t.edge.sent.map(String)).toEqual([
+      presence({ from: ERIN, to: ALICE, type: 'subscribed' }),
+      presence({ from: ERIN, to: ALICE }, xml('show', {}, 'dnd')),
+    ]);
   });
 });
 

@@ -20,7 +20,11 @@ afterEach(() => t?.stop());
 const get = (id: string, to: string, payload: Element, type = 'get') => xml('iq', { type, id, from: ALICE, to }, payload);
 const result = (id: string, from: string, ...children: Element[]) => xml('iq', { type: 'result', id, from, to: ALICE }, ...children).toString();
 const iqError = (id: string, from: string, type: string, condition: string, text: string) =>
-  xml('iq', { type: 'error', id, from, to: ALICE }, xml('error', { type }, xml(condition, { xmlns: STANZAS }), xml('text', { xmlns: STANZAS }, text))).toString();
+  xml(
+    'iq',
+    { type: 'error', id, from, to: ALICE },
+    xml('error', { type }, xml(condition, { xmlns: STANZAS }), xml('text', { xmlns: STANZAS }, text)),
+  ).toString();
 const features = [xml('feature', { var: INFO }), xml('feature', { var: PING })];
 
 describe('ping and disco, by namespace', () => {
@@ -31,7 +35,16 @@ describe('ping and disco, by namespace', () => {
     t.edge.deliver(get('t', SFB, xml('query', { xmlns: ITEMS })));
     expect((await t.edge.replyTo('p')).toString()).toBe(result('p', SFB));
     expect((await t.edge.replyTo('i')).toString()).toBe(
-      result('i', SFB, xml('query', { xmlns: INFO }, xml('identity', { category: 'gateway', type: 'sip', name: 'Skype for Business XMPP gateway (xfed simulation)' }), ...features)),
+      result(
+        'i',
+        SFB,
+        xml(
+          'query',
+          { xmlns: INFO },
+          xml('identity', { category: 'gateway', type: 'sip', name: 'Skype for Business XMPP gateway (xfed simulation)' }),
+          ...features,
+        ),
+      ),
     );
     expect((await t.edge.replyTo('t')).toString()).toBe(result('t', SFB, xml('query', { xmlns: ITEMS })));
     expect(t.pool.received).toEqual([]);
@@ -49,7 +62,9 @@ describe('ping and disco, by namespace', () => {
       CSeq: '1 OPTIONS',
       'Max-Forwards': '70',
     });
-    expect((await t.edge.replyTo('i')).toString()).toBe(result('i', `erin@${SFB}/desk`, xml('query', { xmlns: INFO }, xml('identity', { category: 'account', type: 'registered' }), ...features)));
+    expect((await t.edge.replyTo('i')).toString()).toBe(
+      result('i', `erin@${SFB}/desk`, xml('query', { xmlns: INFO }, xml('identity', { category: 'account', type: 'registered' }), ...features)),
+    );
   });
 
   it("a user the pool refuses: the stanza error of the pool's answer", async () => {
@@ -64,9 +79,15 @@ describe('ping and disco, by namespace', () => {
     t.edge.deliver(get('s', SFB, xml('ping', { xmlns: PING }), 'set'));
     t.edge.deliver(get('v', `erin@${SFB}`, xml('query', { xmlns: 'jabber:iq:version' })));
     t.edge.deliver(xml('iq', { type: 'get', id: 'e', from: ALICE, to: SFB }));
-    expect((await t.edge.replyTo('s')).toString()).toBe(iqError('s', SFB, 'cancel', 'service-unavailable', `The Skype for Business XMPP gateway does not handle ${PING} requests`));
-    expect((await t.edge.replyTo('v')).toString()).toBe(iqError('v', `erin@${SFB}`, 'cancel', 'service-unavailable', 'The Skype for Business XMPP gateway does not handle jabber:iq:version requests'));
-    expect((await t.edge.replyTo('e')).toString()).toBe(iqError('e', SFB, 'cancel', 'service-unavailable', 'The Skype for Business XMPP gateway does not handle this requests'));
+    expect((await t.edge.replyTo('s')).toString()).toBe(
+      iqError('s', SFB, 'cancel', 'service-unavailable', `The Skype for Business XMPP gateway does not handle ${PING} requests`),
+    );
+    expect((await t.edge.replyTo('v')).toString()).toBe(
+      iqError('v', `erin@${SFB}`, 'cancel', 'service-unavailable', 'The Skype for Business XMPP gateway does not handle jabber:iq:version requests'),
+    );
+    expect((await t.edge.replyTo('e')).toString()).toBe(
+      iqError('e', SFB, 'cancel', 'service-unavailable', 'The Skype for Business XMPP gateway does not handle this requests'),
+    );
     expect(t.pool.received).toEqual([]);
   });
 
@@ -75,9 +96,23 @@ describe('ping and disco, by namespace', () => {
     t.edge.deliver(get('j', `erin@${SFB}/pc`, xml('jingle', { xmlns: 'urn:xmpp:jingle:1', action: 'session-initiate', sid: 's1' }), 'set'));
     t.edge.deliver(get('f', `erin@${SFB}/pc`, xml('si', { xmlns: 'http://jabber.org/protocol/si', id: 'f1' }), 'set'));
     expect((await t.edge.replyTo('j')).toString()).toBe(
-      iqError('j', `erin@${SFB}/pc`, 'cancel', 'service-unavailable', 'Skype for Business XMPP gateway: audio, video and other Jingle sessions are not supported (only 1:1 IM and presence)'),
+      iqError(
+        'j',
+        `erin@${SFB}/pc`,
+        'cancel',
+        'service-unavailable',
+        'Skype for Business XMPP gateway: audio, video and other Jingle sessions are not supported (only 1:1 IM and presence)',
+      ),
     );
-    expect((await t.edge.replyTo('f')).toString()).toBe(iqError('f', `erin@${SFB}/pc`, 'cancel', 'service-unavailable', 'Skype for Business XMPP gateway: file transfer is not supported (only 1:1 IM and presence)'));
+    expect((await t.edge.replyTo('f')).toString()).toBe(
+      iqError(
+        'f',
+        `erin@${SFB}/pc`,
+        'cancel',
+        'service-unavailable',
+        'Skype for Business XMPP gateway: file transfer is not supported (only 1:1 IM and presence)',
+      ),
+    );
   });
 
   it('results and errors nobody waits for are dropped', async () => {
@@ -93,10 +128,16 @@ describe('ping and disco, by namespace', () => {
 describe('the SIP side', () => {
   it('answers OPTIONS with Allow, and 405 to other methods it does not gateway', async () => {
     t = await GatewayUnderTest.start();
-    const request = (method: string) => buildRequest({ method, uri: `sip:alice@${PARTNER}`, from: `<sip:erin@${SFB}>`, to: `<sip:alice@${PARTNER}>`, callId: newCallId('x'), cseq: 1 });
+    const request = (method: string) =>
+      buildRequest({ method, uri: `sip:alice@${PARTNER}`, from: `<sip:erin@${SFB}>`, to: `<sip:alice@${PARTNER}>`, callId: newCallId('x'), cseq: 1 });
     const options = await t.fromPool(request('OPTIONS'));
     const info = await t.fromPool(request('INFO'));
-    expect([options.status, options.headers.get('Allow'), info.status, info.headers.get('Allow')]).toEqual([200, 'MESSAGE, SUBSCRIBE, NOTIFY, OPTIONS', 405, 'MESSAGE, SUBSCRIBE, NOTIFY, OPTIONS']);
+    expect([options.status, options.headers.get('Allow'), info.status, info.headers.get('Allow')]).toEqual([
+      200,
+      'MESSAGE, SUBSCRIBE, NOTIFY, OPTIONS',
+      405,
+      'MESSAGE, SUBSCRIBE, NOTIFY, OPTIONS',
+    ]);
   });
 });
 

@@ -99,7 +99,16 @@ describe('stanzaErrorToSipStatus', () => {
 
   it('exports exactly the conditions of the table', () => {
     expect([...STANZA_CONDITIONS_IN_DOMAIN_TABLE].sort()).toEqual(
-      ['item-not-found', 'forbidden', 'not-authorized', 'recipient-unavailable', 'remote-server-timeout', 'policy-violation', 'service-unavailable', 'internal-server-error'].sort(),
+      [
+        'item-not-found',
+        'forbidden',
+        'not-authorized',
+        'recipient-unavailable',
+        'remote-server-timeout',
+        'policy-violation',
+        'service-unavailable',
+        'internal-server-error',
+      ].sort(),
     );
   });
 

@@ -11,7 +11,10 @@ describe('unsupportedInMessage', () => {
   it.each([
     ['a plain body', msg('<body>hi</body>')],
     ['body, thread and subject', msg('<subject>plan</subject><body>hi</body><thread>t-1</thread>')],
-    ['body with XHTML-IM (the plain body goes through)', msg("<body>hi</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html>")],
+    [
+      'body with XHTML-IM (the plain body goes through)',
+      msg("<body>hi</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html>"),
+    ],
     ['a chat state alone', msg("<composing xmlns='http://jabber.org/protocol/chatstates'/>")],
     ['a normal message without type', parse("<message to='bob@sfb.test'><body>hi</body></message>")],
   ])('lets %s through', (_name, stanza) => {
@@ -20,10 +23,30 @@ describe('unsupportedInMessage', () => {
 
   it.each([
     ['type groupchat', msg('<body>hi all</body>', 'groupchat'), 'groupchat', 'service-unavailable'],
-    ['a MUC mediated invitation', msg("<x xmlns='http://jabber.org/protocol/muc#user'><invite from='alice@partner.test'/></x>", 'normal'), 'muc-invitation', 'feature-not-implemented'],
-    ['a XEP-0249 direct invitation', msg("<x xmlns='jabber:x:conference' jid='room@muc.partner.test'/>", 'normal'), 'muc-invitation', 'feature-not-implemented'],
-    ['a XEP-0066 file URL', msg("<body>file</body><x xmlns='jabber:x:oob'><url>https://partner.test/f.pdf</url></x>"), 'file-transfer', 'feature-not-implemented'],
-    ['XHTML-IM without a body', msg("<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html>"), 'xhtml-only', 'feature-not-implemented'],
+    [
+      'a MUC mediated invitation',
+      msg("<x xmlns='http://jabber.org/protocol/muc#user'><invite from='alice@partner.test'/></x>", 'normal'),
+      'muc-invitation',
+      'feature-not-implemented',
+    ],
+    [
+      'a XEP-0249 direct invitation',
+      msg("<x xmlns='jabber:x:conference' jid='room@muc.partner.test'/>", 'normal'),
+      'muc-invitation',
+      'feature-not-implemented',
+    ],
+    [
+      'a XEP-0066 file URL',
+      msg("<body>file</body><x xmlns='jabber:x:oob'><url>https://partner.test/f.pdf</url></x>"),
+      'file-transfer',
+      'feature-not-implemented',
+    ],
+    [
+      'XHTML-IM without a body',
+      msg("<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html>"),
+      'xhtml-only',
+      'feature-not-implemented',
+    ],
   ])('refuses %s', (_name, stanza, feature, condition) => {
     const u = unsupportedInMessage(stanza);
     expect(u).toMatchObject({ feature, condition });
@@ -43,13 +66,25 @@ describe('unsupportedInMessage', () => {
 
 describe('unsupportedInIq', () => {
   it.each([
-    ['XEP-0096 stream initiation', "<si xmlns='http://jabber.org/protocol/si' id='s1' profile='http://jabber.org/protocol/si/profile/file-transfer'/>", 'file-transfer'],
+    [
+      'XEP-0096 stream initiation',
+      "<si xmlns='http://jabber.org/protocol/si' id='s1' profile='http://jabber.org/protocol/si/profile/file-transfer'/>",
+      'file-transfer',
+    ],
     ['XEP-0065 bytestreams', "<query xmlns='http://jabber.org/protocol/bytestreams' sid='s1'/>", 'file-transfer'],
     ['XEP-0047 IBB open', "<open xmlns='http://jabber.org/protocol/ibb' sid='s1' block-size='4096'/>", 'file-transfer'],
     ['XEP-0047 IBB data', "<data xmlns='http://jabber.org/protocol/ibb' sid='s1' seq='0'>AAAA</data>", 'file-transfer'],
     ['XEP-0066 iq:oob', "<query xmlns='jabber:iq:oob'><url>https://partner.test/f</url></query>", 'file-transfer'],
-    ['a Jingle call', "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='j1'><content name='voice'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></content></jingle>", 'jingle'],
-    ['a XEP-0234 Jingle file transfer', "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='j2'><content name='f'><description xmlns='urn:xmpp:jingle:apps:file-transfer:5'/></content></jingle>", 'file-transfer'],
+    [
+      'a Jingle call',
+      "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='j1'><content name='voice'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></content></jingle>",
+      'jingle',
+    ],
+    [
+      'a XEP-0234 Jingle file transfer',
+      "<jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='j2'><content name='f'><description xmlns='urn:xmpp:jingle:apps:file-transfer:5'/></content></jingle>",
+      'file-transfer',
+    ],
     ['MUC owner configuration', "<query xmlns='http://jabber.org/protocol/muc#owner'/>", 'groupchat'],
     ['MUC admin', "<query xmlns='http://jabber.org/protocol/muc#admin'><item nick='x' role='none'/></query>", 'groupchat'],
   ])('refuses %s with service-unavailable', (_name, inner, feature) => {

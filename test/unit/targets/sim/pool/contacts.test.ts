@@ -61,7 +61,14 @@ describe("a user's contacts", () => {
     const presence = { entity: `sip:${CAROL}`, basic: 'open', show: 'away', note: 'lunch' };
     // Asked of either pool, in either spelling of the address.
     expect(t.sfb2019.contactPresence('Accept', `sip:${CAROL}`)).toEqual({ state: 'active', presence });
-    expect(await t.events.next((e) => e.kind === 'notify', 'the notify event')).toEqual({ user: 'accept', kind: 'notify', from: `sip:${CAROL}`, subscriptionState: 'active;expires=3600', presence, at: expect.any(Number) });
+    expect(await t.events.next((e) => e.kind === 'notify', 'the notify event')).toEqual({
+      user: 'accept',
+      kind: 'notify',
+      from: `sip:${CAROL}`,
+      subscriptionState: 'active;expires=3600',
+      presence,
+      at: expect.any(Number),
+    });
   });
 
   it('a NOTIFY may come before the 2xx of its SUBSCRIBE', async () => {

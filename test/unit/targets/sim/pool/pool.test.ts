@@ -18,7 +18,16 @@ const im = (user: string, extra: { from?: string; headers?: Record<string, strin
 const outcome = (res: SipResponse) => [res.status, res.headers.get('Warning')];
 /** A request to another domain, as an SfB user's client sends it to its pool. */
 const toPartner = (from: string) =>
-  buildRequest({ method: 'MESSAGE', uri: `sip:dave@${PARTNER}`, from: `<sip:${from}@${SFB}>`, to: `<sip:dave@${PARTNER}>`, callId: newCallId('x'), cseq: 1, body: 'out', contentType: 'text/plain' });
+  buildRequest({
+    method: 'MESSAGE',
+    uri: `sip:dave@${PARTNER}`,
+    from: `<sip:${from}@${SFB}>`,
+    to: `<sip:dave@${PARTNER}>`,
+    callId: newCallId('x'),
+    cseq: 1,
+    body: 'out',
+    contentType: 'text/plain',
+  });
 
 describe('requests for SfB users', () => {
   it('are proxied to the home pool: its Via on top, Max-Forwards down by one, the answer relayed', async () => {
@@ -26,7 +35,9 @@ describe('requests for SfB users', () => {
     const req = im('accept', { headers: { 'Max-Forwards': '10' } });
     const res = await t.send(req, t.sfb2019);
     expect(res.status).toBe(200);
-    const atHome = t.traces.find((tr) => tr.endpoint === 'legacy' && tr.direction === 'in' && tr.message.headers.get('Call-ID') === req.headers.get('Call-ID'))!;
+    const atHome = t.traces.find(
+      (tr) => tr.endpoint === 'legacy' && tr.direction === 'in' && tr.message.headers.get('Call-ID') === req.headers.get('Call-ID'),
+    )!;
     expect([atHome.message.headers.getAll('Via').length, atHome.message.headers.get('Max-Forwards')]).toEqual([2, '9']);
     expect(await t.events.next((e) => e.kind === 'im', 'the IM at home')).toMatchObject({ user: 'accept', status: 200 });
     expect((await t.send(im('accept', { headers: { 'Max-Forwards': '0' } }), t.sfb2019)).status).toBe(483);
@@ -34,7 +45,8 @@ describe('requests for SfB users', () => {
 
   it('from XMPP, for a user on the 2019 pool: 403, directly or proxied; SfB-internal traffic still reaches him', async () => {
     t = await PoolsUnderTest.start(USERS);
-    for (const pool of [t.sfb2019, t.legacy]) expect(outcome(await t.send(im('modern'), pool))).toEqual([403, '399 sfb2019.contoso.test "pool sfb2019 has no XMPP gateway"']);
+    for (const pool of [t.sfb2019, t.legacy])
+      expect(outcome(await t.send(im('modern'), pool))).toEqual([403, '399 sfb2019.contoso.test "pool sfb2019 has no XMPP gateway"']);
     expect((await t.send(im('modern', { from: `sip:accept@${SFB}` }), t.sfb2019)).status).toBe(200);
   });
 
@@ -58,16 +70,25 @@ describe('requests for SfB users', () => {
     expect(outcome(await t.send(im('nobody')))).toEqual([404, '399 legacy.contoso.test "no user nobody@contoso.test"']);
     const info = await t.send(t.fromGateway({ method: 'INFO', user: 'accept' }));
     expect([info.status, info.headers.get('Allow')]).toEqual([405, 'MESSAGE, SUBSCRIBE, NOTIFY, OPTIONS']);
-    expect((await t.send(t.fromGateway({ method: 'NOTIFY', user: 'accept', toTag: 'gone', headers: { Event: 'presence', 'Subscription-State': 'active' } }))).status).toBe(481);
+    expect(
+      (await t.send(t.fromGateway({ method: 'NOTIFY', user: 'accept', toTag: 'gone', headers: { Event: 'presence', 'Subscription-State': 'active' } }))).status,
+    ).toBe(481);
     expect((await t.send(t.fromGateway({ method: 'SUBSCRIBE', user: 'accept', toTag: 'gone', headers: { Event: 'presence' } }))).status).toBe(481);
   });
 
   it('OPTIONS: 200 for a user there (Allow, Accept), 200 for the pool itself, 416 for a URI that is not SIP', async () => {
     t = await PoolsUnderTest.start(USERS);
     const user = await t.send(t.fromGateway({ method: 'OPTIONS', user: 'accept' }));
-    expect([user.status, user.headers.get('Allow'), user.headers.get('Accept')]).toEqual([200, 'MESSAGE, SUBSCRIBE, NOTIFY, OPTIONS', 'text/plain, application/pidf+xml']);
+    expect([user.status, user.headers.get('Allow'), user.headers.get('Accept')]).toEqual([
+      200,
+      'MESSAGE, SUBSCRIBE, NOTIFY, OPTIONS',
+      'text/plain, application/pidf+xml',
+    ]);
     const keepAlive = buildRequest({ method: 'OPTIONS', uri: `sip:${SFB}`, from: `<sip:${SFB}>`, to: `<sip:${SFB}>`, callId: 'ka', cseq: 1 });
-    expect([(await t.send(keepAlive)).status, (await t.send({ ...keepAlive, method: 'MESSAGE', headers: keepAlive.headers.clone().set('CSeq', '2 MESSAGE') })).status]).toEqual([200, 404]);
+    expect([
+      (await t.send(keepAlive)).status,
+      (await t.send({ ...keepAlive, method: 'MESSAGE', headers: keepAlive.headers.clone().set('CSeq', '2 MESSAGE') })).status,
+    ]).toEqual([200, 404]);
     expect((await t.send({ ...keepAlive, uri: 'tel:+4930123' })).status).toBe(416);
   });
 });
@@ -79,7 +100,12 @@ describe('requests for other domains', () => {
     const req = toPartner('accept');
     expect(outcome(await t.send(req))).toEqual([486, '399 xmpp-gateway "recipient-unavailable"']);
     const fwd = await t.gateway.next('MESSAGE', 'the forwarded MESSAGE');
-    expect([fwd.uri, fwd.headers.get('Call-ID'), fwd.headers.getAll('Via').length, fwd.body]).toEqual([`sip:dave@${PARTNER}`, req.headers.get('Call-ID'), 2, 'out']);
+    expect([fwd.uri, fwd.headers.get('Call-ID'), fwd.headers.getAll('Via').length, fwd.body]).toEqual([
+      `sip:dave@${PARTNER}`,
+      req.headers.get('Call-ID'),
+      2,
+      'out',
+    ]);
   });
 
   it('a pool without the XMPP gateway has no route (404); a route that does not answer is 408', async () => {
@@ -87,7 +113,10 @@ describe('requests for other domains', () => {
     expect(outcome(await t.send(toPartner('modern'), t.sfb2019))).toEqual([404, `399 sfb2019.contoso.test "pool sfb2019 has no route to sip:dave@${PARTNER}"`]);
     t.gateway.answer('MESSAGE', () => new Promise(() => undefined));
     const res = await t.send(toPartner('accept'));
-    expect(outcome(res)).toEqual([408, `399 legacy.contoso.test "the XMPP gateway: timed out after 200 ms waiting for the final response to MESSAGE sip:dave@${PARTNER} from udp:127.0.0.1:${t.gateway.target().port}"`]);
+    expect(outcome(res)).toEqual([
+      408,
+      `399 legacy.contoso.test "the XMPP gateway: timed out after 200 ms waiting for the final response to MESSAGE sip:dave@${PARTNER} from udp:127.0.0.1:${t.gateway.target().port}"`,
+    ]);
   });
 });
 
@@ -115,7 +144,12 @@ describe('what users send', () => {
   it('to an SfB user: to his home pool, whichever pool he is on', async () => {
     t = await PoolsUnderTest.start(USERS);
     expect((await t.sfb2019.sendIm('modern', `sip:accept@${SFB}`, 'internal')).status).toBe(200);
-    expect(await t.events.next((e) => e.kind === 'im', 'the internal IM')).toMatchObject({ user: 'accept', from: `sip:modern@${SFB}`, body: 'internal', status: 200 });
+    expect(await t.events.next((e) => e.kind === 'im', 'the internal IM')).toMatchObject({
+      user: 'accept',
+      from: `sip:modern@${SFB}`,
+      body: 'internal',
+      status: 200,
+    });
     await expect(t.legacy.sendIm('nobody', `carol@${PARTNER}`, 'x')).rejects.toThrow('no SfB user nobody@contoso.test');
   });
 });

@@ -31,7 +31,13 @@ async function subscribe(user: string, o: { expires?: string; event?: string; tr
 
 /** A refresh (or with 0, the end) of the dialog `s` opened. */
 function inDialog(s: { req: SipRequest; res: SipResponse }, expires: string, cseq: number): Promise<SipResponse> {
-  const headers = s.req.headers.clone().set('To', s.res.headers.get('To')!).set('CSeq', `${cseq} SUBSCRIBE`).set('Expires', expires).delete('Via').delete('Max-Forwards');
+  const headers = s.req.headers
+    .clone()
+    .set('To', s.res.headers.get('To')!)
+    .set('CSeq', `${cseq} SUBSCRIBE`)
+    .set('Expires', expires)
+    .delete('Via')
+    .delete('Max-Forwards');
   return t.send({ kind: 'request', method: 'SUBSCRIBE', uri: parseNameAddr(s.res.headers.get('Contact')!).uri, headers, body: '' });
 }
 
@@ -43,7 +49,11 @@ describe('a SUBSCRIBE to a pool user', () => {
     t.legacy.setXmppRoute(t.gateway.target(transport));
     const s = await subscribe('accept', { transport });
     const localTag = parseNameAddr(s.res.headers.get('To')!).params.tag;
-    expect([s.res.status, s.res.headers.get('Expires'), s.res.headers.get('Contact')]).toEqual([202, '3600', `<${t.legacy.endpoint.contactUri('accept', transport)}>`]);
+    expect([s.res.status, s.res.headers.get('Expires'), s.res.headers.get('Contact')]).toEqual([
+      202,
+      '3600',
+      `<${t.legacy.endpoint.contactUri('accept', transport)}>`,
+    ]);
     const n = await s.notify();
     expect(n.uri).toBe(t.gateway.contactUri('bob', transport));
     expect(headersOf(n)).toEqual({
@@ -59,12 +69,22 @@ describe('a SUBSCRIBE to a pool user', () => {
     });
     expect(n.body).toBe(buildPidf({ entity: `sip:accept@${SFB}`, basic: 'open' }));
     expect(t.legacy.watchers('accept')).toEqual([`sip:bob@${PARTNER}`]);
-    expect(await t.events.next((e) => e.kind === 'subscribe', 'the subscribe event')).toEqual({ user: 'accept', kind: 'subscribe', from: `sip:bob@${PARTNER}`, subscriptionState: 'active;expires=3600', at: expect.any(Number) });
+    expect(await t.events.next((e) => e.kind === 'subscribe', 'the subscribe event')).toEqual({
+      user: 'accept',
+      kind: 'subscribe',
+      from: `sip:bob@${PARTNER}`,
+      subscriptionState: 'active;expires=3600',
+      at: expect.any(Number),
+    });
   });
 
   it('grants at most the pool maximum', async () => {
     t = await PoolsUnderTest.start(USERS, { subscriptionExpires: 600 });
-    for (const [asked, granted] of [['1200', '600'], ['300', '300'], ['soon', '600']] as const) {
+    for (const [asked, granted] of [
+      ['1200', '600'],
+      ['300', '300'],
+      ['soon', '600'],
+    ] as const) {
       const s = await subscribe('accept', { expires: asked });
       expect([s.res.headers.get('Expires'), stateOf(await s.notify())]).toEqual([granted, `active;expires=${granted}`]);
     }
@@ -86,7 +106,11 @@ describe('a SUBSCRIBE to a pool user', () => {
     t = await PoolsUnderTest.start(USERS);
     const s = await subscribe('noted', { expires: '0' });
     const n = await s.notify();
-    expect([s.res.headers.get('Expires'), stateOf(n), n.body]).toEqual(['0', 'terminated;reason=timeout', buildPidf({ entity: `sip:noted@${SFB}`, basic: 'open', note: 'hello' })]);
+    expect([s.res.headers.get('Expires'), stateOf(n), n.body]).toEqual([
+      '0',
+      'terminated;reason=timeout',
+      buildPidf({ entity: `sip:noted@${SFB}`, basic: 'open', note: 'hello' }),
+    ]);
     expect(await t.events.next((e) => e.user === 'noted', 'the probe event')).toMatchObject({ kind: 'probe', subscriptionState: 'terminated;reason=timeout' });
     expect((await inDialog(s, '600', 2)).status).toBe(481);
   });
@@ -104,7 +128,10 @@ describe('a SUBSCRIBE to a pool user', () => {
     expect([end.status, end.headers.get('Expires')]).toEqual([200, '0']);
     const last = await s.notify();
     expect([stateOf(last), last.body]).toEqual(['terminated;reason=timeout', '']);
-    expect(await t.events.next((e) => e.kind === 'unsubscribe', 'the unsubscribe event')).toMatchObject({ user: 'accept', subscriptionState: 'terminated;reason=timeout' });
+    expect(await t.events.next((e) => e.kind === 'unsubscribe', 'the unsubscribe event')).toMatchObject({
+      user: 'accept',
+      subscriptionState: 'terminated;reason=timeout',
+    });
     expect(t.legacy.watchers('accept')).toEqual([]);
     expect((await inDialog(s, '600', 4)).status).toBe(481);
   });
@@ -128,7 +155,14 @@ describe('a SUBSCRIBE to a pool user', () => {
 
 describe('a change of availability', () => {
   it('NOTIFYs every active watcher with the mapped PIDF; pending ones hear nothing', async () => {
-    const mapping: ShowMapping = { Available: { basic: 'open', show: 'chat' }, Busy: { basic: 'open', show: 'dnd' }, DoNotDisturb: { basic: 'open', show: 'dnd' }, BeRightBack: { basic: 'open', show: 'away' }, Away: { basic: 'open', show: 'away' }, Offline: { basic: 'closed' } };
+    const mapping: ShowMapping = {
+      Available: { basic: 'open', show: 'chat' },
+      Busy: { basic: 'open', show: 'dnd' },
+      DoNotDisturb: { basic: 'open', show: 'dnd' },
+      BeRightBack: { basic: 'open', show: 'away' },
+      Away: { basic: 'open', show: 'away' },
+      Offline: { basic: 'closed' },
+    };
     t = await PoolsUnderTest.start(USERS, { showMapping: mapping });
     const a = await subscribe('accept');
     const b = await subscribe('accept', { transport: 'tcp' });
@@ -139,7 +173,9 @@ describe('a change of availability', () => {
       await t.legacy.setAvailability('silent', availability);
       const mapped = mapping[availability];
       for (const s of [a, b]) {
-        expect((await s.notify()).body).toBe(buildPidf({ entity: `sip:accept@${SFB}`, basic: mapped.basic, ...(mapped.show ? { show: mapped.show } : {}), note: `now ${availability}` }));
+        expect((await s.notify()).body).toBe(
+          buildPidf({ entity: `sip:accept@${SFB}`, basic: mapped.basic, ...(mapped.show ? { show: mapped.show } : {}), note: `now ${availability}` }),
+        );
       }
     }
     expect(t.gateway.untaken('NOTIFY')).toEqual([]);

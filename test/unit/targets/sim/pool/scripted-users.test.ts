@@ -20,7 +20,8 @@ const USERS = [
 let t: PoolsUnderTest;
 afterEach(() => t?.stop());
 
-const im = (user: string, body: string, extra: { from?: string; headers?: Record<string, string>; contentType?: string } = {}) => t.fromGateway({ method: 'MESSAGE', user, body, ...extra });
+const im = (user: string, body: string, extra: { from?: string; headers?: Record<string, string>; contentType?: string } = {}) =>
+  t.fromGateway({ method: 'MESSAGE', user, body, ...extra });
 
 describe('an IM to a scripted user', () => {
   it('the echo user answers 200, then sends the same text, Subject, language and Call-ID back through the XMPP route', async () => {
@@ -52,7 +53,14 @@ describe('an IM to a scripted user', () => {
       'Max-Forwards': '70',
     });
     expect(back.body).toBe('hello über');
-    expect(await t.events.next((e) => e.kind === 'echo', 'the echo outcome')).toEqual({ user: 'echo', kind: 'echo', from: `sip:bob@${PARTNER}`, body: 'hello über', status: 200, at: expect.any(Number) });
+    expect(await t.events.next((e) => e.kind === 'echo', 'the echo outcome')).toEqual({
+      user: 'echo',
+      kind: 'echo',
+      from: `sip:bob@${PARTNER}`,
+      body: 'hello über',
+      status: 200,
+      at: expect.any(Number),
+    });
   });
 
   it('the echo goes back to the GRUU it came from, and reports the status the route gave it', async () => {
@@ -110,14 +118,14 @@ describe('what a user does on his own', () => {
     t = await PoolsUnderTest.start(USERS);
     expect((await t.legacy.sendIm('josé', `carol@${PARTNER}`, 'ping', { subject: 's', lang: 'en', callId: 'thread-1@x' })).status).toBe(200);
     const first = await t.gateway.next('MESSAGE', 'the IM');
-    expect([first.uri, parseNameAddr(first.headers.get('From')!).uri, first.headers.get('Subject'), first.headers.get('Content-Language'), first.headers.get('Call-ID'), first.body]).toEqual([
-      `sip:carol@${PARTNER}`,
-      `sip:jos%C3%A9@${SFB}`,
-      's',
-      'en',
-      'thread-1@x',
-      'ping',
-    ]);
+    expect([
+      first.uri,
+      parseNameAddr(first.headers.get('From')!).uri,
+      first.headers.get('Subject'),
+      first.headers.get('Content-Language'),
+      first.headers.get('Call-ID'),
+      first.body,
+    ]).toEqual([`sip:carol@${PARTNER}`, `sip:jos%C3%A9@${SFB}`, 's', 'en', 'thread-1@x', 'ping']);
     await t.legacy.sendIm('accept', `josé@${PARTNER}`, 'a');
     await t.legacy.sendIm('accept', `sip:jos%c3%a9@${PARTNER};transport=tcp`, 'b');
     await t.legacy.sendIm('accept', `sip:carol@${PARTNER};gr=phone`, 'c');
