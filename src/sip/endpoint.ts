@@ -21,10 +21,7 @@ import {
   type SipResponse,
 } from './message.js';
 
-/**
- * A SIP endpoint on loopback: UDP and TCP on one port, the non-INVITE client and server
- * transactions of RFC 3261 section 17, and a trace of every message in and out.
- */
+/** The transports between the gateway and the pools: TCP (as SfB's MTLS links) or UDP. */
 export type SipTransport = 'udp' | 'tcp';
 
 export interface SipTarget {
@@ -100,14 +97,17 @@ interface Reply {
 const addr = (host: string, port: number) => `${host}:${port}`;
 const REQUIRED = ['Via', 'From', 'To', 'Call-ID', 'CSeq'];
 
+/**
+ * A SIP endpoint on loopback: UDP and TCP on one port, the non-INVITE client and server
+ * transactions of RFC 3261 section 17, and a trace of every message in and out.
+ */
 export class SipEndpoint extends EventEmitter {
   private readonly clientTxs = new Map<string, ClientTx>();
   private readonly serverTxs = new Map<string, { at: number; reply?: Reply }>();
   private readonly outbound = new Map<string, Promise<net.Socket>>();
   private readonly sockets = new Set<net.Socket>();
   private closed = false;
-  // Ends handler waits at close, so no bound timer outlives the endpoint.
-  /** Aborted by close(); every request being handled waits on it, so many listeners are normal. */
+  /** Aborted by close(), so no handler's bounded wait outlives the endpoint; every request being handled waits on it, so many listeners are normal. */
   private readonly closing = (() => {
     const c = new AbortController();
     setMaxListeners(0, c.signal);
