@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { jidToSipUri } from '../../src/targets/sim/mapping/address.js';
+// The simulation's parts, as a user of the package imports them.
+import { jidToSipUri } from 'xfed/sim';
 import {
   SIP_STATUSES_IN_DOMAIN_TABLE,
   STANZA_CONDITIONS_IN_DOMAIN_TABLE,

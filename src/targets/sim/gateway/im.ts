@@ -64,7 +64,7 @@ export class InstantMessages {
       );
     }
     const res = await this.sip.request(request);
-    if (res.status >= 300) this.xmpp.replyError(s, ...stanzaErrorOf(res));
+    if (res.status >= 300) await this.xmpp.replyError(s, ...stanzaErrorOf(res));
   }
 
   /**

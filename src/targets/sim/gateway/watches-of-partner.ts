@@ -79,7 +79,7 @@ export class WatchesOfPartners {
         existing.state = 'terminated';
         this.watches.delete(key);
         this.policy.contactRemoved(existing.sfbUser, existing.contact);
-        return { status: 200, headers: { Expires: '0' }, afterSend: () => void this.afterUnsubscribe(existing) };
+        return { status: 200, headers: { Expires: '0' }, afterSend: () => void this.afterUnsubscribe(existing).catch((err: Error) => this.opts.onError(err)) };
       }
       existing.expires = expires;
       return { status: 200, headers: { Expires: String(expires) } };
