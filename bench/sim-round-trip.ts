@@ -37,7 +37,7 @@ try {
   const { firstMs: first, rtts, sequentialPerS, pipelinedPerS } = await measureRoundTrips(alice, 'erin@contoso.test', total, window);
 
   const f = (n: number) => n.toFixed(2);
-  console.log(`xfed bench: IM round trip partner -> gateway -> SIP user -> partner (${topo.kind} runtime, SIP over ${values.transport})`);
+  console.log(`xfed bench: IM round trip partner -> gateway -> SIP user -> partner (${topo.runtime} runtime, SIP over ${values.transport})`);
   console.log(`  setup (partner, Edge, gateway, pools):   ${f(setupMs)} ms`);
   console.log(`  first message (new S2S streams):          ${f(first)} ms`);
   console.log(

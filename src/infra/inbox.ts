@@ -25,13 +25,14 @@ interface Waiter<T> {
 /**
  * Keeps what arrived, in order, and lets callers wait for the first match (already there or still
  * to come) within a deadline: the one waiting primitive behind a user's stanzas, a server's log
- * lines and the SIP side's events. Marks are absolute, so they stay valid when old items are
- * dropped past `limit`.
+ * lines and the SIP side's events. At most `limit` items are kept (past it the oldest tenth
+ * goes); marks are absolute, so they stay valid when old items are dropped.
  */
 export class Inbox<T> {
   private readonly items: T[] = [];
   private dropped = 0;
-  private readonly claimed = new Set<number>();
+  /** Positions no claiming wait has taken, in order: a claiming wait looks only at these. */
+  private readonly unclaimedAt = new Set<number>();
   private readonly waiters = new Set<Waiter<T>>();
 
   constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
@@ -39,17 +40,16 @@ export class Inbox<T> {
   push(item: T): void {
     const index = this.mark();
     this.items.push(item);
-    if (this.items.length > this.limit) this.drop(this.items.length - this.limit);
     let taken = false;
     for (const w of this.waiters) {
       if (index < w.since || (w.claim && taken) || !w.match(item)) continue;
       this.waiters.delete(w);
-      if (w.claim) {
-        taken = true;
-        this.claimed.add(index);
-      }
+      taken ||= w.claim;
       w.resolve(item);
     }
+    if (!taken) this.unclaimedAt.add(index);
+    // Dropped a tenth at a time: shifting a long array at every push would cost a copy per item.
+    if (this.items.length > this.limit) this.drop(this.items.length - Math.floor(this.limit * 0.9));
   }
 
   /** The position after the newest item: what arrives next is at `mark()`. */
@@ -64,18 +64,14 @@ export class Inbox<T> {
 
   /** What arrived and no claiming wait has taken, in order. */
   unclaimed(): T[] {
-    return this.items.filter((_, i) => !this.claimed.has(i + this.dropped));
+    return [...this.unclaimedAt].map((i) => this.items[i - this.dropped]!);
   }
 
   async waitFor(match: (item: T) => boolean, opts: InboxWait): Promise<T> {
     const since = opts.since ?? 0;
     const claim = opts.claim ?? false;
-    for (let i = Math.max(since, this.dropped); i < this.mark(); i++) {
-      const item = this.items[i - this.dropped]!;
-      if ((claim && this.claimed.has(i)) || !match(item)) continue;
-      if (claim) this.claimed.add(i);
-      return item;
-    }
+    const kept = claim ? this.takeKept(match, since) : this.findKept(match, since);
+    if (kept.found) return kept.item;
     let waiter: Waiter<T> | undefined;
     try {
       return await withDeadline(
@@ -92,9 +88,31 @@ export class Inbox<T> {
     }
   }
 
+  private findKept(match: (item: T) => boolean, since: number): { found: true; item: T } | { found: false } {
+    for (let i = Math.max(since, this.dropped); i < this.mark(); i++) {
+      const item = this.items[i - this.dropped]!;
+      if (match(item)) return { found: true, item };
+    }
+    return { found: false };
+  }
+
+  private takeKept(match: (item: T) => boolean, since: number): { found: true; item: T } | { found: false } {
+    for (const i of this.unclaimedAt) {
+      const item = this.items[i - this.dropped]!;
+      if (i < since || !match(item)) continue;
+      this.unclaimedAt.delete(i);
+      return { found: true, item };
+    }
+    return { found: false };
+  }
+
   private drop(n: number): void {
     this.items.splice(0, n);
     this.dropped += n;
-    for (const i of this.claimed) if (i < this.dropped) this.claimed.delete(i);
+    // Positions are kept in ascending order: the dropped ones are at the front.
+    for (const i of this.unclaimedAt) {
+      if (i >= this.dropped) break;
+      this.unclaimedAt.delete(i);
+    }
   }
 }
