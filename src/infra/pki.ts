@@ -1,8 +1,23 @@
-import 'reflect-metadata'; // @peculiar/x509 resolves its services through tsyringe, which needs it
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { webcrypto, randomBytes } from 'node:crypto';
 
-x509.cryptoProvider.set(webcrypto as never);
+type X509Library = typeof X509;
+let library: Promise<X509Library> | undefined;
+
+/**
+ * @peculiar/x509, loaded and set up when the first certificate is made: it resolves its services
+ * through tsyringe, which needs reflect-metadata's global, and it takes Node's WebCrypto. Done at
+ * first use, so importing xfed patches nothing global.
+ */
+function load(): Promise<X509Library> {
+  library ??= (async () => {
+    await import('reflect-metadata');
+    const lib = await import('@peculiar/x509');
+    lib.cryptoProvider.set(webcrypto as never);
+    return lib;
+  })();
+  return library;
+}
 
 /** ECDSA P-256: fast to generate (a few ms), and what current XMPP servers use. */
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -31,7 +46,7 @@ async function newKeys(): Promise<webcrypto.CryptoKeyPair> {
 
 async function exportKey(key: webcrypto.CryptoKey): Promise<string> {
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
+  return (await load()).PemConverter.encode(pkcs8, 'PRIVATE KEY');
 }
 
 function serial(): string {
@@ -41,7 +56,7 @@ function serial(): string {
   return bytes.toString('hex');
 }
 
-function leafExtensions(domain: string, sans: string[] | undefined): x509.Extension[] {
+function leafExtensions(x509: X509Library, domain: string, sans: string[] | undefined): X509.Extension[] {
   const names = sans ?? [domain, `*.${domain}`];
   return [
     new x509.BasicConstraintsExtension(false, undefined, true),
@@ -56,11 +71,12 @@ function leafExtensions(domain: string, sans: string[] | undefined): x509.Extens
 export class TestCa {
   private constructor(
     private readonly keys: webcrypto.CryptoKeyPair,
-    private readonly cert: x509.X509Certificate,
+    private readonly cert: X509.X509Certificate,
     readonly certPem: string,
   ) {}
 
   static async create(name = 'xfed test CA'): Promise<TestCa> {
+    const x509 = await load();
     const keys = await newKeys();
     const now = Date.now();
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -81,6 +97,7 @@ export class TestCa {
 
   /** Issues a certificate for an XMPP domain, signed by this CA. */
   async issue(domain: string, opts: CertificateOptions = {}): Promise<KeyAndCert> {
+    const x509 = await load();
     const keys = await newKeys();
     const now = Date.now();
     const cert = await x509.X509CertificateGenerator.create({
@@ -92,7 +109,7 @@ export class TestCa {
       publicKey: keys.publicKey,
       signingKey: this.keys.privateKey,
       signingAlgorithm: ALG,
-      extensions: [...leafExtensions(domain, opts.sans), await x509.AuthorityKeyIdentifierExtension.create(this.cert)],
+      extensions: [...leafExtensions(x509, domain, opts.sans), await x509.AuthorityKeyIdentifierExtension.create(this.cert)],
     });
     return { certPem: cert.toString('pem'), keyPem: await exportKey(keys.privateKey) };
   }
@@ -100,6 +117,7 @@ export class TestCa {
 
 /** A self-signed certificate for an XMPP domain: TLS works, but no peer can verify it. */
 export async function selfSignedCertificate(domain: string, opts: CertificateOptions = {}): Promise<KeyAndCert> {
+  const x509 = await load();
   const keys = await newKeys();
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -109,7 +127,7 @@ export async function selfSignedCertificate(domain: string, opts: CertificateOpt
     notAfter: opts.notAfter ?? new Date(now + 7 * DAY_MS),
     keys,
     signingAlgorithm: ALG,
-    extensions: leafExtensions(domain, opts.sans),
+    extensions: leafExtensions(x509, domain, opts.sans),
   });
   return { certPem: cert.toString('pem'), keyPem: await exportKey(keys.privateKey) };
 }
