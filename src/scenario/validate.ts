@@ -155,7 +155,8 @@ function validateGateway(suite: Suite, gateway: LabSpec, report: (path: PathKey[
         );
       } else if (kind.sfbUserField !== undefined) {
         const user = fieldOf(step, kind.sfbUserField);
-        if (typeof user === 'string' && users.has(user) && !driven(user)) report([...path, kind.sfbUserField], why(user, `${user} sets an availability`));
+        const acts = kind.sfbUserActs(step);
+        if (acts && typeof user === 'string' && users.has(user) && !driven(user)) report([...path, kind.sfbUserField], why(user, acts));
       }
     });
     (phase.checks ?? []).forEach((check, j) => {

@@ -9,6 +9,7 @@ export const setAvailabilityStep = defineStep({
   fields: { user: UserName, availability: SfbAvailability, note: z.string().optional() },
   appliesTo: 'any',
   sfbUserField: 'user',
+  sfbUserActs: (s) => `${s.user} sets an availability`,
   describe: (s) => `${s.user} sets ${s.availability}${s.note ? ` ("${s.note}")` : ''}`,
   apply: (s, ctx) => ctx.target.sfbUser(s.user).setAvailability(s.availability, s.note),
 });

@@ -57,6 +57,8 @@ export interface StepKind<S extends { action: string }> {
   readonly sfbUserField: string | undefined;
   /** It bounds its own wait (an operator may take half an hour); the runner bounds the others. */
   readonly selfBounded: boolean;
+  /** What it makes its SfB user do, which a real gateway's user does only where xfed drives him. */
+  sfbUserActs(step: S): string | undefined;
   /** One line: what the step does, for the live view and the reports. */
   describe(step: S): string;
   /** Applies the step; resolves with what to record as its output, if anything. */
@@ -80,6 +82,7 @@ export function defineStep<const A extends string, F extends z.ZodRawShape>(def:
   appliesTo: 'sim' | 'any';
   sfbUserField?: keyof F & string;
   selfBounded?: boolean;
+  sfbUserActs?(step: StepOf<A, F>): string;
   describe(step: StepOf<A, F>): string;
   apply(step: StepOf<A, F>, ctx: StepContext): Promise<string | undefined | void>;
 }): StepDefinition<StepOf<A, F>, z.ZodObject<Fields<A, F>, z.core.$strict>> {
@@ -90,6 +93,7 @@ export function defineStep<const A extends string, F extends z.ZodRawShape>(def:
     appliesTo: def.appliesTo,
     sfbUserField: def.sfbUserField,
     selfBounded: def.selfBounded ?? false,
+    sfbUserActs: def.sfbUserActs ?? (() => undefined),
     describe: def.describe,
     apply: async (step, ctx) => (await def.apply(step, ctx)) ?? undefined,
   };
