@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Check } from '../../src/checks/index.js';
 import { runNegotiationMatrix } from '../../src/matrix/negotiation-matrix.js';
+import { exitCodeOf } from '../../src/report/console.js';
 import { loadSuite, parseSuite } from '../../src/scenario/loader.js';
 import { fileReporters } from '../../src/report/files.js';
 import { runSuite } from '../../src/runner/run-suite.js';
@@ -82,6 +84,40 @@ for (const kind of RUNTIMES) {
       expect(checks.get('s2s')!.actual).toBe('pass ("TLSv1.3, sasl-external")');
       expect(checks.get('im-echo')!.evidence.map((e) => `${e.from}>${e.to}`)).toContain('partner-user>partner-server');
       await expectNoPartnerContacts(lab);
+    });
+
+    it('a check the lab cannot perform is "not possible", apart from met and unmet, in every report', async () => {
+      const file = path.join(lab.dir, 'not-possible.yaml');
+      const { suite } = parseSuite(
+        gatewaySuite(
+          lab,
+          '      - { name: xfed.echo, role: echo }\n      - { name: xfed.watch, role: accept }',
+          '  - name: base\n    checks:\n      - { id: ping, kind: ping, from: alice }\n',
+        ),
+        file,
+      );
+      // xfed validate refuses these in a file; a suite written in code reaches the target with them.
+      const checks = [
+        { id: 'im-watch', kind: 'im', from: 'alice', to: 'xfed.watch' },
+        { id: 'watch-writes', kind: 'im-from-sfb', from: 'xfed.watch', to: 'bob' },
+        { id: 'ping', kind: 'ping', from: 'alice' },
+      ].map((c) => Check.parse(c));
+      const dir = path.join(lab.dir, `out-not-possible-${kind}`);
+      const results = await runSuite({ ...suite, phases: [{ name: 'impossible', checks }] }, { runtime: kind, reporters: fileReporters(dir) });
+      expect(results.summary).toEqual({ phases: 1, checks: 3, met: 1, unmet: 0, notPossible: 2 });
+      expect(exitCodeOf(results)).toBe(0);
+      const byIdNow = byId(results);
+      expect(byIdNow.get('im-watch')!.notPossible).toBe(
+        'xfed sees an IM reach xfed.watch only through an echo or as xfed.watch, so xfed must act as xfed.watch: give xfed.watch a login in target.gateway.users',
+      );
+      expect(byIdNow.get('watch-writes')!.notPossible).toBe(
+        'xfed.watch writes, so xfed must act as xfed.watch: give xfed.watch a login in target.gateway.users',
+      );
+      // Nothing was sent to xfed.watch: the checks stopped before acting.
+      expect(byIdNow.get('im-watch')!.evidence).toEqual([]);
+      const junit = await readFile(path.join(dir, 'junit.xml'), 'utf8');
+      expect(junit.match(/<skipped message="not possible: /g)).toHaveLength(2);
+      expect(await readFile(path.join(dir, 'report.html'), 'utf8')).toContain('<span class="badge not-possible">not possible</span>');
     });
 
     it('users xfed drives itself: IMs both ways, availability, no leak, no delivery; the password is in no report', async () => {
