@@ -1,3 +1,4 @@
+import { behaviourOf, MICROSOFT_PAGES, sourceText, type Source } from '../sfb/behaviours/index.js';
 import { escapeHtml } from './escape.js';
 import { formatMs, verdictOf } from './format.js';
 import { LADDER_CSS, ladderLegend, renderLadder } from './ladder.js';
@@ -25,6 +26,7 @@ const CSS = `
 .check{color:var(--fg);border-left:4px solid var(--error);padding:.1em 0 .1em 1em;margin:1.2em 0}
 .check.met{border-color:var(--met)}.check.unmet{border-color:var(--unmet)}.check.not-possible{border-color:var(--not-possible)}
 .refs{font-size:12px}.refs ul{display:inline;margin:0;padding:0}.refs li{display:inline}.refs li+li::before{content:' · '}
+.rests{font-size:12px;margin:.3em 0}.rests li{margin:.1em 0}.rests .src{color:#666}
 .check:target{background:var(--soft)}
 .check h3 code{font-size:13px}
 .vs th{width:7em}.vs td{white-space:pre-wrap;overflow-wrap:anywhere}
@@ -136,10 +138,31 @@ function check(c: CheckResult, anchor: string): string {
     c.references?.length
       ? `<div class="refs muted">specified in <ul class="refs">${c.references.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul></div>`
       : '',
+    restsOn(c.behaviours ?? []),
     c.evidence.length > 0
       ? '<p class="tools"><button type="button" data-wire="open">show all wire</button><button type="button" data-wire="close">hide all wire</button></p>'
       : '',
     renderLadder(c.evidence),
     '</article>',
   ].join('\n');
+}
+
+/** The catalogue rows (docs/sfb-behaviours.md) a check against the simulation rests on, with their sources. */
+function restsOn(ids: string[]): string {
+  if (ids.length === 0) return '';
+  const item = (id: string): string => {
+    const b = behaviourOf(id);
+    if (!b) return `<li><code>${escapeHtml(id)}</code> <span class="src">(not in this version's catalogue)</span></li>`;
+    const sources = b.sources.map(sourceLink).join('; ');
+    const partner = b.partnerDependent ? ` <em>Partner-dependent: ${escapeHtml(b.partnerDependent)}</em>` : '';
+    return `<li><code>${escapeHtml(id)}</code> ${escapeHtml(b.does)}${partner} <span class="src">${sources}</span></li>`;
+  };
+  return `<details class="rests"><summary>rests on ${ids.length} simulated behaviour${ids.length === 1 ? '' : 's'} (docs/sfb-behaviours.md)</summary><ul>${ids.map(item).join('')}</ul></details>`;
+}
+
+function sourceLink(s: Source): string {
+  if (s.kind === 'microsoft') return `<a href="${escapeHtml(MICROSOFT_PAGES[s.page])}">${escapeHtml(s.page)}</a>`;
+  if (s.kind === 'rfc')
+    return `<a href="https://www.rfc-editor.org/rfc/rfc${s.rfc}#section-${escapeHtml(s.section.split(' ')[0]!)}">RFC ${s.rfc} §${escapeHtml(s.section)}</a>`;
+  return escapeHtml(sourceText(s));
 }

@@ -35,6 +35,7 @@ const Check = z.looseObject({
   error: z.string().optional(),
   notPossible: z.string().optional(),
   references: z.array(z.string()).optional(),
+  behaviours: z.array(z.string()).optional(),
 });
 const Step = z.looseObject({ index: Num, action: z.string(), description: z.string(), ok: z.boolean(), durationMs: Num, error: z.string().optional() });
 const Results = z.looseObject({

@@ -87,4 +87,6 @@ export interface CheckResult {
   notPossible?: string;
   /** Where the behaviour the check observes is specified: RFC sections, Microsoft pages, xfed's docs/. */
   references?: string[];
+  /** Against the simulation: the ids of the catalogue rows (docs/sfb-behaviours.md) its outcome rests on. */
+  behaviours?: string[];
 }

@@ -17,6 +17,9 @@ export async function runCheck(target: SuiteTarget, setup: TargetSetup, phase: s
   const expectation = check.expect ?? kind.defaultExpectation;
   const timeoutMs = check.timeout !== undefined ? durationMs(check.timeout) : DEFAULT_CHECK_TIMEOUT_MS;
   const mark = target.flow.mark();
+  const cited = target.behaviours?.mark();
+  // The catalogue rows the outcome rests on: what the simulation applied while the check ran.
+  const restsOn = () => (target.behaviours && cited !== undefined ? { behaviours: target.behaviours.since(cited) } : {});
   const started = performance.now();
   const base = {
     id: check.id,
@@ -38,6 +41,7 @@ export async function runCheck(target: SuiteTarget, setup: TargetSetup, phase: s
       outcome: run.outcome,
       actual: describeOutcome(run.outcome),
       evidence: target.flow.since(mark),
+      ...restsOn(),
     };
   } catch (err) {
     const message = (err as Error).message.split('\n')[0]!;
@@ -49,6 +53,7 @@ export async function runCheck(target: SuiteTarget, setup: TargetSetup, phase: s
         outcome: { status: 'fail', detail: { check: 'not-possible' }, text: message },
         actual: `not possible: ${message}`,
         evidence: target.flow.since(mark),
+        ...restsOn(),
         notPossible: message,
       };
     }
@@ -61,6 +66,7 @@ export async function runCheck(target: SuiteTarget, setup: TargetSetup, phase: s
       outcome: { status: 'fail', detail: { error: 'harness' }, text: reason },
       actual: `could not run: ${reason}`,
       evidence: target.flow.since(mark),
+      ...restsOn(),
       error: reason,
     };
   }

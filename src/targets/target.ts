@@ -3,6 +3,7 @@ import type { LogView } from '../infra/line-log.js';
 import type { Redactor } from '../infra/redact.js';
 import type { PartnerSpec } from '../partner/spec.js';
 import type { RuntimeChoice, RuntimeKind } from '../prosody/types.js';
+import type { BehaviourLog } from '../sfb/behaviours/log.js';
 import type { SfbAvailability, ShowMapping } from '../sfb/availability.js';
 import type { ResolvedPartnerProfile } from '../sfb/partner-profile.js';
 import type { StepTarget } from '../steps/index.js';
@@ -41,6 +42,8 @@ export interface SuiteTarget extends StepTarget, AsyncDisposable {
   readonly runtime: RuntimeKind;
   readonly sfbDomain: string;
   readonly flow: FlowRecorder;
+  /** The catalogue behaviours the target applied (the simulation; a real gateway has none). */
+  readonly behaviours?: BehaviourLog;
   /** The DNS server the run's servers resolve federation peers with. */
   readonly resolver: Endpoint;
   /** A partner user, logged in and available (roster fetched), connected once per run. */

@@ -1,3 +1,4 @@
+import type { Cite } from '../../sfb/behaviours/log.js';
 import type { Endpoint } from '../../infra/endpoint.js';
 import { LinkProxy, type LinkEvent } from '../../infra/link-proxy.js';
 import type { TeardownStack } from '../../infra/teardown.js';
@@ -25,7 +26,14 @@ export class EdgeLink {
     private readonly edge2019: Endpoint,
   ) {}
 
-  static async start(o: { runtime: ProsodyRuntime; partner: PartnerServer; edge: LegacyEdge; flow: FlowRecorder; teardown: TeardownStack }): Promise<EdgeLink> {
+  static async start(o: {
+    runtime: ProsodyRuntime;
+    partner: PartnerServer;
+    edge: LegacyEdge;
+    flow: FlowRecorder;
+    teardown: TeardownStack;
+    cite?: Cite;
+  }): Promise<EdgeLink> {
     const { runtime, partner, edge, teardown } = o;
     // The relays listen where the servers reach the host: loopback, or the Docker network's gateway.
     const toEdge = await LinkProxy.start('partner->edge', runtime.dns.host, edge.peerAddress);

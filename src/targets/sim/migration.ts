@@ -1,4 +1,5 @@
 import { XfedError } from '../../errors.js';
+import type { Cite } from '../../sfb/behaviours/log.js';
 import type { EdgeCertificate, EdgeName, PoolName, SrvTarget } from '../../sfb/deployment.js';
 import { resolvePartnerProfile, type PartnerProfileSpec, type ResolvedPartnerProfile } from '../../sfb/partner-profile.js';
 import type { Deployment } from '../../steps/index.js';
@@ -21,6 +22,8 @@ export class SimDeployment implements Deployment {
       link: EdgeLink;
       /** The partner's domains; the first is the one a profile without a domain is about. */
       partnerDomains: string[];
+      /** Says which catalogue behaviour a step applies (docs/sfb-behaviours.md). */
+      cite: Cite;
     },
   ) {}
 

@@ -7,6 +7,7 @@ import type { PartnerUserSpec } from '../../partner/types.js';
 import { startRuntime } from '../../prosody/runtime-choice.js';
 import type { ProsodyRuntime } from '../../prosody/runtimes/runtime.js';
 import type { RuntimeChoice, RuntimeKind, S2sSecurity } from '../../prosody/types.js';
+import { BehaviourLog } from '../../sfb/behaviours/log.js';
 import { DEFAULT_SHOW_MAPPING, type ShowMapping } from '../../sfb/availability.js';
 import type { EdgeCertificate, PoolName } from '../../sfb/deployment.js';
 import { resolvePartnerProfile, type PartnerProfile, type ResolvedPartnerProfile } from '../../sfb/partner-profile.js';
@@ -63,6 +64,7 @@ interface Parts {
   flow: FlowRecorder;
   showMapping: ShowMapping;
   teardown: TeardownStack;
+  behaviours: BehaviourLog;
 }
 
 /**
@@ -86,6 +88,8 @@ export class SimTopology implements SuiteTarget {
   /** The SfB availability -> XMPP mapping in force (the documented default, or the suite's). */
   readonly showMapping: ShowMapping;
   readonly deployment: SimDeployment;
+  /** The catalogue behaviours the simulation applied, in order (docs/sfb-behaviours.md). */
+  readonly behaviours: BehaviourLog;
   private readonly prosody: ProsodyRuntime;
   private readonly partnerSide: PartnerSide;
   private readonly events: SfbEvents;
@@ -103,8 +107,16 @@ export class SimTopology implements SuiteTarget {
     this.flow = p.flow;
     this.showMapping = p.showMapping;
     this.teardown = p.teardown;
+    this.behaviours = p.behaviours;
     this.events = new SfbEvents(Object.values(p.pools));
-    this.deployment = new SimDeployment({ directory: p.directory, edge: p.edge, gateway: p.gateway, link: p.link, partnerDomains: p.partner.domains });
+    this.deployment = new SimDeployment({
+      directory: p.directory,
+      edge: p.edge,
+      gateway: p.gateway,
+      link: p.link,
+      partnerDomains: p.partner.domains,
+      cite: p.behaviours.cite,
+    });
     this.partnerSide = new PartnerSide(p.partner, {
       flow: p.flow,
       teardown: p.teardown,
@@ -125,6 +137,8 @@ export class SimTopology implements SuiteTarget {
       const partnerDomains = options.partner.domains.map((d) => d.toLowerCase());
       const profile = resolvePartnerProfile({ domain: partnerDomains[0]!, additionalDomains: partnerDomains.slice(1), ...options.sfb.partnerProfile });
       const flow = new FlowRecorder();
+      const behaviours = new BehaviourLog();
+      const cite = behaviours.cite;
 
       const partner = await PartnerServer.start(
         { domains: partnerDomains, users: options.partner.users, s2s: options.partner.s2s, logLevel: options.partner.logLevel ?? 'info' },
@@ -133,14 +147,14 @@ export class SimTopology implements SuiteTarget {
       teardown.defer(`partner ${partnerDomains[0]}`, () => partner.stop());
       const edge = await LegacyEdge.start(
         { domain: sfbDomain, partners: [profile], certificate: options.sfb.edgeCertificate ?? 'valid' },
-        { runtime: prosody, ca },
+        { runtime: prosody, ca, cite },
       );
       teardown.defer(`legacy edge ${sfbDomain}`, () => edge.stop());
-      const link = await EdgeLink.start({ runtime: prosody, partner, edge, flow, teardown });
+      const link = await EdgeLink.start({ runtime: prosody, partner, edge, flow, teardown, cite });
 
       const directory = new SfbDirectory(sfbDomain, options.sfb.users);
       const showMapping = { ...DEFAULT_SHOW_MAPPING, ...options.sfb.showMapping };
-      const poolOptions = { directory, showMapping, subscriptionExpires: options.sfb.subscriptionExpires };
+      const poolOptions = { directory, showMapping, subscriptionExpires: options.sfb.subscriptionExpires, cite };
       const legacy = await SipPool.start({ name: 'legacy', hasXmppGateway: true, ...poolOptions });
       teardown.defer('legacy pool', () => legacy.stop());
       const sfb2019 = await SipPool.start({ name: 'sfb2019', hasXmppGateway: false, ...poolOptions });
@@ -154,6 +168,7 @@ export class SimTopology implements SuiteTarget {
         pool: legacy.target(transport),
         partners: [profile],
         subscriptionExpires: options.sfb.subscriptionExpires,
+        cite,
       });
       teardown.defer('xmpp gateway', () => gateway.stop());
       legacy.setXmppRoute(gateway.sipTarget(transport));
@@ -161,7 +176,7 @@ export class SimTopology implements SuiteTarget {
       const pools = { legacy, sfb2019 };
       recordSfbSide(flow, gateway, pools);
       await gateway.attach({ component: edge.component, secret: edge.secret });
-      return new SimTopology({ prosody, ca, partner, edge, link, directory, pools, gateway, flow, showMapping, teardown });
+      return new SimTopology({ prosody, ca, partner, edge, link, directory, pools, gateway, flow, showMapping, teardown, behaviours });
     });
   }
 

@@ -6,6 +6,7 @@ import { TestCa, type KeyAndCert } from '../../../infra/pki.js';
 import { projectRoot } from '../../../infra/project-root.js';
 import { TeardownStack } from '../../../infra/teardown.js';
 import { workDirFor } from '../../../infra/work-dir.js';
+import type { Cite } from '../../../sfb/behaviours/log.js';
 import type { EdgeCertificate } from '../../../sfb/deployment.js';
 import { renderProsodyConfig } from '../../../prosody/config.js';
 import { layoutSettings, type InstancePorts, type ProsodyInstance, type ProsodyRuntime } from '../../../prosody/runtimes/runtime.js';
@@ -25,6 +26,8 @@ export interface EdgeContext {
   runtime: ProsodyRuntime;
   /** The run's test CA, which the partner trusts. */
   ca: TestCa;
+  /** Says which catalogue behaviour the Edge applies (docs/sfb-behaviours.md). */
+  cite?: Cite;
 }
 
 const DAY_MS = 86_400_000;

@@ -1,6 +1,7 @@
 import type { Element } from 'ltx';
 import { EventEmitter } from 'node:events';
 import type { Endpoint } from '../../../infra/endpoint.js';
+import type { Cite } from '../../../sfb/behaviours/log.js';
 import type { ResolvedPartnerProfile } from '../../../sfb/partner-profile.js';
 import { SipEndpoint, type IncomingRequest, type SipResponseInit, type SipTarget, type SipTrace } from '../../../sip/endpoint.js';
 import { sipLabel } from '../../../sip/label.js';
@@ -29,6 +30,8 @@ export interface XmppSipGatewayOptions {
   subscriptionExpires?: number;
   /** Bound on every SIP transaction and on the XMPP delivery barrier. */
   timeoutMs?: number;
+  /** Says which catalogue behaviour the gateway applies (docs/sfb-behaviours.md). */
+  cite?: Cite;
 }
 
 export interface GatewayTrace {
@@ -102,7 +105,13 @@ export class XmppSipGateway extends EventEmitter {
     const holder: { gateway?: XmppSipGateway } = {};
     const sip = await SipEndpoint.listen({ name: 'xmpp-gateway', onRequest: (req) => holder.gateway!.onSipRequest(req) });
     const gateway = new XmppSipGateway(
-      { domain: options.domain, pool: options.pool, subscriptionExpires: options.subscriptionExpires ?? 3600, timeoutMs: options.timeoutMs ?? 5_000 },
+      {
+        domain: options.domain,
+        pool: options.pool,
+        subscriptionExpires: options.subscriptionExpires ?? 3600,
+        timeoutMs: options.timeoutMs ?? 5_000,
+        cite: options.cite ?? (() => {}),
+      },
       options.partners,
       sip,
     );

@@ -1,3 +1,4 @@
+import type { Cite } from '../../../sfb/behaviours/log.js';
 import type { SipEndpoint, SipResponseInit } from '../../../sip/endpoint.js';
 import { escapeSipUser, unescapeSipUser } from '../../../sip/escape.js';
 import { parseSipUri, type SipRequest, type SipResponse } from '../../../sip/message.js';
@@ -24,6 +25,8 @@ export interface HomePool {
   /** A refusal with the pool's Warning. */
   refuse(status: number, why: string): SipResponseInit;
   mustUser(name: string): SfbUserState;
+  /** Says which catalogue behaviour the pool applies (docs/sfb-behaviours.md). */
+  readonly cite: Cite;
 }
 
 export const dialogKey = (callId: string, localTag: string) => `${callId}\n${localTag}`;

@@ -11,6 +11,7 @@ import {
   type SipTrace,
   type SipTransport,
 } from '../../../sip/endpoint.js';
+import type { Cite } from '../../../sfb/behaviours/log.js';
 import { parseSipUri, tagOf, uriOf, type SipRequest, type SipResponse, type SipUri } from '../../../sip/message.js';
 import { Contacts, type ContactPresence } from './contacts.js';
 import type { SfbDirectory, SfbUserState } from './directory.js';
@@ -32,6 +33,8 @@ export interface SipPoolOptions {
   subscriptionExpires?: number;
   /** Bound of every request the pool sends (default 8000 ms). */
   requestTimeoutMs?: number;
+  /** Says which catalogue behaviour the pool applies (docs/sfb-behaviours.md). */
+  cite?: Cite;
 }
 
 const ALLOW = 'MESSAGE, SUBSCRIBE, NOTIFY, OPTIONS';
@@ -41,6 +44,7 @@ export class SipPool extends EventEmitter {
   readonly name: string;
   readonly directory: SfbDirectory;
   readonly hasXmppGateway: boolean;
+  readonly cite: Cite;
   private readonly timeoutMs: number;
   private xmppRoute: SipTarget | undefined;
   private peers: SipPool[] = [];
@@ -57,6 +61,7 @@ export class SipPool extends EventEmitter {
     this.name = opts.name;
     this.directory = opts.directory;
     this.hasXmppGateway = opts.hasXmppGateway;
+    this.cite = opts.cite ?? (() => {});
     this.timeoutMs = opts.requestTimeoutMs ?? 8_000;
     const maxExpires = opts.subscriptionExpires ?? 3600;
     const home: HomePool = {
@@ -68,6 +73,7 @@ export class SipPool extends EventEmitter {
       inBackground: (work) => this.inBackground(work),
       refuse: (status, why) => this.refuse(status, why),
       mustUser: (name) => this.mustUser(name),
+      cite: this.cite,
     };
     this.users = new ScriptedUsers(home);
     this.notifier = new PresenceNotifier(home, opts.showMapping ?? DEFAULT_SHOW_MAPPING, maxExpires);

@@ -1,0 +1,3 @@
+import { behaviours } from './behaviour.js';
+
+export const edgeBehaviours = behaviours({});
