@@ -1,6 +1,9 @@
+import type { Endpoint } from '../../src/infra/endpoint.js';
+import type { Cite } from '../../src/sfb/behaviours/log.js';
 import { resolvePartnerProfile, type PartnerType } from '../../src/sfb/partner-profile.js';
 import type { SipTransport } from '../../src/sip/endpoint.js';
 import type { SipRequest, SipResponse } from '../../src/sip/message.js';
+import type { RefreshRetry } from '../../src/targets/sim/gateway/watches-of-sfb.js';
 import { XmppSipGateway } from '../../src/targets/sim/gateway/xmpp-sip-gateway.js';
 import { FakeSipPeer } from './fake-sip-peer.js';
 import { FakeXmppLink } from './fake-xmpp-link.js';
@@ -26,7 +29,15 @@ export class GatewayUnderTest {
   }
 
   static async start(
-    o: { partnerType?: PartnerType; transport?: SipTransport; subscriptionExpires?: number; timeoutMs?: number } = {},
+    o: {
+      partnerType?: PartnerType;
+      transport?: SipTransport;
+      subscriptionExpires?: number;
+      timeoutMs?: number;
+      resolver?: Endpoint;
+      cite?: Cite;
+      refreshRetry?: RefreshRetry;
+    } = {},
   ): Promise<GatewayUnderTest> {
     const transport = o.transport ?? 'tcp';
     const pool = await FakeSipPeer.start('fake-pool');
@@ -36,6 +47,9 @@ export class GatewayUnderTest {
       partners: [resolvePartnerProfile({ domain: PARTNER, partnerType: o.partnerType ?? 'Federated' })],
       timeoutMs: o.timeoutMs ?? 1_000,
       ...(o.subscriptionExpires !== undefined ? { subscriptionExpires: o.subscriptionExpires } : {}),
+      ...(o.resolver ? { resolver: o.resolver } : {}),
+      ...(o.cite ? { cite: o.cite } : {}),
+      ...(o.refreshRetry ? { refreshRetry: o.refreshRetry } : {}),
     });
     const edge = new FakeXmppLink();
     await gateway.attachLink(edge);

@@ -1,14 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 // The simulation's parts, as a user of the package imports them.
 import { jidToSipUri } from 'xfed/sim';
-import {
-  SIP_STATUSES_IN_DOMAIN_TABLE,
-  STANZA_CONDITIONS_IN_DOMAIN_TABLE,
-  sipStatusToStanzaError,
-  stanzaErrorToSipStatus,
-} from '../../src/targets/sim/mapping/errors.js';
+import { SIP_TO_XMPP_TABLE } from '../../src/targets/sim/mapping/errors.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
-import { stanza, xml, type XmppUser } from '../../src/xmpp/client.js';
+import { stanza, xml, type Element, type XmppUser } from '../../src/xmpp/client.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 import { PARTNER, at, cast, errorFor, nothingBeforeBarrier } from '../helpers/sim-support.js';
 
@@ -77,15 +72,18 @@ for (const kind of RUNTIMES) {
         expect(error.text).toMatch(text);
       });
 
-      it('every SIP status of the mapping table becomes its stanza error', async () => {
-        for (const status of SIP_STATUSES_IN_DOMAIN_TABLE) {
-          topo.directory.setRespondWith('nora', status);
-          const id = await alice.sendMessage(at('nora'), `status ${status}`);
-          const error = await errorFor(alice, id);
-          expect({ status, condition: error.condition }).toEqual({ status, condition: sipStatusToStanzaError(status).condition });
-          expect(error.text).toContain(`SIP ${status}`);
+      it('every SIP status of RFC 7247 Table 3 becomes its stanza error', async () => {
+        try {
+          for (const { status, condition } of SIP_TO_XMPP_TABLE) {
+            topo.directory.setRespondWith('nora', status);
+            const id = await alice.sendMessage(at('nora'), `status ${status}`);
+            const error = await errorFor(alice, id);
+            expect({ status, condition: error.condition }).toEqual({ status, condition });
+            expect(error.text).toContain(`SIP ${status}`);
+          }
+        } finally {
+          topo.directory.setRespondWith('nora', undefined);
         }
-        topo.directory.setRespondWith('nora', undefined);
       });
 
       it('escapes addresses: XEP-0106 in JIDs, %-escapes in SIP URIs, both ways', async () => {
@@ -118,6 +116,8 @@ for (const kind of RUNTIMES) {
       it('answers unsupported features with a clear stanza error, never silence', async () => {
         const cases = [
           [xml('message', { type: 'groupchat', to: at('erin'), id: 'u1' }, xml('body', {}, 'room talk')), 'service-unavailable', /group chat/],
+          [xml('message', { to: at('erin'), id: 'u7' }, xml('propose', { xmlns: 'urn:xmpp:jingle-message:0', id: 'c1' })), 'feature-not-implemented', /Jingle/],
+          [xml('presence', { to: `room@contoso.test/alice`, id: 'u8' }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })), 'service-unavailable', /rooms/],
           [
             xml('message', { to: at('erin'), id: 'u2' }, xml('x', { xmlns: 'http://jabber.org/protocol/muc#user' }, xml('invite', { from: alice.jid }))),
             'feature-not-implemented',
@@ -155,10 +155,11 @@ for (const kind of RUNTIMES) {
     });
 
     describe('SfB -> partner', () => {
-      it('an SfB user writes first: 200, with subject, language and Call-ID as thread', async () => {
+      it('an SfB user writes first: 200, a page-mode message (type normal) with subject, language and Call-ID as thread', async () => {
         const res = (await topo.sfbUser('erin').sendIm(alice.bare, 'Bonjour à tous', { subject: 'Réunion', lang: 'fr', callId: 'call-7' })).sip;
         expect(res.status).toBe(200);
         const m = await alice.waitFor((s) => stanza.message(at('erin'))(s) && s.getChildText('body') === 'Bonjour à tous', 5_000, "erin's IM");
+        expect(m.stanza.attrs.type).toBe('normal');
         expect(m.stanza.getChildText('subject')).toBe('Réunion');
         expect(m.stanza.getChildText('thread')).toBe('call-7');
         expect(m.stanza.attrs['xml:lang']).toBe('fr');
@@ -166,14 +167,32 @@ for (const kind of RUNTIMES) {
 
       it('to an unknown partner user: the partner server refuses and the SfB user gets 405 (service-unavailable)', async () => {
         const res = (await topo.sfbUser('erin').sendIm(`nobody@${PARTNER}`, 'anyone?')).sip;
-        expect(res.status).toBe(stanzaErrorToSipStatus('service-unavailable'));
+        expect(res.status).toBe(405);
         expect(res.headers.get('Warning')).toMatch(/service-unavailable/);
       });
 
-      it('to a domain that does not resolve: 404 (remote-server-not-found)', async () => {
+      it('an SfB user writes HTML: the partner gets the text a reader sees', async () => {
+        const res = (await topo.sfbUser('erin').sendIm(alice.bare, '<p>Cutover <b>tonight</b> &amp; tomorrow</p>', { contentType: 'text/html' })).sip;
+        expect(res.status).toBe(200);
+        await alice.waitFor((s) => stanza.message(at('erin'))(s) && s.getChildText('body') === 'Cutover tonight & tomorrow', 5_000, 'the plain text');
+      });
+
+      it('to a domain that does not exist (NXDOMAIN): 404 (remote-server-not-found, RFC 7247 note 4)', async () => {
         const res = (await topo.sfbUser('erin').sendIm('someone@nowhere.test', 'hello?')).sip;
         expect(res.status).toBe(404);
         expect(res.headers.get('Warning')).toMatch(/remote-server-not-found/);
+      });
+
+      it('to a partner domain that exists but whose server cannot be reached (S2S link cut): 408 (remote-server-not-found, RFC 7247 note 4)', async () => {
+        await topo.links.set('cut');
+        try {
+          const res = (await topo.sfbUser('erin').sendIm(alice.bare, 'anyone there?')).sip;
+          expect([res.status, res.headers.get('Warning')]).toEqual([408, expect.stringMatching(/remote-server-not-found/)]);
+        } finally {
+          await topo.links.set('restored');
+        }
+        const back = (await topo.sfbUser('erin').sendIm(alice.bare, 'link restored')).sip;
+        expect(back.status).toBe(200);
       });
 
       it('from a user homed on the 2019 pool: no route to XMPP', async () => {
@@ -181,21 +200,51 @@ for (const kind of RUNTIMES) {
         expect(res.status).toBeGreaterThanOrEqual(400);
       });
 
-      it('every stanza error of the mapping table becomes its SIP status', async () => {
+      it("every stanza error of RFC 7247 Table 2 from a partner's client becomes its SIP status", async () => {
         // The partner client refuses as it receives (a real client answers in order, before the
-        // gateway's ping barrier that follows the message).
-        let refuseWith = '';
+        // gateway's ping barrier that follows the message to its full JID). An error for a bare
+        // JID (the 6xx rows) cannot be awaited so: the barrier then goes to the partner's server.
+        const table: Array<[string, number]> = [
+          ['bad-request', 400],
+          ['conflict', 400],
+          ['feature-not-implemented', 405],
+          ['forbidden', 403],
+          ['gone', 410],
+          ['internal-server-error', 500],
+          ['item-not-found', 404],
+          ['jid-malformed', 400],
+          ['not-acceptable', 406],
+          ['not-allowed', 403],
+          ['not-authorized', 401],
+          ['policy-violation', 403],
+          ['recipient-unavailable', 480],
+          ['redirect', 302],
+          ['registration-required', 407],
+          // partner.test exists in DNS: "cannot be resolved" (note 4).
+          ['remote-server-not-found', 408],
+          ['remote-server-timeout', 408],
+          ['resource-constraint', 500],
+          ['service-unavailable', 405],
+          ['subscription-required', 400],
+          ['undefined-condition', 400],
+          ['unexpected-request', 491],
+        ];
+        let refuseWith: Element = xml('undefined-condition', { xmlns: STANZAS });
         const off = alice.respondOnArrival(
           (s) => s.is('message') && s.getChildText('body')?.startsWith('refuse with ') === true,
-          (s) => xml('message', { type: 'error', to: s.attrs.from, id: s.attrs.id }, xml('error', { type: 'cancel' }, xml(refuseWith, { xmlns: STANZAS }))),
+          (s) => xml('message', { type: 'error', to: s.attrs.from, id: s.attrs.id }, xml('error', { type: 'cancel' }, refuseWith)),
         );
         try {
-          for (const condition of STANZA_CONDITIONS_IN_DOMAIN_TABLE) {
-            refuseWith = condition;
+          for (const [condition, status] of table) {
+            refuseWith = xml(condition, { xmlns: STANZAS });
             const res = (await topo.sfbUser('erin').sendIm(jidToSipUri(alice.jid), `refuse with ${condition}`)).sip;
-            expect({ condition, status: res.status }).toEqual({ condition, status: stanzaErrorToSipStatus(condition) });
+            expect({ condition, status: res.status }).toEqual({ condition, status });
             expect(res.headers.get('Warning')).toContain(condition);
           }
+          // <gone/> with the new address: 301, the address in Contact (note 3).
+          refuseWith = xml('gone', { xmlns: STANZAS }, 'xmpp:alice@new.partner.test');
+          const moved = (await topo.sfbUser('erin').sendIm(jidToSipUri(alice.jid), 'refuse with gone and a new address')).sip;
+          expect([moved.status, moved.headers.get('Contact')]).toEqual([301, '<sip:alice@new.partner.test>']);
         } finally {
           off();
         }

@@ -1,5 +1,6 @@
 import { xml } from '@xmpp/component-core';
 import type { Element } from 'ltx';
+import type { Cite } from '../../../sfb/behaviours/log.js';
 import { buildRequest } from '../../../sip/endpoint.js';
 import { newCallId } from '../../../sip/message.js';
 import { bareJid, jidToSipUri } from '../mapping/address.js';
@@ -14,10 +15,11 @@ const DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
  * XEP-0199 pings and XEP-0030 disco requests, to the gateway's domain or to an SfB user: the
  * domain answers at once, a user only when the pool says he is there.
  */
-export function answerPingAndDisco(router: StanzaRouter, sip: SipSide): void {
+export function answerPingAndDisco(router: StanzaRouter, sip: SipSide, cite: Cite): void {
   const answer: IqHandler = async (iq, payload) => {
     const to = iq.attrs.to as string;
     const isUser = to.includes('@');
+    cite('modalities.ping-disco');
     if (isUser) {
       // Is the user there? Only the pool knows: ask it over SIP (OPTIONS), as a ping would.
       const res = await sip.request(
@@ -30,7 +32,10 @@ export function answerPingAndDisco(router: StanzaRouter, sip: SipSide): void {
           cseq: sip.nextCseq(),
         }),
       );
-      if (res.status >= 300) throw new StanzaRefusal(...stanzaErrorOf(res));
+      if (res.status >= 300) {
+        cite('errors.sip-to-xmpp');
+        throw new StanzaRefusal(...stanzaErrorOf(res));
+      }
     }
     return discoAnswer(payload.attrs.xmlns as string, isUser);
   };

@@ -1,3 +1,4 @@
+import type { Cite } from '../../../sfb/behaviours/log.js';
 import type { SipEndpoint, SipTarget } from '../../../sip/endpoint.js';
 import type { SipRequest, SipResponse } from '../../../sip/message.js';
 import { sipStatusToStanzaError } from '../mapping/errors.js';
@@ -11,6 +12,7 @@ export class SipSide {
     readonly pool: SipTarget,
     private readonly timeoutMs: number,
     private readonly onError: (err: unknown) => void,
+    private readonly cite: Cite,
   ) {}
 
   get host(): string {
@@ -31,14 +33,18 @@ export class SipSide {
     try {
       return await this.endpoint.request(target, request, { timeoutMs: this.timeoutMs });
     } catch (err) {
-      // No answer from the pool: what a partner sees is a timeout (408 -> remote-server-timeout).
+      // No answer from the pool is a 408 (RFC 3261 section 8.1.3.1): a partner sees remote-server-timeout.
       this.onError(err);
+      this.cite('errors.sip-timeout-408');
       return { kind: 'response', status: 408, reason: 'Request Timeout', headers: request.headers.clone(), body: '' };
     }
   }
 }
 
-/** The stanza error (condition, text) a SIP failure becomes, the text naming the status and Warning. */
+/**
+ * The stanza error (condition, text) a SIP failure becomes (RFC 7247 section 7.2), the text naming
+ * the status and Warning; callers cite `errors.sip-to-xmpp`.
+ */
 export function stanzaErrorOf(res: SipResponse): [string, string] {
   const { condition } = sipStatusToStanzaError(res.status);
   const warning = res.headers.get('Warning');

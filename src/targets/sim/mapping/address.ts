@@ -4,6 +4,9 @@ import { escapeSipParam, escapeSipUser } from '../../../sip/escape.js';
 /** An address that cannot cross the gateway (or is not an address at all). */
 export class AddressMappingError extends XfedError {}
 
+/** A sips: target: RFC 7247 section 8 forbids translating such a request, since XMPP cannot keep TLS on every hop. */
+export class SipsTargetError extends AddressMappingError {}
+
 // XEP-0106 section 3: the ten escapable characters and their escape sequences (lowercase hex).
 const XEP0106: ReadonlyArray<readonly [string, string]> = [
   [' ', '\\20'],
@@ -75,11 +78,12 @@ interface SipParts {
   gr?: string;
 }
 
-function splitSipUri(uri: string): SipParts {
-  // sips: asks for TLS on every hop; XMPP cannot promise that, so RFC 7247 never gateways it.
-  if (/^sips:/i.test(uri)) throw new AddressMappingError(`'${uri}' is a sips: URI, which is never gatewayed to XMPP (RFC 7247)`);
-  if (!/^sip:/i.test(uri)) throw new AddressMappingError(`'${uri}' is not a sip: URI`);
-  const rest = uri.slice(4);
+function splitSipUri(uri: string, role: SipAddressRole): SipParts {
+  // sips: asks for TLS on every hop; XMPP cannot promise that, so RFC 7247 section 8 never
+  // translates a request whose To or Request-URI is sips:. A sips: sender changes nothing there.
+  if (/^sips:/i.test(uri) && role === 'target') throw new SipsTargetError(`'${uri}' is a sips: URI, which is never gatewayed to XMPP (RFC 7247 section 8)`);
+  if (!/^sips?:/i.test(uri)) throw new AddressMappingError(`'${uri}' is not a sip: URI`);
+  const rest = uri.slice(uri.indexOf(':') + 1);
   // '@' is allowed unescaped in neither user, password, host, params nor headers (RFC 3261 section 25.1),
   // so the first one ends the userinfo.
   const at = rest.indexOf('@');
@@ -99,11 +103,33 @@ function splitSipUri(uri: string): SipParts {
   return parts;
 }
 
-/** `sip:alice@partner.test;gr=phone` -> `alice@partner.test/phone`: the inverse of `jidToSipUri`. */
-export function sipUriToJid(uri: string): string {
-  const { user, host, gr } = splitSipUri(uri);
+/** Where the URI stands in the request: its target (Request-URI, To) or its sender (From). */
+export type SipAddressRole = 'target' | 'sender';
+
+/**
+ * `sip:alice@partner.test;gr=phone` -> `alice@partner.test/phone`: the inverse of `jidToSipUri`.
+ * A target may not be sips: (RFC 7247 section 8); a sender may.
+ */
+export function sipUriToJid(uri: string, role: SipAddressRole = 'target'): string {
+  const { user, host, gr } = splitSipUri(uri, role);
   const local = xep0106Escape(percentDecode(user, 'SIP user part'));
   return `${local}@${host}${gr === undefined ? '' : `/${gr}`}`;
+}
+
+/**
+ * The JID of an XMPP URI (RFC 5122 section 2: `xmpp:[//authority/]jid[?query][#fragment]`,
+ * %-encoded), as <gone/> and <redirect/> carry a new address; undefined for anything else.
+ */
+export function xmppUriToJid(uri: string): string | undefined {
+  const m = /^xmpp:(?:\/\/[^/]*\/)?([^?#]+)/i.exec(uri.trim());
+  if (!m) return undefined;
+  try {
+    const jid = decodeURIComponent(m[1]!);
+    splitJid(jid);
+    return jid;
+  } catch {
+    return undefined;
+  }
 }
 
 export function bareJid(jid: string): string {

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { xml } from '@xmpp/component-core';
 import type { Element } from 'ltx';
 import { TimeoutError } from '../../../../../src/errors.js';
+import { TestDnsServer } from '../../../../../src/infra/dns.js';
+import type { BehaviourId } from '../../../../../src/sfb/behaviours/index.js';
 import { buildRequest } from '../../../../../src/sip/endpoint.js';
 import { serializeSipMessage, type SipRequest } from '../../../../../src/sip/message.js';
 import { SIP_MESSAGE_LIMIT } from '../../../../../src/targets/sim/gateway/im.js';
@@ -14,6 +16,12 @@ const ERIN = `erin@${SFB}`;
 
 let t: GatewayUnderTest;
 afterEach(() => t?.stop());
+
+/** A gateway whose citations are kept, in order. */
+async function citing(o: Parameters<typeof GatewayUnderTest.start>[0] = {}): Promise<{ t: GatewayUnderTest; cited: BehaviourId[] }> {
+  const cited: BehaviourId[] = [];
+  return { t: await GatewayUnderTest.start({ ...o, cite: (id) => cited.push(id) }), cited };
+}
 
 /** The error the gateway answers `stanza` with, as RFC 6120 8.3 writes it. */
 const refusal = (stanza: Element, type: string, condition: string, text: string) =>
@@ -160,6 +168,57 @@ describe('XMPP -> SIP', () => {
     t.edge.deliver(chat('m2', 'now allowed'));
     expect((await t.pool.next('MESSAGE', 'the allowed MESSAGE')).body).toBe('now allowed');
   });
+
+  it('answers a XEP-0353 call proposal with feature-not-implemented and a MUC join with service-unavailable, without SIP', async () => {
+    let cited: BehaviourId[];
+    ({ t, cited } = await citing());
+    const propose = xml(
+      'message',
+      { from: ALICE, to: ERIN, id: 'call' },
+      xml('propose', { xmlns: 'urn:xmpp:jingle-message:0', id: 'c1' }, xml('description', { xmlns: 'urn:xmpp:jingle:apps:rtp:1', media: 'audio' })),
+    );
+    const join = xml('presence', { from: ALICE, to: `room@${SFB}/alice`, id: 'join' }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' }));
+    t.edge.deliver(propose);
+    t.edge.deliver(join);
+    expect((await t.edge.replyTo('call')).toString()).toBe(
+      refusal(
+        propose,
+        'cancel',
+        'feature-not-implemented',
+        'Skype for Business XMPP gateway: audio, video and other Jingle sessions are not supported (only 1:1 IM and presence)',
+      ),
+    );
+    expect((await t.edge.replyTo('join')).toString()).toBe(
+      refusal(join, 'cancel', 'service-unavailable', 'Skype for Business XMPP gateway: there are no group chat rooms to join (only 1:1 IM and presence)'),
+    );
+    expect(t.pool.received).toEqual([]);
+    expect(cited).toEqual(['modalities.jingle-message', 'modalities.muc-join']);
+  });
+
+  it('cites the catalogue rows a message rests on', async () => {
+    let cited: BehaviourId[];
+    ({ t, cited } = await citing());
+    t.pool.answer('MESSAGE', { status: 404 });
+    t.edge.deliver(chat('m1', 'hi'));
+    await t.edge.replyTo('m1');
+    t.edge.deliver(chat('m2', 'x'.repeat(SIP_MESSAGE_LIMIT)));
+    await t.edge.replyTo('m2');
+    t.edge.deliver(chat('m3', undefined, {}, xml('active', { xmlns: 'http://jabber.org/protocol/chatstates' })));
+    t.edge.deliver(xml('message', { type: 'chat', from: ALICE, to: SFB, id: 'm4' }, xml('body', {}, 'server?')));
+    await t.edge.replyTo('m4');
+    expect(cited).toEqual([
+      'im.xmpp-to-sip',
+      'addresses.jid-to-sip',
+      'addresses.resource-gruu',
+      'errors.sip-to-xmpp',
+      'im.xmpp-to-sip',
+      'addresses.jid-to-sip',
+      'addresses.resource-gruu',
+      'im.size-limit',
+      'im.bodiless-not-sent',
+      'addresses.user-addresses-only',
+    ]);
+  });
 });
 
 describe('SIP -> XMPP', () => {
@@ -184,7 +243,7 @@ describe('SIP -> XMPP', () => {
     return [message, ping];
   }
 
-  it('sends the message with subject, xml:lang and Call-ID as thread, then a ping to the partner domain in the same write; its result is 200', async () => {
+  it('sends a page-mode message (type normal) with subject, xml:lang and Call-ID as thread, then a ping to the partner domain in the same write; its result is 200', async () => {
     t = await GatewayUnderTest.start();
     const res = t.fromPool(fromErin({ headers: { Subject: 'Réunion', 'Content-Language': 'fr' } }));
     const [message, ping] = await messageAndPing();
@@ -192,7 +251,7 @@ describe('SIP -> XMPP', () => {
     expect(message.toString()).toBe(
       xml(
         'message',
-        { type: 'chat', id, from: ERIN, to: `alice@${PARTNER}`, 'xml:lang': 'fr' },
+        { type: 'normal', id, from: ERIN, to: `alice@${PARTNER}`, 'xml:lang': 'fr' },
         xml('body', {}, 'Bonjour à tous'),
         xml('subject', {}, 'Réunion'),
         xml('thread', {}, 'call-7'),
@@ -259,19 +318,143 @@ describe('SIP -> XMPP', () => {
     expect([answer.status, answer.headers.get('Warning')]).toEqual([408, undefined]);
   });
 
-  it('refuses what cannot become a message: 415 for a body not text/plain, 400 for a From that is no sip: URI, 503 while detached', async () => {
+  it('refuses what cannot become a message: 415 for a body neither text/plain nor text/html, 400 for a From that is no SIP URI, 503 while detached', async () => {
     t = await GatewayUnderTest.start();
     const json = await t.fromPool(fromErin({ contentType: 'application/json', body: '{}' }));
-    expect([json.status, json.headers.get('Accept')]).toEqual([415, 'text/plain']);
-    const bad = await t.fromPool(fromErin({ from: 'sips:erin@contoso.test' }));
-    expect([bad.status, bad.reason, bad.headers.get('Warning')]).toEqual([
-      400,
-      'Bad Address',
-      `399 xmpp-gateway "'sips:erin@contoso.test' is a sips: URI, which is never gatewayed to XMPP (RFC 7247)"`,
-    ]);
+    expect([json.status, json.headers.get('Accept')]).toEqual([415, 'text/plain, text/html']);
+    const bad = await t.fromPool(fromErin({ from: 'tel:+15551234' }));
+    expect([bad.status, bad.reason, bad.headers.get('Warning')]).toEqual([400, 'Bad Address', `399 xmpp-gateway "'tel:+15551234' is not a sip: URI"`]);
     await t.gateway.detach();
     const detached = await t.fromPool(fromErin());
     expect([detached.status, detached.reason]).toEqual([503, 'XMPP gateway not connected to the Edge']);
     expect(t.edge.sent).toEqual([]);
+  });
+
+  it('sends a text/html body as the plain text a reader sees (RFC 7572 section 7)', async () => {
+    let cited: BehaviourId[];
+    ({ t, cited } = await citing());
+    const res = t.fromPool(fromErin({ contentType: 'text/html; charset=UTF-8', body: '<p>Bonjour <b>Alice</b> &amp; co</p><p>à ce soir</p>' }));
+    const [message, ping] = await messageAndPing();
+    expect(message.getChildText('body')).toBe('Bonjour Alice & co\nà ce soir');
+    expect(message.getChild('html')).toBeUndefined();
+    t.edge.deliver(xml('iq', { type: 'result', id: ping.attrs.id as string, from: PARTNER, to: SFB }));
+    expect((await res).status).toBe(200);
+    expect(cited).toContain('im.html-to-text');
+  });
+
+  it('a From with a GRUU becomes a full JID; a temporary GRUU (a valueless gr) is ignored (RFC 7572 section 5)', async () => {
+    let cited: BehaviourId[];
+    ({ t, cited } = await citing());
+    const fromOf = async (from: string): Promise<string> => {
+      const res = t.fromPool(fromErin({ from }));
+      const [message, ping] = await messageAndPing();
+      t.edge.deliver(xml('iq', { type: 'result', id: ping.attrs.id as string, from: PARTNER, to: SFB }));
+      expect((await res).status).toBe(200);
+      return message.attrs.from as string;
+    };
+    expect(await fromOf(`sip:erin@${SFB};gr=urn:uuid:desk-1`)).toBe(`${ERIN}/urn:uuid:desk-1`);
+    expect(cited).toContain('im.from-gruu-full-jid');
+    expect(await fromOf(`sip:erin@${SFB};gr`)).toBe(ERIN);
+    expect(cited).toContain('addresses.temporary-gruu-ignored');
+  });
+
+  it('refuses a sips: Request-URI or To with 416, and translates a sips: From (RFC 7247 section 8)', async () => {
+    let cited: BehaviourId[];
+    ({ t, cited } = await citing());
+    const uri = await t.fromPool(fromErin({ uri: `sips:alice@${PARTNER}` }));
+    expect([uri.status, uri.reason, uri.headers.get('Warning')]).toEqual([
+      416,
+      'Unsupported URI Scheme',
+      `399 xmpp-gateway "'sips:alice@${PARTNER}' is a sips: URI, which is never gatewayed to XMPP (RFC 7247 section 8)"`,
+    ]);
+    const toHeader = buildRequest({
+      method: 'MESSAGE',
+      uri: `sip:alice@${PARTNER}`,
+      from: `<sip:erin@${SFB}>`,
+      to: `<sips:alice@${PARTNER}>`,
+      callId: 'call-8',
+      cseq: 1,
+      body: 'hi',
+      contentType: 'text/plain',
+    });
+    expect((await t.fromPool(toHeader)).status).toBe(416);
+    expect(t.edge.sent).toEqual([]);
+    expect(cited.filter((c) => c === 'addresses.sips-refused')).toHaveLength(2);
+    const res = t.fromPool(fromErin({ from: `sips:erin@${SFB}` }));
+    const [message, ping] = await messageAndPing();
+    expect(message.attrs.from).toBe(ERIN);
+    t.edge.deliver(xml('iq', { type: 'result', id: ping.attrs.id as string, from: PARTNER, to: SFB }));
+    expect((await res).status).toBe(200);
+  });
+
+  /** The message the gateway sends for `uri`, refused with `error` (children of <error/>); the SIP answer. */
+  async function refusedWith(uri: string, type: string, ...error: Element[]) {
+    const res = t.fromPool(fromErin({ uri }));
+    const [message] = await messageAndPing();
+    t.edge.deliver(
+      xml('message', { type: 'error', id: message.attrs.id as string, from: message.attrs.to as string, to: ERIN }, xml('error', { type }, ...error)),
+    );
+    return res;
+  }
+
+  it('an error for a bare JID becomes the 6xx of RFC 7247 notes 1 and 2; for a full JID the 4xx', async () => {
+    let cited: BehaviourId[];
+    ({ t, cited } = await citing());
+    const cases: Array<[string, number, number]> = [
+      ['item-not-found', 604, 404],
+      ['forbidden', 603, 403],
+      ['not-allowed', 603, 403],
+      ['recipient-unavailable', 600, 480],
+      ['not-acceptable', 606, 406],
+      ['feature-not-implemented', 501, 405],
+      ['policy-violation', 403, 403],
+    ];
+    for (const [condition, bare, full] of cases) {
+      const toBare = await refusedWith(`sip:alice@${PARTNER}`, 'cancel', xml(condition, { xmlns: STANZAS }));
+      const toFull = await refusedWith(`sip:alice@${PARTNER};gr=pc`, 'cancel', xml(condition, { xmlns: STANZAS }));
+      expect({ condition, bare: toBare.status, full: toFull.status }).toEqual({ condition, bare, full });
+    }
+    expect(cited).toContain('errors.bare-jid-6xx');
+  });
+
+  it('gone with a new address becomes 301 with the address in Contact (RFC 7247 note 3); redirect keeps 302 with it', async () => {
+    t = await GatewayUnderTest.start();
+    const gone = await refusedWith(`sip:alice@${PARTNER}`, 'cancel', xml('gone', { xmlns: STANZAS }, 'xmpp:alice@new.test'));
+    expect([gone.status, gone.headers.get('Contact')]).toEqual([301, '<sip:alice@new.test>']);
+    const goneNowhere = await refusedWith(`sip:alice@${PARTNER}`, 'cancel', xml('gone', { xmlns: STANZAS }));
+    expect([goneNowhere.status, goneNowhere.headers.get('Contact')]).toEqual([410, undefined]);
+    const redirect = await refusedWith(`sip:alice@${PARTNER}`, 'modify', xml('redirect', { xmlns: STANZAS }, 'xmpp:alice@other.test/phone'));
+    expect([redirect.status, redirect.headers.get('Contact')]).toEqual([302, '<sip:alice@other.test;gr=phone>']);
+  });
+
+  it('remote-server-not-found: 404 when DNS says the domain does not exist, 408 when it exists but cannot be resolved (RFC 7247 note 4)', async () => {
+    const dns = new TestDnsServer();
+    await dns.start();
+    try {
+      dns.publishXmppServer(PARTNER, { host: `xmpp.${PARTNER}`, address: '127.0.0.1', port: 1 });
+      let cited: BehaviourId[];
+      ({ t, cited } = await citing({ resolver: { host: dns.host, port: dns.port } }));
+      const notFound = xml('remote-server-not-found', { xmlns: STANZAS });
+      const absent = await refusedWith('sip:alice@nowhere.test', 'cancel', notFound);
+      expect([absent.status, absent.headers.get('Warning')]).toEqual([404, '399 xmpp-gateway "remote-server-not-found"']);
+      expect((await refusedWith(`sip:alice@${PARTNER}`, 'cancel', notFound)).status).toBe(408);
+      expect(cited.filter((c) => c === 'errors.remote-server-not-found')).toHaveLength(2);
+    } finally {
+      await dns.stop();
+    }
+  });
+
+  it('any answer to the barrier ping but a server error means the message went through: 200', async () => {
+    t = await GatewayUnderTest.start();
+    const res = t.fromPool(fromErin());
+    const [, ping] = await messageAndPing();
+    t.edge.deliver(
+      xml(
+        'iq',
+        { type: 'error', id: ping.attrs.id as string, from: PARTNER, to: SFB },
+        xml('error', { type: 'cancel' }, xml('service-unavailable', { xmlns: STANZAS })),
+      ),
+    );
+    expect((await res).status).toBe(200);
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { AddressMappingError, bareJid, domainOf, jidToSipUri, sipUriToJid } from '../../../../../src/targets/sim/mapping/address.js';
+import {
+  AddressMappingError,
+  SipsTargetError,
+  bareJid,
+  domainOf,
+  jidToSipUri,
+  sipUriToJid,
+  xmppUriToJid,
+} from '../../../../../src/targets/sim/mapping/address.js';
 
 // Independent reference encoders, so the round trip is not checked against itself.
 const XEP0106: Record<string, string> = { ' ': '20', '"': '22', '&': '26', "'": '27', '/': '2f', ':': '3a', '<': '3c', '>': '3e', '@': '40' };
@@ -45,13 +53,26 @@ describe('jidToSipUri / sipUriToJid (RFC 7247 with XEP-0106 and %-escapes)', () 
     expect(sipUriToJid('sip:bob@[2001:db8::1]:5060')).toBe('bob@[2001:db8::1]');
   });
 
+  it('maps a resource to the GRUU gr parameter and back', () => {
+    expect(jidToSipUri('alice@partner.test/conversations.x1')).toBe('sip:alice@partner.test;gr=conversations.x1');
+    expect(sipUriToJid('sip:erin@contoso.test;gr=urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6')).toBe(
+      'erin@contoso.test/urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6',
+    );
+    expect(jidToSipUri('alice@partner.test')).toBe('sip:alice@partner.test');
+  });
+
   it('maps a valueless ;gr (temporary GRUU) to the bare JID', () => {
     expect(sipUriToJid('sip:bob@sfb.test;gr')).toBe('bob@sfb.test');
   });
 
-  it('never gateways sips: and refuses URIs without a user', () => {
-    expect(() => sipUriToJid('sips:alice@partner.test')).toThrow(AddressMappingError);
-    expect(() => sipUriToJid('SIPS:alice@partner.test')).toThrow(/sips: URI, which is never gatewayed/);
+  it('refuses a sips: target but translates a sips: sender (RFC 7247 section 8)', () => {
+    expect(() => sipUriToJid('sips:alice@partner.test')).toThrow(SipsTargetError);
+    expect(() => sipUriToJid('SIPS:alice@partner.test', 'target')).toThrow(/sips: URI, which is never gatewayed to XMPP \(RFC 7247 section 8\)/);
+    expect(sipUriToJid('sips:erin@contoso.test;gr=desk', 'sender')).toBe('erin@contoso.test/desk');
+    expect(sipUriToJid('sip:erin@contoso.test', 'sender')).toBe('erin@contoso.test');
+  });
+
+  it('refuses URIs without a user, or that are not SIP URIs', () => {
     expect(() => sipUriToJid('sip:partner.test')).toThrow(/no user part/);
     expect(() => sipUriToJid('sip:@partner.test')).toThrow(AddressMappingError);
     expect(() => sipUriToJid('tel:+15551234')).toThrow(/not a sip: URI/);
@@ -82,6 +103,15 @@ describe('jidToSipUri / sipUriToJid (RFC 7247 with XEP-0106 and %-escapes)', () 
       const full = `${jid}/${raw}`;
       expect(sipUriToJid(jidToSipUri(full))).toBe(full);
     }
+  });
+});
+
+describe('xmppUriToJid (RFC 5122)', () => {
+  it('reads the JID of an XMPP URI, as <gone/> and <redirect/> carry it', () => {
+    expect(xmppUriToJid('xmpp:alice@new.test')).toBe('alice@new.test');
+    expect(xmppUriToJid(' xmpp:jos%C3%A9@new.test/phone?message ')).toBe('josé@new.test/phone');
+    expect(xmppUriToJid('xmpp://me@home.test/alice@new.test#x')).toBe('alice@new.test');
+    for (const bad of ['', 'alice@new.test', 'sip:alice@new.test', 'xmpp:alice@', 'xmpp:a%E4@new.test']) expect(xmppUriToJid(bad)).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'ltx';
-import { unsupportedInIq, unsupportedInMessage } from '../../../../../src/targets/sim/mapping/xmpp-features.js';
+import { unsupportedInIq, unsupportedInMessage, unsupportedInPresence } from '../../../../../src/targets/sim/mapping/xmpp-features.js';
 
 const msg = (inner: string, type = 'chat'): ReturnType<typeof parse> =>
   parse(`<message xmlns='jabber:server' from='alice@partner.test/pc' to='bob@sfb.test' type='${type}' id='m1'>${inner}</message>`);
@@ -42,6 +42,12 @@ describe('unsupportedInMessage', () => {
       'feature-not-implemented',
     ],
     [
+      'a XEP-0353 call proposal',
+      msg("<propose xmlns='urn:xmpp:jingle-message:0' id='c1'><description xmlns='urn:xmpp:jingle:apps:rtp:1' media='audio'/></propose>"),
+      'jingle',
+      'feature-not-implemented',
+    ],
+    [
       'XHTML-IM without a body',
       msg("<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html>"),
       'xhtml-only',
@@ -61,6 +67,24 @@ describe('unsupportedInMessage', () => {
     expect(unsupportedInMessage(msg('<body>x</body>', 'groupchat'))?.text).toBe(
       'Skype for Business XMPP gateway: group chat is not supported (only 1:1 IM and presence)',
     );
+  });
+});
+
+describe('unsupportedInPresence', () => {
+  const presence = (attrs: string, inner: string) =>
+    parse(`<presence xmlns='jabber:server' from='alice@partner.test/pc' to='room@sfb.test/alice'${attrs}>${inner}</presence>`);
+
+  it('refuses a XEP-0045 room join with service-unavailable, and nothing else', () => {
+    expect(unsupportedInPresence(presence('', "<x xmlns='http://jabber.org/protocol/muc'/>"))).toEqual({
+      feature: 'muc-join',
+      condition: 'service-unavailable',
+      text: 'Skype for Business XMPP gateway: there are no group chat rooms to join (only 1:1 IM and presence)',
+      behaviour: 'modalities.muc-join',
+    });
+    // Leaving a room, an error, and plain presence are not joins.
+    expect(unsupportedInPresence(presence(" type='unavailable'", "<x xmlns='http://jabber.org/protocol/muc'/>"))).toBeUndefined();
+    expect(unsupportedInPresence(presence(" type='error'", "<x xmlns='http://jabber.org/protocol/muc'/>"))).toBeUndefined();
+    expect(unsupportedInPresence(presence('', '<show>away</show>'))).toBeUndefined();
   });
 });
 
@@ -91,6 +115,16 @@ describe('unsupportedInIq', () => {
     const u = unsupportedInIq(iq(inner));
     expect(u).toMatchObject({ feature, condition: 'service-unavailable' });
     expect(u?.text).toMatch(/^Skype for Business XMPP gateway: /);
+  });
+
+  it('refuses MUC administration requests with service-unavailable', () => {
+    for (const ns of ['http://jabber.org/protocol/muc#owner', 'http://jabber.org/protocol/muc#admin']) {
+      expect(unsupportedInIq(iq(`<query xmlns='${ns}'/>`, 'get'))).toMatchObject({
+        feature: 'groupchat',
+        condition: 'service-unavailable',
+        behaviour: 'modalities.groupchat-iq',
+      });
+    }
   });
 
   it('lets other requests through, and never answers results or errors', () => {
