@@ -1,6 +1,9 @@
 import { buildRequest, type SipTrace, type SipTransport } from '../../src/sip/endpoint.js';
 import { newCallId, newTag, type SipRequest, type SipResponse } from '../../src/sip/message.js';
 import type { ShowMapping } from '../../src/sfb/availability.js';
+import type { Cite } from '../../src/sfb/behaviours/log.js';
+import type { PartnerType } from '../../src/sfb/partner-profile.js';
+import { xmppAccessOf, type ExternalAccessPolicySpec } from '../../src/sfb/deployment.js';
 import { SfbDirectory, type SfbUserSpec } from '../../src/targets/sim/pool/directory.js';
 import { SipPool } from '../../src/targets/sim/pool/pool.js';
 import type { SipUserEvent } from '../../src/targets/sim/pool/user-event.js';
@@ -29,16 +32,33 @@ export class PoolsUnderTest {
     }
   }
 
+  /**
+   * Users without `xmppAccess` of their own get the global `externalAccessPolicy`'s: by default one
+   * that grants it, so that tests of other things reach their users; `null` for none (SfB's False).
+   */
   static async start(
     users: SfbUserSpec[],
-    o: { subscriptionExpires?: number; requestTimeoutMs?: number; showMapping?: ShowMapping } = {},
+    o: {
+      subscriptionExpires?: number;
+      requestTimeoutMs?: number;
+      showMapping?: ShowMapping;
+      externalAccessPolicy?: ExternalAccessPolicySpec | null;
+      cite?: Cite;
+      partnerTypeOf?: (domain: string) => PartnerType | undefined;
+    } = {},
   ): Promise<PoolsUnderTest> {
-    const directory = new SfbDirectory(SFB, users);
+    const policy = o.externalAccessPolicy === undefined ? { enableXmppAccess: true } : (o.externalAccessPolicy ?? undefined);
+    const directory = new SfbDirectory(
+      SFB,
+      users.map((u) => ({ ...u, xmppAccess: xmppAccessOf(u, policy) })),
+    );
     const common = {
       directory,
       requestTimeoutMs: o.requestTimeoutMs ?? 1_000,
       ...(o.subscriptionExpires !== undefined ? { subscriptionExpires: o.subscriptionExpires } : {}),
       ...(o.showMapping ? { showMapping: o.showMapping } : {}),
+      ...(o.cite ? { cite: o.cite } : {}),
+      ...(o.partnerTypeOf ? { partnerTypeOf: o.partnerTypeOf } : {}),
     };
     const legacy = await SipPool.start({ name: 'legacy', hasXmppGateway: true, ...common });
     const sfb2019 = await SipPool.start({ name: 'sfb2019', hasXmppGateway: false, ...common });

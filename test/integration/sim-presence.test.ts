@@ -8,6 +8,14 @@ import { at, cast, nothingBeforeBarrier } from '../helpers/sim-support.js';
 
 const presenceFrom = (from: string, type?: string) => (s: Element) => stanza.presence(type, from)(s);
 
+/** What the gateway said on SIP since `mark` (its requests and its answers), as wire texts. */
+function gatewaySaid(topo: SimTopology, mark: number, label: RegExp): string[] {
+  return topo.flow
+    .since(mark)
+    .filter((e) => e.from === 'gateway' && e.to === 'sip-pool' && label.test(e.label))
+    .map((e) => e.wire);
+}
+
 /** The SIP requests of one method the gateway sent since `mark`. */
 function gatewaySent(topo: SimTopology, mark: number, method: string): string[] {
   return topo.flow
@@ -21,7 +29,14 @@ for (const kind of RUNTIMES) {
     let topo: SimTopology;
     beforeAll(async () => {
       // Short subscriptions, so refreshes happen within the tests.
-      topo = await SimTopology.start(cast(kind, { partnerType: 'Federated' }, { subscriptionExpires: 3 }));
+      const options = cast(kind, { partnerType: 'Federated' }, { subscriptionExpires: 3 });
+      // Users for the moves, the policy change and the restart, each his own.
+      options.sfb.users.push(
+        { name: 'oscar', pool: 'legacy', behaviour: 'accept' },
+        { name: 'pia', pool: 'legacy', behaviour: 'accept' },
+        { name: 'quinn', pool: 'legacy', behaviour: 'accept' },
+      );
+      topo = await SimTopology.start(options);
     });
     afterAll(() => topo?.stop());
 
@@ -48,11 +63,11 @@ for (const kind of RUNTIMES) {
         expect(p.stanza.getChildText('status')).toBe('In a meeting');
       });
 
-      it('a user who never decides leaves the request pending: nothing arrives before a barrier', async () => {
+      it('a Federated partner needs no approval: a user who never answers (silent) is subscribed all the same', async () => {
         const carol = await topo.partnerUser('carol');
-        const mark = carol.received().length;
         await carol.sendPresence({ to: at('gina'), type: 'subscribe' });
-        expect(await nothingBeforeBarrier(carol, mark, (s) => s.is('presence') && s.attrs.from?.startsWith('gina@'))).toEqual([]);
+        await carol.waitFor(presenceFrom(at('gina'), 'subscribed'), 5_000, 'subscribed');
+        await carol.waitFor(presenceFrom(at('gina')), 5_000, "gina's presence");
       });
 
       it('a user who rejects: unsubscribed', async () => {
@@ -153,10 +168,137 @@ for (const kind of RUNTIMES) {
         await ended;
       });
 
-      it('removing the contact unsubscribes on the XMPP side', async () => {
+      it('removing the contact: the partner user gets unavailable, not unsubscribe (RFC 8048 section 5.3.3)', async () => {
         const alice = await topo.partnerUser('alice');
+        const mark = alice.received().length;
         await topo.sfbUser('nora').removeContact(alice.bare);
-        await alice.waitFor(presenceFrom(at('nora'), 'unsubscribe'), 5_000, "nora's unsubscribe");
+        await alice.waitFor(presenceFrom(at('nora'), 'unavailable'), 5_000, "nora's unavailable");
+        expect(
+          await nothingBeforeBarrier(alice, mark, (s) => s.is('presence') && s.attrs.from?.startsWith('nora@') === true && s.attrs.type === 'unsubscribe'),
+        ).toEqual([]);
+        await pollUntil(() => (topo.pools.legacy.contactPresence('nora', alice.bare)?.state === 'terminated' ? true : undefined), {
+          timeoutMs: 5_000,
+          what: 'the subscription ended at nora',
+        });
+      });
+    });
+
+    describe('moves, policies and restarts', () => {
+      it("a moved user's watchers see the break: deactivated, the new SUBSCRIBE refused, unsubscribed; moved back, a new subscription works", async () => {
+        const alice = await topo.partnerUser('alice');
+        const dave = await topo.partnerUser('dave');
+        await alice.sendPresence({ to: at('oscar'), type: 'subscribe' });
+        await alice.waitFor(presenceFrom(at('oscar'), 'subscribed'), 5_000, 'subscribed');
+        // oscar watches dave too.
+        topo
+          .sfbUser('oscar')
+          .addContact(dave.bare)
+          .catch(() => undefined);
+        const req = await dave.waitFor(presenceFrom(at('oscar'), 'subscribe'), 5_000, "oscar's subscribe");
+        await dave.sendPresence({ to: req.stanza.attrs.from as string, type: 'subscribed' });
+        await pollUntil(() => (topo.pools.legacy.contactPresence('oscar', dave.bare)?.state === 'active' ? true : undefined), {
+          timeoutMs: 5_000,
+          what: 'oscar watching dave',
+        });
+        const mark = topo.flow.mark();
+        await topo.apply({ action: 'move-user', user: 'oscar', pool: 'sfb2019' });
+        await alice.waitFor(presenceFrom(at('oscar'), 'unsubscribed'), 5_000, 'unsubscribed after the move');
+        await dave.waitFor(presenceFrom(at('oscar'), 'unavailable'), 5_000, 'oscar gone from dave');
+        expect(
+          topo.flow
+            .since(mark)
+            .filter((e) => e.from === 'sip-pool' && e.to === 'gateway' && /Subscription-State: terminated;reason=deactivated\r\n/.test(e.wire)),
+        ).toHaveLength(1);
+        // The gateway subscribed again at once; the 2019 pool, oscar's home now, refused it.
+        expect(
+          topo.flow
+            .since(mark)
+            .filter((e) => e.from === 'sip-pool' && e.to === 'gateway' && /^SIP 403 .*\(SUBSCRIBE\)$/.test(e.label) && /\r\nTo: <sip:oscar@/.test(e.wire)),
+        ).toHaveLength(1);
+        expect(topo.pools.sfb2019.contactPresence('oscar', dave.bare)).toEqual({ state: 'terminated', reason: '404 Not Found' });
+        // Moved back: a new subscription works, and oscar's client watches dave again.
+        await topo.apply({ action: 'move-user', user: 'oscar', pool: 'legacy' });
+        await alice.sendPresence({ to: at('oscar'), type: 'subscribe' });
+        await alice.waitFor(presenceFrom(at('oscar'), 'subscribed'), 5_000, 'subscribed again');
+        await pollUntil(() => (topo.pools.legacy.contactPresence('oscar', dave.bare)?.state === 'active' ? true : undefined), {
+          timeoutMs: 5_000,
+          what: 'oscar watching dave again',
+        });
+      });
+
+      it('a user whose EnableXmppAccess is revoked: his XMPP watchers get unsubscribed', async () => {
+        const bob = await topo.partnerUser('bob');
+        await bob.sendPresence({ to: at('pia'), type: 'subscribe' });
+        await bob.waitFor(presenceFrom(at('pia'), 'subscribed'), 5_000, 'subscribed');
+        await topo.apply({ action: 'set-policy', user: 'pia', xmppAccess: false });
+        await bob.waitFor(presenceFrom(at('pia'), 'unsubscribed'), 5_000, 'unsubscribed after the policy change');
+        await topo.apply({ action: 'set-policy', user: 'pia', xmppAccess: true });
+      });
+
+      it('the gateway service restarted: its dialogs are lost; NOTIFYs get 481, SfB users subscribe anew, a new session probes presence back', async () => {
+        // carol watches quinn; quinn watches alice (who does not watch him, so her server does not
+        // probe him when he subscribes again).
+        const carol = await topo.partnerUser('carol');
+        const alice = await topo.partnerUser('alice');
+        await carol.sendPresence({ to: at('quinn'), type: 'subscribe' });
+        await carol.waitFor(presenceFrom(at('quinn'), 'subscribed'), 5_000, 'subscribed');
+        topo
+          .sfbUser('quinn')
+          .addContact(alice.bare)
+          .catch(() => undefined);
+        const req = await alice.waitFor(presenceFrom(at('quinn'), 'subscribe'), 5_000, "quinn's subscribe");
+        await alice.sendPresence({ to: req.stanza.attrs.from as string, type: 'subscribed' });
+        await pollUntil(() => (topo.pools.legacy.contactPresence('quinn', alice.bare)?.state === 'active' ? true : undefined), {
+          timeoutMs: 5_000,
+          what: 'quinn watching alice',
+        });
+        const mark = topo.flow.mark();
+        const received = carol.received().length;
+        await topo.apply({ action: 'gateway', state: 'restarted' });
+        // quinn's next refresh gets 481, and his client subscribes anew: alice's server approves at once.
+        await pollUntil(
+          () => {
+            const since = topo.flow.since(mark);
+            const lost = since.findIndex((e) => e.from === 'gateway' && /^SIP 481 .*\(SUBSCRIBE\)$/.test(e.label));
+            const renewed = since
+              .slice(lost + 1)
+              .some(
+                (e) => e.from === 'gateway' && e.label === 'SIP NOTIFY' && /\r\nSubscription-State: active/.test(e.wire) && /\r\nTo: <sip:quinn@/.test(e.wire),
+              );
+            return lost >= 0 && renewed ? true : undefined;
+          },
+          { timeoutMs: 8_000, what: "quinn's refresh refused 481, then his new subscription to carol active" },
+        );
+        // The pool's NOTIFY of a change gets 481: carol hears nothing of it.
+        await topo.sfbUser('quinn').setAvailability('Away', 'after the restart');
+        expect(gatewaySaid(topo, mark, /^SIP 481 .*\(NOTIFY\)$/)).not.toEqual([]);
+        expect(
+          await nothingBeforeBarrier(carol, received, (s) => s.is('presence') && s.attrs.from?.startsWith('quinn@') === true && s.attrs.type === undefined),
+        ).toEqual([]);
+        expect(topo.pools.legacy.watchers('quinn')).toEqual([]);
+        // quinn's new subscription carries alice's presence.
+        await alice.sendPresence({}, xml('show', {}, 'dnd'));
+        await pollUntil(() => (topo.pools.legacy.contactPresence('quinn', alice.bare)?.presence?.show === 'dnd' ? true : undefined), {
+          timeoutMs: 5_000,
+          what: "alice's dnd at quinn",
+        });
+        await alice.sendPresence({});
+        // A new session of carol makes her server probe: the presence comes back.
+        const account = topo.partner.account('carol');
+        const second = await XmppUser.connect({
+          ...account,
+          endpoint: topo.partner.c2s,
+          trustPem: topo.partner.trustPem,
+          available: true,
+          resource: 'after-restart',
+        });
+        try {
+          const p = await second.waitFor(presenceFrom(at('quinn')), 5_000, "quinn's presence after the probe");
+          expect(p.stanza.getChildText('show')).toBe('xa');
+        } finally {
+          await second.stop();
+        }
+        await topo.sfbUser('quinn').setAvailability('Available');
       });
     });
 
@@ -192,6 +334,34 @@ for (const kind of RUNTIMES) {
         await bob.waitFor(presenceFrom(at('leo'), 'subscribed'), 5_000, 'the held subscription approved');
         await bob.sendMessage(at('leo'), 'now allowed');
         await topo.waitForSfbEvent((e) => e.user === 'leo' && e.kind === 'im' && e.body === 'now allowed', 5_000, 'leo gets the IM');
+        // bob watched frank under a Federated profile; frank never added him: a new session's probe
+        // is answered unsubscribed, and no presence (nor note) leaks.
+        const flowMark = topo.flow.mark();
+        const account = topo.partner.account('bob');
+        const second = await XmppUser.connect({
+          ...account,
+          endpoint: topo.partner.c2s,
+          trustPem: topo.partner.trustPem,
+          available: true,
+          resource: 'probing',
+        });
+        try {
+          await pollUntil(
+            () =>
+              topo.flow
+                .since(flowMark)
+                .some((e) => e.from === 'gateway' && e.protocol === 'xmpp' && /from="frank@[^"]*" to="bob@[^"]*" type="unsubscribed"/.test(e.wire))
+                ? true
+                : undefined,
+            { timeoutMs: 5_000, what: "the gateway's answer to bob's probe of frank" },
+          );
+          expect(
+            await nothingBeforeBarrier(second, 0, (s) => s.is('presence') && s.attrs.from?.startsWith('frank@') === true && s.attrs.type === undefined),
+          ).toEqual([]);
+          expect(gatewaySent(topo, flowMark, 'SUBSCRIBE').filter((w) => w.startsWith('SUBSCRIBE sip:frank@'))).toEqual([]);
+        } finally {
+          await second.stop();
+        }
         await topo.apply({ action: 'set-partner', profile: { partnerType: 'Federated' } });
       });
     });

@@ -38,15 +38,16 @@ const traces: SipTrace[] = [];
 const malformed = new Inbox<{ error: string }>();
 
 beforeAll(async () => {
+  // EnableXmppAccess defaults to False: the users partners reach are granted it.
   directory = new SfbDirectory(DOMAIN, [
-    { name: 'echo', pool: 'legacy' },
-    { name: 'accept', pool: 'legacy', behaviour: 'accept' },
-    { name: 'silent', pool: 'legacy', behaviour: 'silent' },
-    { name: 'reject', pool: 'legacy', behaviour: 'reject' },
-    { name: 'offline', pool: 'legacy', behaviour: 'offline' },
-    { name: 'gone', pool: 'legacy', behaviour: 'accept', availability: 'Offline' },
-    { name: 'presence', pool: 'legacy', behaviour: 'accept', note: 'hello' },
-    { name: 'noxmpp', pool: 'legacy', xmppAccess: false },
+    { name: 'echo', pool: 'legacy', xmppAccess: true },
+    { name: 'accept', pool: 'legacy', behaviour: 'accept', xmppAccess: true },
+    { name: 'silent', pool: 'legacy', behaviour: 'silent', xmppAccess: true },
+    { name: 'reject', pool: 'legacy', behaviour: 'reject', xmppAccess: true },
+    { name: 'offline', pool: 'legacy', behaviour: 'offline', xmppAccess: true },
+    { name: 'gone', pool: 'legacy', behaviour: 'accept', availability: 'Offline', xmppAccess: true },
+    { name: 'presence', pool: 'legacy', behaviour: 'accept', note: 'hello', xmppAccess: true },
+    { name: 'noxmpp', pool: 'legacy' },
     { name: 'modern', pool: 'sfb2019' },
   ]);
   legacy = await SipPool.start({ name: 'legacy', directory, hasXmppGateway: true, requestTimeoutMs: 3_000 });
@@ -335,7 +336,7 @@ describe('users acting on their own', () => {
       const sub = (await gwInbox.next((r) => r.request.method === 'SUBSCRIBE' && r.request.uri === `sip:carol@${PARTNER}`, 'the SUBSCRIBE')).request;
       expect(sub.headers.get('Event')).toBe('presence');
       expect(sub.headers.get('Accept')).toBe('application/pidf+xml');
-      expect(sub.headers.get('Expires')).toBe('3600');
+      expect(sub.headers.get('Expires')).toBe('28800');
       expect(legacy.contactPresence('accept', `carol@${PARTNER}`)).toEqual({ state: 'pending' });
 
       const pidf = `<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='sip:carol@${PARTNER}'><tuple id='a'><status><basic>open</basic></status><show xmlns='jabber:client'>away</show></tuple></presence>`;
@@ -387,10 +388,10 @@ describe('SUBSCRIBE to SfB users', () => {
   it.each<SipTransport>(['udp', 'tcp'])('is accepted (202) and followed by an active NOTIFY with PIDF over %s', async (transport) => {
     const s = await subscribe('echo', undefined, transport);
     expect(s.res.status).toBe(202);
-    expect(s.res.headers.get('Expires')).toBe('3600');
+    expect(s.res.headers.get('Expires')).toBe('28800');
     expect(parseNameAddr(s.res.headers.get('To')!).params.tag).toBeDefined();
     const n = await s.notify();
-    expect(n.headers.get('Subscription-State')).toBe('active;expires=3600');
+    expect(n.headers.get('Subscription-State')).toBe('active;expires=28800');
     expect(n.headers.get('Event')).toBe('presence');
     expect(n.headers.get('Content-Type')).toBe('application/pidf+xml');
     expect(parseNameAddr(n.headers.get('From')!).params.tag).toBe(parseNameAddr(s.res.headers.get('To')!).params.tag);
@@ -412,7 +413,7 @@ describe('SUBSCRIBE to SfB users', () => {
     const s = await subscribe('silent');
     expect(s.res.status).toBe(202);
     const n = await s.notify();
-    expect(n.headers.get('Subscription-State')).toBe('pending;expires=3600');
+    expect(n.headers.get('Subscription-State')).toBe('pending;expires=28800');
     expect(n.body).toBe('');
     expect(legacy.watchers('silent')).toEqual([]);
   });
@@ -440,10 +441,10 @@ describe('SUBSCRIBE to SfB users', () => {
     const s = await subscribe('accept', 1200);
     expect(s.res.headers.get('Expires')).toBe('1200');
     expect((await s.notify()).headers.get('Subscription-State')).toBe('active;expires=1200');
-    const refresh = await inDialog(s, 600, 2);
+    const refresh = await inDialog(s, 2400, 2);
     expect(refresh.status).toBe(200);
-    expect(refresh.headers.get('Expires')).toBe('600');
-    expect((await s.notify()).headers.get('Subscription-State')).toBe('active;expires=600');
+    expect(refresh.headers.get('Expires')).toBe('2400');
+    expect((await s.notify()).headers.get('Subscription-State')).toBe('active;expires=2400');
     expect(legacy.watchers('accept')).toEqual([`sip:bob@${PARTNER}`]);
     const unsub = await inDialog(s, 0, 3);
     expect(unsub.status).toBe(200);

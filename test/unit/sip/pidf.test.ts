@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { SipParseError } from '../../../src/sip/message.js';
-import { buildPidf, parsePidf, type PidfPresence } from '../../../src/sip/pidf.js';
+import { buildPidf, parsePidf, pidfOfTuples, type PidfPresence, type PidfTuple } from '../../../src/sip/pidf.js';
 import { DEFAULT_SHOW_MAPPING, SFB_AVAILABILITIES, SFB_AVAILABILITY_CODES, availabilityFromCode } from '../../../src/sfb/availability.js';
 
 describe('PIDF', () => {
@@ -29,7 +29,34 @@ describe('PIDF', () => {
         <p:tuple id="b"><p:status><p:basic> open </p:basic><j:show>away</j:show></p:status>
           <p:note xml:lang="fr">absent</p:note></p:tuple>
       </p:presence>`;
-    expect(parsePidf(xml)).toEqual({ entity: 'pres:bob@c.test', basic: 'open', show: 'away', note: 'absent', lang: 'fr' });
+    expect(parsePidf(xml)).toEqual({
+      entity: 'pres:bob@c.test',
+      basic: 'open',
+      show: 'away',
+      note: 'absent',
+      lang: 'fr',
+      tuples: [
+        { id: 'a', basic: 'closed' },
+        { id: 'b', basic: 'open', show: 'away', note: 'absent', lang: 'fr' },
+      ],
+    });
+  });
+
+  it('one tuple per device, each with its contact priority and note; the open one of highest priority describes the presentity', () => {
+    const tuples: PidfTuple[] = [
+      { id: 'ID-phone', basic: 'open', show: 'away', note: 'on the road', lang: 'en', contact: { uri: 'sip:a@p.test;gr=phone', priority: 0.5 } },
+      { id: 'ID-desk', basic: 'open', note: 'at my desk', contact: { uri: 'sip:a@p.test;gr=desk', priority: 0.992 } },
+      { id: 'ID-old', basic: 'closed', contact: { uri: 'sip:a@p.test;gr=old' } },
+    ];
+    const p = pidfOfTuples('sip:a@p.test', tuples);
+    expect(p).toEqual({ entity: 'sip:a@p.test', basic: 'open', note: 'at my desk', tuples });
+    const xml = buildPidf(p);
+    expect(xml).toContain(
+      '<tuple id="ID-phone"><status><basic>open</basic></status><show xmlns="jabber:client">away</show><contact priority="0.5">sip:a@p.test;gr=phone</contact><note xml:lang="en">on the road</note></tuple>',
+    );
+    expect(parsePidf(xml)).toEqual(p);
+    // Every device gone: closed, described by the first.
+    expect(pidfOfTuples('sip:a@p.test', [{ id: 'ID-x', basic: 'closed', show: 'dnd', note: 'bye' }])).toMatchObject({ basic: 'closed', note: 'bye' });
   });
 
   it.each([

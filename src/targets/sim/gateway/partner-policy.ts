@@ -1,3 +1,4 @@
+import type { Cite } from '../../../sfb/behaviours/log.js';
 import type { PartnerType, ResolvedPartnerProfile } from '../../../sfb/partner-profile.js';
 import { bareJid, domainOf } from '../mapping/address.js';
 
@@ -6,10 +7,16 @@ import { bareJid, domainOf } from '../mapping/address.js';
  * docs/sfb-xmpp-federation.md section 3), and which partner contacts the SfB users have added.
  */
 export class PartnerPolicy {
-  /** `sfbUser|partnerBareJid`. */
+  /**
+   * `sfbUser|partnerBareJid`. It stands for the SfB users' contact lists, which SfB keeps in the
+   * pool's database: a restart of the gateway service does not forget it.
+   */
   private readonly contactsAdded = new Set<string>();
 
-  constructor(private partners: ResolvedPartnerProfile[]) {}
+  constructor(
+    private partners: ResolvedPartnerProfile[],
+    private readonly cite: Cite = () => {},
+  ) {}
 
   setPartners(partners: ResolvedPartnerProfile[]): void {
     this.partners = partners;
@@ -22,7 +29,9 @@ export class PartnerPolicy {
 
   /** A PublicUnverified partner reaches only the SfB users who added him as a contact. */
   mayReach(partnerJid: string, sfbUserJid: string): boolean {
-    return this.typeOf(partnerJid) !== 'PublicUnverified' || this.contactsAdded.has(`${bareJid(sfbUserJid)}|${bareJid(partnerJid)}`);
+    const reaches = this.typeOf(partnerJid) !== 'PublicUnverified' || this.contactsAdded.has(`${bareJid(sfbUserJid)}|${bareJid(partnerJid)}`);
+    if (!reaches) this.cite('partner-types.public-unverified-needs-contact');
+    return reaches;
   }
 
   contactAdded(sfbUser: string, partner: string): void {
@@ -33,8 +42,20 @@ export class PartnerPolicy {
     this.contactsAdded.delete(`${sfbUser}|${partner}`);
   }
 
-  /** PublicVerified partners never see status notes (docs/sfb-xmpp-federation.md section 3). */
+  /** Asked where a status note would go out: only Federated partners see notes (docs/sfb-xmpp-federation.md section 3). */
   stripsNotes(partnerJid: string): boolean {
-    return this.typeOf(partnerJid) === 'PublicVerified';
+    switch (this.typeOf(partnerJid)) {
+      case 'PublicVerified':
+        this.cite('partner-types.public-verified-no-notes');
+        return true;
+      case 'PublicUnverified':
+        this.cite('partner-types.public-unverified-no-notes');
+        return true;
+      case 'Federated':
+        this.cite('partner-types.federated-sees-notes');
+        return false;
+      default:
+        return false;
+    }
   }
 }

@@ -14,6 +14,8 @@ export interface OutgoingPresence {
   from: string;
   to: string;
   children?: Element[];
+  /** The stanza's xml:lang (RFC 8048: a NOTIFY's Content-Language). */
+  lang?: string;
 }
 
 /**
@@ -33,6 +35,8 @@ export class XmppSide {
     private readonly opts: {
       /** The component's domain: the SfB domain. */
       domain: string;
+      /** The deployment's other SIP domains, each a component of its own. */
+      additionalDomains?: string[];
       timeoutMs: number;
       unhandledIq: (ns: string | undefined) => StanzaRefusal;
       onTraffic: (direction: 'in' | 'out', stanza: Element) => void;
@@ -45,6 +49,10 @@ export class XmppSide {
 
   get domain(): string {
     return this.opts.domain;
+  }
+  /** Every SIP domain the gateway serves, the primary first. */
+  get domains(): string[] {
+    return [this.opts.domain, ...(this.opts.additionalDomains ?? [])];
   }
   get connected(): boolean {
     return this.link !== undefined;
@@ -73,7 +81,8 @@ export class XmppSide {
   }
 
   async sendPresence(p: OutgoingPresence): Promise<void> {
-    await this.send(xml('presence', { from: p.from, to: p.to, ...(p.type && p.type !== 'available' ? { type: p.type } : {}) }, ...(p.children ?? [])));
+    const attrs = { from: p.from, to: p.to, ...(p.type && p.type !== 'available' ? { type: p.type } : {}), ...(p.lang ? { 'xml:lang': p.lang } : {}) };
+    await this.send(xml('presence', attrs, ...(p.children ?? [])));
   }
 
   async replyError(s: Element, condition: string, text: string): Promise<void> {

@@ -17,10 +17,14 @@ export interface SfbUserSpec {
   note?: string;
   /** How the simulated user answers IM and presence requests. */
   behaviour?: UserBehaviour;
+  /** His SIP domain: the primary (default) or another SIP domain of the deployment. */
+  domain?: string;
 }
 
 export interface SfbUserState {
   name: string;
+  /** His SIP domain, lower case. */
+  domain: string;
   /** `sip:name@domain`, with the localpart %-escaped where SIP requires it. */
   uri: string;
   pool: string;
@@ -32,6 +36,9 @@ export interface SfbUserState {
   respondWith?: number;
 }
 
+/** A change of a user's home or policy, which the pools act on (see `SfbDirectory.onChange`). */
+export type DirectoryChange = { kind: 'moved'; user: string; from: string; to: string } | { kind: 'xmpp-access'; user: string; enabled: boolean };
+
 /**
  * The simulated deployment's central store (SfB keeps it in the CMS and the user database):
  * where each user is homed, his external access policy, and his published state. Every pool
@@ -39,22 +46,33 @@ export interface SfbUserState {
  */
 export class SfbDirectory {
   private readonly byName = new Map<string, SfbUserState>();
+  private readonly listeners = new Set<(change: DirectoryChange) => Promise<void>>();
+
+  /** Every SIP domain of the deployment, the primary first. */
+  readonly domains: readonly string[];
 
   constructor(
     readonly domain: string,
     users: SfbUserSpec[],
+    additionalDomains: string[] = [],
   ) {
     this.domain = domain.toLowerCase();
+    this.domains = [this.domain, ...additionalDomains.map((d) => d.toLowerCase())];
     for (const u of users) this.add(u);
   }
 
   add(spec: SfbUserSpec): SfbUserState {
     // SfB SIP addresses compare case-insensitively.
     const key = spec.name.toLowerCase();
-    if (this.byName.has(key)) throw new XfedError(`SfB user ${spec.name}@${this.domain} is defined twice`);
+    const domain = spec.domain?.toLowerCase() ?? this.domain;
+    // Suites name SfB users without their domain, so a name is unique across the SIP domains.
+    if (this.byName.has(key)) throw new XfedError(`SfB user ${spec.name}@${domain} is defined twice`);
+    if (!this.domains.includes(domain))
+      throw new XfedError(`SfB user ${spec.name}@${domain}: ${domain} is not a SIP domain of the deployment (${this.domains.join(', ')})`);
     const state: SfbUserState = {
       name: spec.name,
-      uri: `sip:${escapeSipUser(spec.name)}@${this.domain}`,
+      domain,
+      uri: `sip:${escapeSipUser(spec.name)}@${domain}`,
       pool: spec.pool,
       xmppAccess: spec.xmppAccess ?? DEFAULT_XMPP_ACCESS,
       availability: spec.availability ?? 'Available',
@@ -69,18 +87,42 @@ export class SfbDirectory {
     return this.byName.get(name.toLowerCase());
   }
 
+  /** The user a SIP URI's user and host name: his name in his own domain only. */
+  at(name: string, host: string): SfbUserState | undefined {
+    const user = this.get(name);
+    return user?.domain === host.toLowerCase() ? user : undefined;
+  }
+
   users(): SfbUserState[] {
     return [...this.byName.values()];
   }
 
-  /** `Move-CsUser`: the user is homed on `pool` from now on. */
-  move(name: string, pool: string): void {
-    this.must(name).pool = pool;
+  /**
+   * Tells `listener` of every move and policy change; it returns what it started, which the
+   * change waits for. Returns the way to stop listening.
+   */
+  onChange(listener: (change: DirectoryChange) => Promise<void>): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
-  /** Grants or revokes a policy with `EnableXmppAccess`. */
-  setXmppAccess(name: string, on: boolean): void {
-    this.must(name).xmppAccess = on;
+  /**
+   * `Move-CsUser`: the user is homed on `pool` from now on (at once); resolves when the pools have
+   * acted on it (his subscriptions ended where they were).
+   */
+  async move(name: string, pool: string): Promise<void> {
+    const user = this.must(name);
+    const from = user.pool;
+    user.pool = pool;
+    if (from !== pool) await this.changed({ kind: 'moved', user: user.name, from, to: pool });
+  }
+
+  /** Grants or revokes a policy with `EnableXmppAccess` (at once); resolves when the pools have acted on it. */
+  async setXmppAccess(name: string, on: boolean): Promise<void> {
+    const user = this.must(name);
+    const was = user.xmppAccess;
+    user.xmppAccess = on;
+    if (was !== on) await this.changed({ kind: 'xmpp-access', user: user.name, enabled: on });
   }
 
   setBehaviour(name: string, behaviour: UserBehaviour): void {
@@ -107,7 +149,12 @@ export class SfbDirectory {
   }
 
   isSfbDomain(host: string): boolean {
-    return host.toLowerCase() === this.domain;
+    return this.domains.includes(host.toLowerCase());
+  }
+
+  private async changed(change: DirectoryChange): Promise<void> {
+    // One pool that fails to act (its endpoint closed, say) does not keep the others from it.
+    await Promise.allSettled([...this.listeners].map((l) => l(change)));
   }
 
   private must(name: string): SfbUserState {

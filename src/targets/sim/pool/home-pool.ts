@@ -1,4 +1,5 @@
 import type { Cite } from '../../../sfb/behaviours/log.js';
+import type { PartnerType } from '../../../sfb/partner-profile.js';
 import type { SipEndpoint, SipResponseInit } from '../../../sip/endpoint.js';
 import { escapeSipUser, unescapeSipUser } from '../../../sip/escape.js';
 import { parseSipUri, type SipRequest, type SipResponse } from '../../../sip/message.js';
@@ -9,6 +10,8 @@ export interface ImOptions {
   subject?: string;
   callId?: string;
   lang?: string;
+  /** The body's type: text/plain unless told (an SfB client may send text/html). */
+  contentType?: string;
 }
 
 /** What the parts of a pool (its scripted users, its presence notifier, its users' contacts) get from it. */
@@ -19,6 +22,12 @@ export interface HomePool {
   userSend(user: SfbUserState, req: SipRequest): Promise<SipResponse>;
   /** An IM a user writes, through his home pool wherever he is asked from. */
   sendIm(user: string, to: string, body: string, opts?: ImOptions): Promise<SipResponse>;
+  /** A contact a user adds, through his home pool wherever he is asked from. */
+  addContact(user: string, contact: string): Promise<SipResponse>;
+  /** Whether `user` has `contactUri` (a normalised URI) on his contact list, on any pool. */
+  hasContact(user: string, contactUri: string): boolean;
+  /** The PartnerType of an XMPP domain in the allowed-partner list, which the Front End reads from the CMS. */
+  partnerTypeOf(domain: string): PartnerType | undefined;
   userEvent(event: SipUserEvent): void;
   /** Work started by an answer (an echo, a NOTIFY); stop() waits for it. */
   inBackground(work: Promise<unknown>): void;

@@ -48,7 +48,7 @@ export class ScriptedUsers {
       cseq: this.cseq++,
       headers: { Subject: opts?.subject, 'Content-Language': opts?.lang },
       body,
-      contentType: 'text/plain; charset=UTF-8',
+      contentType: opts?.contentType ?? 'text/plain; charset=UTF-8',
     });
     return this.pool.userSend(user, req);
   }

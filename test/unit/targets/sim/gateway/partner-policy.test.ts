@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { resolvePartnerProfile, type PartnerType } from '../../../../../src/sfb/partner-profile.js';
 import { PartnerPolicy } from '../../../../../src/targets/sim/gateway/partner-policy.js';
 
-const policy = (partnerType: PartnerType) =>
-  new PartnerPolicy([resolvePartnerProfile({ domain: 'partner.test', additionalDomains: ['other.test'], partnerType })]);
+const policy = (partnerType: PartnerType, cited: string[] = []) =>
+  new PartnerPolicy([resolvePartnerProfile({ domain: 'partner.test', additionalDomains: ['other.test'], partnerType })], (id) => cited.push(id));
 
 describe('PartnerPolicy (docs/sfb-xmpp-federation.md section 3)', () => {
   it('knows the partner type of every domain of the profile, and none of other domains', () => {
@@ -14,10 +14,13 @@ describe('PartnerPolicy (docs/sfb-xmpp-federation.md section 3)', () => {
   it.each<[PartnerType, boolean, boolean]>([
     ['Federated', true, false],
     ['PublicVerified', true, true],
-    ['PublicUnverified', false, false],
+    ['PublicUnverified', false, true],
   ])('%s: reaches an SfB user who did not add him: %s; notes stripped: %s', (type, reaches, strips) => {
-    const p = policy(type);
+    const cited: string[] = [];
+    const p = policy(type, cited);
     expect([p.mayReach('a@partner.test/pc', 'erin@contoso.test'), p.stripsNotes('a@partner.test')]).toEqual([reaches, strips]);
+    const notes = { Federated: 'federated-sees-notes', PublicVerified: 'public-verified-no-notes', PublicUnverified: 'public-unverified-no-notes' }[type];
+    expect(cited).toEqual([...(reaches ? [] : ['partner-types.public-unverified-needs-contact']), `partner-types.${notes}`]);
   });
 
   it('PublicUnverified reaches exactly the SfB users who added him, until they remove him', () => {

@@ -141,6 +141,51 @@ describe('the SIP side', () => {
   });
 });
 
+describe('a restart of the gateway service', () => {
+  it("forgets the SIP dialogs it held: the pool's next NOTIFY and an SfB user's refresh get 481", async () => {
+    const cited: string[] = [];
+    t = await GatewayUnderTest.start({ cite: (id) => cited.push(id) });
+    // alice watches erin (the gateway subscribes), nora watches alice (the gateway notifies).
+    t.pool.answerOnce('SUBSCRIBE', { status: 202, toTag: 'pooltag', headers: { Expires: '3600' } });
+    t.edge.deliver(xml('presence', { from: ALICE, to: `erin@${SFB}`, type: 'subscribe' }));
+    const sub = await t.pool.next('SUBSCRIBE', "alice's SUBSCRIBE");
+    const nora = buildRequest({
+      method: 'SUBSCRIBE',
+      uri: `sip:alice@${PARTNER}`,
+      from: `<sip:nora@${SFB}>;tag=noratag`,
+      to: `<sip:alice@${PARTNER}>`,
+      callId: 'nora-alice',
+      cseq: 1,
+      contact: `<${t.pool.contactUri('nora', 'tcp')}>`,
+      headers: { Event: 'presence', Expires: '3600' },
+    });
+    const accepted = await t.fromPool(nora);
+    await t.pool.next('NOTIFY', 'the pending NOTIFY');
+    t.gateway.forgetDialogs();
+    const notify = buildRequest({
+      method: 'NOTIFY',
+      uri: sub.headers.get('Contact')!.replace(/^<|>$/g, ''),
+      from: `<sip:erin@${SFB}>;tag=pooltag`,
+      to: sub.headers.get('From')!,
+      callId: sub.headers.get('Call-ID')!,
+      cseq: 1,
+      headers: { Event: 'presence', 'Subscription-State': 'active;expires=3600' },
+    });
+    const refresh = buildRequest({
+      method: 'SUBSCRIBE',
+      uri: accepted.headers.get('Contact')!.replace(/^<|>$/g, ''),
+      from: nora.headers.get('From')!,
+      to: accepted.headers.get('To')!,
+      callId: 'nora-alice',
+      cseq: 2,
+      headers: { Event: 'presence', Expires: '3600' },
+    });
+    expect([(await t.fromPool(notify)).status, (await t.fromPool(refresh)).status]).toEqual([481, 481]);
+    expect(t.edge.sent.filter((s) => s.attrs.type !== 'subscribe')).toEqual([]);
+    expect(cited).toContain('presence.gateway-restart-state-lost');
+  });
+});
+
 describe('the link', () => {
   it('traces every stanza in and out with a label, and every SIP message', async () => {
     t = await GatewayUnderTest.start();

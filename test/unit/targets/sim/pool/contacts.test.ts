@@ -53,7 +53,7 @@ describe("a user's contacts", () => {
       Contact: `<${t.legacy.endpoint.contactUri('accept')}>`,
       Event: 'presence',
       Accept: 'application/pidf+xml',
-      Expires: '3600',
+      Expires: '28800',
       'Max-Forwards': '70',
     });
     expect(t.legacy.contactPresence('accept', CAROL)).toEqual({ state: 'pending' });
@@ -69,6 +69,36 @@ describe("a user's contacts", () => {
       presence,
       at: expect.any(Number),
     });
+  });
+
+  it('refreshes before expiry; a refresh answered 481 subscribes anew', async () => {
+    const cited: string[] = [];
+    t = await PoolsUnderTest.start(USERS, { cite: (id) => cited.push(id) });
+    // Granted 1 s: the refresh comes at four fifths of it.
+    t.gateway.answerOnce('SUBSCRIBE', { status: 202, toTag: GW_TAG, headers: { Expires: '1', Contact: `<${t.gateway.contactUri()}>` } });
+    t.gateway.answerOnce('SUBSCRIBE', { status: 200, headers: { Expires: '1' } });
+    t.gateway.answerOnce('SUBSCRIBE', { status: 481 });
+    t.gateway.answerOnce('SUBSCRIBE', { status: 202, toTag: 'again', headers: { Expires: '3600' } });
+    await t.legacy.addContact('accept', CAROL);
+    const sub = await t.gateway.next('SUBSCRIBE', 'the SUBSCRIBE');
+    const added = Date.now();
+    const refresh = await t.gateway.next('SUBSCRIBE', 'the refresh', 3_000);
+    expect(Date.now() - added).toBeGreaterThanOrEqual(750);
+    expect(headersOf(refresh)).toEqual({ ...headersOf(sub), To: `<sip:${CAROL}>;tag=${GW_TAG}`, CSeq: '2 SUBSCRIBE' });
+    expect(refresh.uri).toBe(t.gateway.contactUri());
+    const second = await t.gateway.next('SUBSCRIBE', 'the second refresh', 3_000);
+    expect(second.headers.get('CSeq')).toBe('3 SUBSCRIBE');
+    // 481: the gateway lost the dialog; a new subscription, as the first.
+    const anew = await t.gateway.next('SUBSCRIBE', 'the new SUBSCRIBE');
+    expect(anew.headers.get('Call-ID')).not.toBe(sub.headers.get('Call-ID'));
+    expect([anew.uri, anew.headers.get('To'), anew.headers.get('CSeq'), anew.headers.get('Expires')]).toEqual([
+      `sip:${CAROL}`,
+      `<sip:${CAROL}>`,
+      '1 SUBSCRIBE',
+      '28800',
+    ]);
+    expect(t.legacy.contactPresence('accept', CAROL)).toEqual({ state: 'pending' });
+    expect(cited).toContain('presence.sfb-refresh-new-subscription');
   });
 
   it('a NOTIFY may come before the 2xx of its SUBSCRIBE', async () => {

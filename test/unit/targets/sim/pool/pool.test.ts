@@ -59,9 +59,9 @@ describe('requests for SfB users', () => {
 
   it('follows a move: the same user answers from his new pool', async () => {
     t = await PoolsUnderTest.start(USERS);
-    t.directory.move('accept', 'sfb2019');
+    await t.directory.move('accept', 'sfb2019');
     expect(outcome(await t.send(im('accept')))).toEqual([403, '399 sfb2019.contoso.test "pool sfb2019 has no XMPP gateway"']);
-    t.directory.move('accept', 'legacy');
+    await t.directory.move('accept', 'legacy');
     expect((await t.send(im('accept'))).status).toBe(200);
   });
 
@@ -90,6 +90,64 @@ describe('requests for SfB users', () => {
       (await t.send({ ...keepAlive, method: 'MESSAGE', headers: keepAlive.headers.clone().set('CSeq', '2 MESSAGE') })).status,
     ]).toEqual([200, 404]);
     expect((await t.send({ ...keepAlive, uri: 'tel:+4930123' })).status).toBe(416);
+  });
+});
+
+describe("the directory changes a user's home or policy", () => {
+  const CAROL = `carol@${PARTNER}`;
+  let cited: string[];
+
+  /** `from` subscribes to accept through the fake gateway: the Call-ID, and the first NOTIFY taken. */
+  async function watch(from = `sip:bob@${PARTNER}`): Promise<string> {
+    const req = t.fromGateway({ method: 'SUBSCRIBE', user: 'accept', from, headers: { Event: 'presence', Expires: '3600' } });
+    expect((await t.send(req)).status).toBe(202);
+    const callId = req.headers.get('Call-ID')!;
+    await t.gateway.next((r) => r.method === 'NOTIFY' && r.headers.get('Call-ID') === callId, 'the first NOTIFY');
+    return callId;
+  }
+  /** accept adds carol; the fake gateway accepts. */
+  async function addCarol(): Promise<string> {
+    t.gateway.answerOnce('SUBSCRIBE', { status: 202, toTag: 'gwtag', headers: { Expires: '3600', Contact: `<${t.gateway.contactUri()}>` } });
+    expect((await t.legacy.addContact('accept', CAROL)).status).toBe(202);
+    return (await t.gateway.next('SUBSCRIBE', "accept's SUBSCRIBE to carol")).headers.get('Call-ID')!;
+  }
+
+  it("a move ends the user's watchers as deactivated and his contacts' dialogs, and his contacts subscribe again from his new home", async () => {
+    cited = [];
+    t = await PoolsUnderTest.start(USERS, { cite: (id) => cited.push(id) });
+    const bob = await watch();
+    const carol = await addCarol();
+    await t.directory.move('accept', 'sfb2019');
+    const ended = await t.gateway.next((r) => r.method === 'NOTIFY' && r.headers.get('Call-ID') === bob, 'the NOTIFY that ends it');
+    expect([ended.headers.get('Subscription-State'), ended.body]).toEqual(['terminated;reason=deactivated', '']);
+    const unsub = await t.gateway.next((r) => r.method === 'SUBSCRIBE' && r.headers.get('Call-ID') === carol, 'the unSUBSCRIBE');
+    expect([unsub.headers.get('Expires'), unsub.headers.get('To')]).toEqual(['0', `<sip:${CAROL}>;tag=gwtag`]);
+    // From the 2019 pool the contact cannot be reached: a local 404, nothing sent.
+    expect([t.legacy.watchers('accept'), t.sfb2019.contactPresence('accept', CAROL)]).toEqual([[], { state: 'terminated', reason: '404 Not Found' }]);
+    expect(t.gateway.untaken('SUBSCRIBE')).toEqual([]);
+    // Back on the legacy pool: a new subscription through the XMPP route.
+    t.gateway.answerOnce('SUBSCRIBE', { status: 202, toTag: 'again', headers: { Expires: '3600' } });
+    await t.directory.move('accept', 'legacy');
+    const again = await t.gateway.next('SUBSCRIBE', 'the SUBSCRIBE from the legacy pool again');
+    expect([again.headers.get('Call-ID') !== carol, again.headers.get('To'), again.headers.get('Expires')]).toEqual([true, `<sip:${CAROL}>`, '28800']);
+    expect(t.sfb2019.contactPresence('accept', CAROL)).toEqual({ state: 'pending' });
+    expect(cited).toEqual(expect.arrayContaining(['presence.moved-user-deactivated', 'presence.moved-user-contacts']));
+  });
+
+  it('a revoked EnableXmppAccess ends XMPP watchers as rejected, not SfB ones', async () => {
+    cited = [];
+    t = await PoolsUnderTest.start(USERS, { cite: (id) => cited.push(id) });
+    const bob = await watch();
+    await watch(`sip:modern@${SFB}`);
+    await addCarol();
+    await t.directory.setXmppAccess('accept', false);
+    const ended = await t.gateway.next((r) => r.method === 'NOTIFY' && r.headers.get('Call-ID') === bob, 'the NOTIFY that ends it');
+    expect(ended.headers.get('Subscription-State')).toBe('terminated;reason=rejected');
+    expect(t.legacy.watchers('accept')).toEqual([`sip:modern@${SFB}`]);
+    // His XMPP contact subscribes again, under a policy that refuses it: a local 403.
+    await t.gateway.next((r) => r.method === 'SUBSCRIBE' && r.headers.get('Expires') === '0', 'the unSUBSCRIBE');
+    expect(t.legacy.contactPresence('accept', CAROL)).toEqual({ state: 'terminated', reason: '403 Forbidden' });
+    expect(cited).toEqual(expect.arrayContaining(['presence.policy-revoked-rejected', 'presence.moved-user-contacts']));
   });
 });
 

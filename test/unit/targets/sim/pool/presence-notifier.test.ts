@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { SFB_AVAILABILITIES, type ShowMapping } from '../../../../../src/sfb/availability.js';
+import type { PartnerType } from '../../../../../src/sfb/partner-profile.js';
 import type { SipTransport } from '../../../../../src/sip/endpoint.js';
 import { parseNameAddr, type SipRequest, type SipResponse } from '../../../../../src/sip/message.js';
 import { buildPidf } from '../../../../../src/sip/pidf.js';
@@ -51,7 +52,7 @@ describe('a SUBSCRIBE to a pool user', () => {
     const localTag = parseNameAddr(s.res.headers.get('To')!).params.tag;
     expect([s.res.status, s.res.headers.get('Expires'), s.res.headers.get('Contact')]).toEqual([
       202,
-      '3600',
+      '28800',
       `<${t.legacy.endpoint.contactUri('accept', transport)}>`,
     ]);
     const n = await s.notify();
@@ -63,7 +64,7 @@ describe('a SUBSCRIBE to a pool user', () => {
       CSeq: '1 NOTIFY',
       Contact: `<${t.legacy.endpoint.contactUri('accept')}>`,
       Event: 'presence',
-      'Subscription-State': 'active;expires=3600',
+      'Subscription-State': 'active;expires=28800',
       'Content-Type': 'application/pidf+xml',
       'Max-Forwards': '70',
     });
@@ -73,26 +74,43 @@ describe('a SUBSCRIBE to a pool user', () => {
       user: 'accept',
       kind: 'subscribe',
       from: `sip:bob@${PARTNER}`,
-      subscriptionState: 'active;expires=3600',
+      subscriptionState: 'active;expires=28800',
       at: expect.any(Number),
     });
   });
 
-  it('grants at most the pool maximum', async () => {
+  it('grants the documented lifetimes: 28800 by default, at least 1200, at most 43200', async () => {
+    const cited: string[] = [];
+    t = await PoolsUnderTest.start(USERS, { cite: (id) => cited.push(id) });
+    for (const [asked, granted] of [
+      [undefined, '28800'],
+      ['soon', '28800'],
+      ['86400', '43200'],
+      ['200', '1200'],
+      ['3000', '3000'],
+    ] as const) {
+      const s = await subscribe('accept', asked === undefined ? {} : { expires: asked });
+      expect([asked, s.res.status, s.res.headers.get('Expires'), stateOf(await s.notify())]).toEqual([asked, 202, granted, `active;expires=${granted}`]);
+    }
+    expect(cited.filter((id) => id === 'presence.pool-subscription-expiry')).toHaveLength(4);
+  });
+
+  it('a shortened subscriptionExpires is the default and lowers the minimum', async () => {
     t = await PoolsUnderTest.start(USERS, { subscriptionExpires: 600 });
     for (const [asked, granted] of [
-      ['1200', '600'],
-      ['300', '300'],
-      ['soon', '600'],
+      [undefined, '600'],
+      ['300', '600'],
+      ['1200', '1200'],
+      ['86400', '43200'],
     ] as const) {
-      const s = await subscribe('accept', { expires: asked });
-      expect([s.res.headers.get('Expires'), stateOf(await s.notify())]).toEqual([granted, `active;expires=${granted}`]);
+      const s = await subscribe('accept', asked === undefined ? {} : { expires: asked });
+      expect([asked, s.res.headers.get('Expires')]).toEqual([asked, granted]);
     }
   });
 
   it.each([
-    ['offline', 'active;expires=3600', buildPidf({ entity: `sip:offline@${SFB}`, basic: 'closed' }), [`sip:bob@${PARTNER}`]],
-    ['silent', 'pending;expires=3600', '', []],
+    ['offline', 'active;expires=28800', buildPidf({ entity: `sip:offline@${SFB}`, basic: 'closed' }), [`sip:bob@${PARTNER}`]],
+    ['silent', 'pending;expires=28800', '', []],
     ['reject', 'terminated;reason=rejected', '', []],
   ])('%s: %s', async (user, state, body, watchers) => {
     t = await PoolsUnderTest.start(USERS);
@@ -119,11 +137,11 @@ describe('a SUBSCRIBE to a pool user', () => {
     t = await PoolsUnderTest.start(USERS);
     const s = await subscribe('accept', { expires: '1200' });
     await s.notify();
-    const refresh = await inDialog(s, '600', 2);
-    expect([refresh.status, refresh.headers.get('Expires')]).toEqual([200, '600']);
+    const refresh = await inDialog(s, '2400', 2);
+    expect([refresh.status, refresh.headers.get('Expires')]).toEqual([200, '2400']);
     const n = await s.notify();
-    expect([stateOf(n), n.headers.get('CSeq')]).toEqual(['active;expires=600', '2 NOTIFY']);
-    expect(await t.events.next((e) => e.kind === 'refresh', 'the refresh event')).toMatchObject({ user: 'accept', subscriptionState: 'active;expires=600' });
+    expect([stateOf(n), n.headers.get('CSeq')]).toEqual(['active;expires=2400', '2 NOTIFY']);
+    expect(await t.events.next((e) => e.kind === 'refresh', 'the refresh event')).toMatchObject({ user: 'accept', subscriptionState: 'active;expires=2400' });
     const end = await inDialog(s, '0', 3);
     expect([end.status, end.headers.get('Expires')]).toEqual([200, '0']);
     const last = await s.notify();
@@ -150,6 +168,54 @@ describe('a SUBSCRIBE to a pool user', () => {
     t = await PoolsUnderTest.start(USERS);
     const s = await subscribe('accept', { event: 'dialog' });
     expect([s.res.status, s.res.headers.get('Allow-Events')]).toEqual([489, 'presence']);
+  });
+});
+
+describe('who may watch (docs/sfb-xmpp-federation.md section 3)', () => {
+  let partnerType: PartnerType | undefined;
+  let cited: string[];
+  const start = async () => {
+    cited = [];
+    t = await PoolsUnderTest.start(USERS, { partnerTypeOf: (domain) => (domain === PARTNER ? partnerType : undefined), cite: (id) => cited.push(id) });
+  };
+
+  it('Federated and PublicVerified partners are approved without the user acting, even by a user who never answers', async () => {
+    await start();
+    for (const type of ['Federated', 'PublicVerified'] as const) {
+      partnerType = type;
+      const s = await subscribe('silent');
+      const n = await s.notify();
+      expect([type, stateOf(n), n.body]).toEqual([type, 'active;expires=28800', buildPidf({ entity: `sip:silent@${SFB}`, basic: 'open' })]);
+    }
+    expect(cited).toEqual(expect.arrayContaining(['partner-types.federated-no-approval', 'partner-types.public-verified-no-approval']));
+    // A domain that is no allowed partner: the user decides (silent: pending).
+    partnerType = undefined;
+    expect(stateOf(await (await subscribe('silent')).notify())).toBe('pending;expires=28800');
+  });
+
+  it('a PublicUnverified partner is approved once the user has him as a contact, and waits (pending) otherwise', async () => {
+    partnerType = 'PublicUnverified';
+    await start();
+    const before = await subscribe('accept');
+    expect([stateOf(await before.notify()), t.legacy.watchers('accept')]).toEqual(['pending;expires=28800', []]);
+    expect(cited).toContain('partner-types.public-unverified-needs-contact');
+    // accept adds bob (through the XMPP route, which the fake gateway accepts).
+    expect((await t.legacy.addContact('accept', `bob@${PARTNER}`)).status).toBe(200);
+    const after = await subscribe('accept');
+    expect(stateOf(await after.notify())).toBe('active;expires=28800');
+    expect(cited).toContain('partner-types.public-unverified-added-authorizes');
+    // Removed again: pending again.
+    await t.legacy.removeContact('accept', `bob@${PARTNER}`);
+    expect(stateOf(await (await subscribe('accept')).notify())).toBe('pending;expires=28800');
+  });
+
+  it('a user who blocked the watcher (reject) ends the subscription as rejected, whatever the partner type', async () => {
+    partnerType = 'Federated';
+    await start();
+    const s = await subscribe('reject');
+    const n = await s.notify();
+    expect([s.res.status, stateOf(n), n.body, t.legacy.watchers('reject')]).toEqual([202, 'terminated;reason=rejected', '', []]);
+    expect(cited).toContain('partner-types.blocked-contact');
   });
 });
 
