@@ -5,6 +5,13 @@ import { withDeadline } from './deadline.js';
 
 export type LinkState = 'up' | 'cut' | 'slow';
 
+/** A chunk the relay passed on: which connection (numbered from 1), which way, and its bytes. */
+export interface LinkData {
+  connection: number;
+  direction: 'to-upstream' | 'to-client';
+  chunk: Buffer;
+}
+
 export interface LinkEvent {
   at: number;
   kind: 'connected' | 'refused' | 'closed' | 'upstream-failed';
@@ -22,6 +29,7 @@ export class LinkProxy extends EventEmitter {
   private state: LinkState = 'up';
   private port = { host: '', port: 0 };
   private delayMs = 0;
+  private connections = 0;
   private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
 
   private constructor(
@@ -117,6 +125,7 @@ export class LinkProxy extends EventEmitter {
       return;
     }
     const upstream = net.connect(this.upstream);
+    const id = ++this.connections;
     const pair = { client, upstream };
     this.pairs.add(pair);
     client.setNoDelay(true);
@@ -135,14 +144,16 @@ export class LinkProxy extends EventEmitter {
     };
     client.once('close', end);
     upstream.once('close', end);
-    this.relay(client, upstream);
-    this.relay(upstream, client);
+    this.relay(client, upstream, id, 'to-upstream');
+    this.relay(upstream, client, id, 'to-client');
   }
 
-  private relay(from: net.Socket, to: net.Socket): void {
+  /** Every chunk is told as a `data` event (a test reads the bytes on the wire: keep-alives, say). */
+  private relay(from: net.Socket, to: net.Socket, connection: number, direction: LinkData['direction']): void {
     // Chunks keep their order under a delay: each waits for the one before it.
     let chain = Promise.resolve();
     from.on('data', (chunk: Buffer) => {
+      this.emit('data', { connection, direction, chunk } satisfies LinkData);
       const delay = this.state === 'slow' ? this.delayMs : 0;
       chain = chain.then(
         () =>

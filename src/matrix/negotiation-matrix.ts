@@ -71,7 +71,15 @@ export async function runNegotiationMatrix(
     // stream to the partner) must find a method the partner accepts too, or no answer returns.
     const back = partnerAccepts(partner).filter((a) => edgeAllows.includes(a));
     const predicted = back.length > 0 ? partnerCan(partner).filter((a) => edgeAllows.includes(a)) : [];
-    const s2s: S2sSecurity = { tls: partner.tls, auth: partner.auth, certificates: 'ca', secureAuth: partner.auth === 'certificate' };
+    // The partner keeps the TLS versions the suite gives it (one that stops at TLS 1.2, or insists on 1.3), where it speaks TLS.
+    const tlsVersions = partner.tls !== 'off' ? suite.partner.s2s?.tlsVersions : undefined;
+    const s2s: S2sSecurity = {
+      tls: partner.tls,
+      auth: partner.auth,
+      certificates: 'ca',
+      secureAuth: partner.auth === 'certificate',
+      ...(tlsVersions ? { tlsVersions } : {}),
+    };
     const topo = await startTarget({ ...suite, partner: { ...suite.partner, s2s } }, targetOptions);
     let observed: MatrixRow['observed'];
     let detail: string;

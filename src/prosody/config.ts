@@ -1,6 +1,6 @@
 import { XfedError } from '../errors.js';
 import { luaString, toLua } from './lua.js';
-import type { LuaValue, S2sSecurity } from './types.js';
+import { TLS_VERSIONS, type LuaValue, type S2sSecurity, type TlsVersion, type TlsVersionRange } from './types.js';
 
 /** A partner option combination that cannot work, named so the user can fix it. */
 export class PartnerConfigError extends XfedError {}
@@ -35,6 +35,8 @@ export interface ProsodyConfigInput {
   /** Load mod_xfed_s2s (how each S2S stream authenticated; closing a stream on request); it must be on pluginPaths. */
   xfedS2sModule?: boolean;
   s2s: S2sSecurity;
+  /** Prosody's `s2s_timeout`: seconds a stream may take to be established before it is closed. Default 10. */
+  s2sTimeoutSeconds?: number;
   /** CA bundle used to verify peers' certificates (SASL EXTERNAL); absent for dialback-only. */
   peerCaPath?: string;
   dataDir: string;
@@ -67,6 +69,41 @@ export function validateS2sSecurity(s2s: S2sSecurity): void {
   if (s2s.secureAuth && s2s.tls === 'off') {
     throw new PartnerConfigError("s2s.secureAuth needs TLS (it checks the peer's certificate); set tls 'required' or 'optional', or secureAuth false");
   }
+  if (s2s.tlsVersions && s2s.tls === 'off') {
+    throw new PartnerConfigError("s2s.tlsVersions needs TLS; set tls 'required' or 'optional', or leave tlsVersions out");
+  }
+  if (s2s.tlsVersions) {
+    const { min, max } = versionBounds(s2s.tlsVersions);
+    if (rank(min) > rank(max)) throw new PartnerConfigError(`s2s.tlsVersions: min ${min} is above max ${max}`);
+  }
+}
+
+const rank = (v: TlsVersion): number => TLS_VERSIONS.indexOf(v);
+/** LuaSec's name of a version: `tlsv1`, `tlsv1_1`, ... */
+const luasecName = (v: TlsVersion): string => v.toLowerCase().replace('.', '_');
+
+/**
+ * Prosody 0.12's own range (its default tls_profile, Mozilla "intermediate": TLS 1.2 and later)
+ * fills an end not given; a maximum below 1.2 alone means that version only.
+ */
+function versionBounds(range: TlsVersionRange): { min: TlsVersion; max: TlsVersion } {
+  const max = range.max ?? 'TLSv1.3';
+  return { min: range.min ?? (rank(max) < rank('TLSv1.2') ? max : 'TLSv1.2'), max };
+}
+
+/**
+ * The LuaSec settings (Prosody's `s2s_ssl`) that offer and accept exactly the versions of
+ * `range`: the lowest as `protocol` (`+` for "and later"), the ones above the highest turned off.
+ * Below TLS 1.2 OpenSSL 3 needs security level 0 (at its default level 1.0 and 1.1 fail with
+ * "unsupported protocol"), and a cipher list with non-AEAD suites, which those versions need.
+ */
+export function s2sTlsSettings(range: TlsVersionRange): Record<string, LuaValue> {
+  const { min, max } = versionBounds(range);
+  const settings: Record<string, LuaValue> = { protocol: min === max ? luasecName(min) : `${luasecName(min)}+` };
+  const off = TLS_VERSIONS.filter((v) => rank(v) > rank(max)).map((v) => `no_${luasecName(v)}`);
+  if (min !== max && off.length > 0) settings.options = off;
+  if (rank(min) < rank('TLSv1.2')) settings.ciphers = 'HIGH:!aNULL:!PSK:!SRP:!3DES:@SECLEVEL=0';
+  return settings;
 }
 
 /**
@@ -110,10 +147,12 @@ export function renderProsodyConfig(input: ProsodyConfigInput): string {
     s2s_allow_encryption: s2s.tls !== 'off',
     s2s_secure_auth: s2s.secureAuth,
     // Failures must show within a test's deadline, not after Prosody's 90 s default.
-    s2s_timeout: 10,
+    s2s_timeout: input.s2sTimeoutSeconds ?? 10,
     // 40 ms stalls come from Nagle plus delayed ACK.
     network_settings: { nagle: false },
   };
+  // S2S only: the c2s listener keeps Prosody's versions for xfed's own clients.
+  if (s2s.tlsVersions) global.s2s_ssl = s2sTlsSettings(s2s.tlsVersions);
   if (input.runAsRoot) global.run_as_root = true;
   if (input.pluginPaths?.length) global.plugin_paths = input.pluginPaths;
   const components = input.components ?? [];

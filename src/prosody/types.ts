@@ -12,12 +12,24 @@ export type S2sAuth = (typeof S2S_AUTHS)[number];
 export const CERTIFICATE_KINDS = ['ca', 'self-signed', 'none'] as const;
 export type CertificateKind = (typeof CERTIFICATE_KINDS)[number];
 
+/** TLS protocol versions, in the names Node and OpenSSL report them (`TLSv1` is TLS 1.0). */
+export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
+
+/** The TLS versions a server offers and accepts on S2S, both ends included; an end not given is Prosody's own (TLS 1.2 to 1.3). */
+export interface TlsVersionRange {
+  min?: TlsVersion;
+  max?: TlsVersion;
+}
+
 export interface S2sSecurity {
   tls: TlsMode;
   auth: S2sAuth;
   /** Prosody's `s2s_secure_auth`: refuse peers whose certificate cannot be verified. */
   secureAuth: boolean;
   certificates: CertificateKind;
+  /** The TLS versions S2S streams may negotiate; absent: Prosody's default (TLS 1.2 and 1.3). */
+  tlsVersions?: TlsVersionRange;
 }
 
 export const DEFAULT_S2S_SECURITY: S2sSecurity = {

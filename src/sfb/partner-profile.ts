@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { XfedError } from '../errors.js';
-import { isDomainName } from '../infra/format.js';
+import { DomainName, isDomainName } from '../infra/format.js';
 
 /**
  * An XMPP partner as `New-CsXmppAllowedPartner` declares it on the legacy SfB/Lync deployment
@@ -19,10 +19,15 @@ export interface PartnerProfile {
   saslNegotiation?: Negotiation;
   supportDialbackNegotiation?: boolean;
   enableKeepAlive?: boolean;
+  /** The most simultaneous connections with this partner; the cmdlet documents no default. */
+  connectionLimit?: number;
+  /** "Full qualified domain name of the proxy server used by the XMPP partner"; no default. */
+  proxyFqdn?: string;
   description?: string;
 }
 
-export type ResolvedPartnerProfile = Required<Omit<PartnerProfile, 'description'>> & { description?: string };
+type Optionals = 'description' | 'connectionLimit' | 'proxyFqdn';
+export type ResolvedPartnerProfile = Required<Omit<PartnerProfile, Optionals>> & Pick<PartnerProfile, Optionals>;
 
 const Negotiation = z.enum(NEGOTIATIONS);
 
@@ -33,7 +38,14 @@ export const PartnerProfileSpec = z
     tlsNegotiation: Negotiation.optional(),
     saslNegotiation: Negotiation.optional(),
     supportDialbackNegotiation: z.boolean().optional(),
-    enableKeepAlive: z.boolean().optional(),
+    enableKeepAlive: z.boolean().optional().describe('Keep-alives on the S2S streams with the partner, every KeepAliveInterval (default $true)'),
+    connectionLimit: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("The most simultaneous S2S connections with the partner (no default; the gateway's PartnerConnectionLimit applies too)"),
+    proxyFqdn: DomainName.optional().describe('The FQDN of the proxy server the partner uses; printed in the cmdlet, no effect in the simulation'),
     description: z.string().optional(),
   })
   .describe('New-CsXmppAllowedPartner parameters for the partner (its domains come from partner.domains)');
@@ -68,17 +80,28 @@ export function resolvePartnerProfile(p: PartnerProfile): ResolvedPartnerProfile
     saslNegotiation: pick(p.saslNegotiation, NEGOTIATIONS, 'Required', 'SaslNegotiation', identity),
     supportDialbackNegotiation: p.supportDialbackNegotiation ?? true,
     enableKeepAlive: p.enableKeepAlive ?? true,
+    ...(p.connectionLimit !== undefined ? { connectionLimit: p.connectionLimit } : {}),
+    ...(p.proxyFqdn !== undefined ? { proxyFqdn: p.proxyFqdn } : {}),
     ...(p.description !== undefined ? { description: p.description } : {}),
   };
-  // The matrix's last row: without dialback the stream must authenticate with SASL EXTERNAL
-  // (XEP-0178), which needs TLS; a profile where SASL cannot happen leaves no way in.
-  if (!resolved.supportDialbackNegotiation && !saslPossible(resolved)) {
-    const why =
-      resolved.tlsNegotiation === 'NotSupported'
-        ? '-TlsNegotiation NotSupported rules out SASL EXTERNAL, which runs over TLS'
-        : '-SaslNegotiation NotSupported rules out SASL';
+  if (resolved.connectionLimit !== undefined && !(Number.isInteger(resolved.connectionLimit) && resolved.connectionLimit > 0))
+    throw new PartnerProfileError(`partner ${identity}: -ConnectionLimit ${String(resolved.connectionLimit)} is not a positive whole number`);
+  if (resolved.proxyFqdn !== undefined && !isDomainName(resolved.proxyFqdn))
+    throw new PartnerProfileError(`partner ${identity}: -ProxyFqdn ${JSON.stringify(resolved.proxyFqdn)} is not a fully qualified domain name`);
+  // The Control Panel's rule ("Create or edit XMPP partner configuration"): SASL needs TLS, and a
+  // profile with SASL Required or Optional but TLS NotSupported is not saved. It wins over the
+  // negotiation matrix, which lists those rows as TCP dialback.
+  if (resolved.tlsNegotiation === 'NotSupported' && resolved.saslNegotiation !== 'NotSupported') {
     throw new PartnerProfileError(
-      `partner ${identity}: Skype for Business refuses to save this profile: ${why}, and -SupportDialbackNegotiation $false rules out dialback, so no stream could authenticate`,
+      `partner ${identity}: Skype for Business refuses to save this profile: -SaslNegotiation ${resolved.saslNegotiation} needs TLS, and -TlsNegotiation is NotSupported (set -TlsNegotiation Required or Optional, or -SaslNegotiation NotSupported)`,
+    );
+  }
+  // The matrix's "Not Valid Configuration" rows ("SASL or Dialback must be enabled"): without
+  // dialback the stream must authenticate with SASL EXTERNAL (XEP-0178); past the rule above,
+  // SASL is impossible only where it is NotSupported.
+  if (!resolved.supportDialbackNegotiation && !saslPossible(resolved)) {
+    throw new PartnerProfileError(
+      `partner ${identity}: Skype for Business refuses to save this profile: -SaslNegotiation NotSupported rules out SASL, and -SupportDialbackNegotiation $false rules out dialback, so no stream could authenticate`,
     );
   }
   return resolved;
@@ -144,6 +167,8 @@ export function describeProfileCommand(p: ResolvedPartnerProfile): string {
     `-EnableKeepAlive ${psBool(p.enableKeepAlive)}`,
   ];
   if (p.additionalDomains.length > 0) parts.push(`-AdditionalDomains @{Add=${p.additionalDomains.map(psString).join(',')}}`);
+  if (p.connectionLimit !== undefined) parts.push(`-ConnectionLimit ${p.connectionLimit}`);
+  if (p.proxyFqdn !== undefined) parts.push(`-ProxyFqdn ${psString(p.proxyFqdn)}`);
   if (p.description !== undefined) parts.push(`-Description ${psString(p.description)}`);
   return parts.join(' ');
 }

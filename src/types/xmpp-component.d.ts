@@ -13,6 +13,10 @@ declare module '@xmpp/component-core' {
     write(data: string): Promise<void>;
     authenticate(id: string, password: string): Promise<void>;
     socket?: { setNoDelay?: (on: boolean) => void };
+    /** The socket class `start()` connects with (node's net.Socket); set on an instance for another transport. */
+    Socket: new () => EventEmitter & { connect(params: object): void; write(data: string, cb?: (err?: Error | null) => void): void; end(): void };
+    /** What `Socket#connect` is given for the service URI. */
+    socketParameters(service: string): object | undefined;
   }
   export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: Array<Element | string>): Element;
 }

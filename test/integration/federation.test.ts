@@ -6,6 +6,13 @@ import { XmppUser } from '../../src/xmpp/client.js';
 import { sendIm, subscribeAndApprove } from '../../src/xmpp/exchange.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
+/** The TLS versions a partner's S2S streams were encrypted with, from its log (its c2s ones left out). */
+const s2sVersions = (p: PartnerServer) =>
+  p
+    .logs()
+    .filter((l) => /^s2s\w+\s+info\s+Stream encrypted/.test(l))
+    .map((l) => /\((TLSv[\d.]+) /.exec(l)?.[1]);
+
 /** Two partner domains, each its own Prosody, federating over real S2S. */
 async function pair(fed: Federation, tag: string, s2s: PartnerOptions['s2s'], logLevel: PartnerOptions['logLevel'] = 'info') {
   const a = await fed.addPartner({ domains: [`a${tag}.test`], users: ['alice'], s2s, logLevel });
@@ -102,6 +109,33 @@ for (const kind of RUNTIMES) {
       it('refuses the other direction the same way', async () => {
         const outcome = await sendIm(t.bob, t.alice, 'nor this', 1_000);
         expect(outcome).toMatchObject({ delivered: false, error: 'remote-server-timeout' });
+      });
+    });
+
+    describe('(d) TLS version ranges (partner.s2s.tlsVersions)', () => {
+      it('a server that stops at TLS 1.2 federates over TLS 1.2; one that insists on TLS 1.3 fails against it', async () => {
+        const legacy = await fed.addPartner({ domains: ['tls12only.test'], users: ['carol'], s2s: { tlsVersions: { max: 'TLSv1.2' } } });
+        const modern = await fed.addPartner({ domains: ['tls13only.test'], users: ['dan'], s2s: { tlsVersions: { min: 'TLSv1.3' } } });
+        const any = await fed.addPartner({ domains: ['anytls.test'], users: ['erin'] });
+        const login = (p: PartnerServer, name: string) => {
+          const acc = p.account(name);
+          return XmppUser.connect({ jid: acc.jid, password: acc.password, endpoint: p.c2s, trustPem: p.trustPem, available: true });
+        };
+        const [carol, dan, erin] = await Promise.all([login(legacy, 'carol'), login(modern, 'dan'), login(any, 'erin')]);
+        try {
+          expect(await sendIm(carol, erin, 'over TLS 1.2')).toMatchObject({ delivered: true });
+          await legacy.waitForLog(/^s2s\w+\s+info\s+Stream encrypted \(TLSv1\.2 /, 2_000);
+          expect(new Set(s2sVersions(legacy))).toEqual(new Set(['TLSv1.2']));
+          // Prosody's default range (1.2 and 1.3) meets a 1.3-only server at 1.3.
+          expect(await sendIm(dan, erin, 'over TLS 1.3')).toMatchObject({ delivered: true });
+          await modern.waitForLog(/^s2s\w+\s+info\s+Stream encrypted \(TLSv1\.3 /, 2_000);
+          expect(new Set(s2sVersions(modern))).toEqual(new Set(['TLSv1.3']));
+          const refused = await sendIm(dan, carol, 'no common version', 5_000);
+          expect(refused).toMatchObject({ delivered: false, error: 'remote-server-timeout' });
+          expect(refused.errorText).toMatch(/negotiation of encrypted connection: .*(protocol version|unsupported protocol)/);
+        } finally {
+          await Promise.all([carol.stop(), dan.stop(), erin.stop(), legacy.stop(), modern.stop(), any.stop()]);
+        }
       });
     });
   });

@@ -21,7 +21,7 @@ target:
 phases:
   - name: default-profile
     checks:
-      - { id: probe-default, kind: s2s-probe, tls: TLSv1.3 }
+      - { id: probe-default, kind: s2s-probe, tls: TLSv1.2 }
   - name: profiles
     steps: [{ action: set-partner, profile: { tlsNegotiation: Optional, saslNegotiation: Optional, supportDialbackNegotiation: true } }]
     checks: [{ id: probe-optional-optional, kind: s2s-probe }]
@@ -52,6 +52,20 @@ phases:
     checks: [{ id: probe-no-srv, kind: s2s-probe, expect: { s2s: refused } }]
 `;
 
+// A partner server that insists on TLS 1.3, against the legacy Edge (TLS 1.2 at most).
+const TLS13_PARTNER = `
+suite: tls13-partner
+partner: { domains: [partner.test], users: [alice], s2s: { tlsVersions: { min: TLSv1.3 } } }
+target:
+  sim:
+    domain: contoso.test
+    partner: { partnerType: Federated }
+    users: [{ name: erin, pool: legacy }]
+phases:
+  - name: tls13
+    checks: [{ id: s2s-tls13, kind: s2s, expect: { s2s: refused } }]
+`;
+
 let out: string;
 beforeAll(async () => {
   out = await mkdtemp(path.join(os.tmpdir(), 's2s-probe-'));
@@ -66,12 +80,21 @@ for (const kind of RUNTIMES) {
       const checks = results.phases.flatMap((p) => p.checks);
       expect(checks.filter((c) => !c.met).map((c) => `${c.id}: ${c.actual}`)).toEqual([]);
       const text = (id: string) => checks.find((c) => c.id === id)!.outcome.text;
-      expect(text('probe-default')).toMatch(/STARTTLS required; TLSv1\.3; certificate trusted.*SASL EXTERNAL; dialback not offered/);
+      expect(text('probe-default')).toMatch(/STARTTLS required; TLSv1\.2; certificate trusted.*SASL EXTERNAL; dialback not offered/);
       expect(text('probe-optional-optional')).toMatch(/STARTTLS offered;.*SASL EXTERNAL; dialback offered/);
       expect(text('probe-dialback-only')).toMatch(/STARTTLS required;.*SASL none; dialback offered/);
       expect(text('probe-no-tls')).toMatch(/STARTTLS absent;.*dialback offered/);
       expect(text('probe-no-san')).toMatch(/SANs \*\.contoso\.test sip\.contoso\.test/);
       expect(text('probe-no-srv')).toMatch(/no SRV record for contoso\.test/);
+    });
+
+    it('a partner that insists on TLS 1.3: the s2s check reports the failed handshake', async () => {
+      const { suite } = parseSuite(TLS13_PARTNER, 'tls13-partner.yaml');
+      const results: RunResults = await runSuite(suite, { runtime: kind, reporters: fileReporters(path.join(out, `${kind}-tls13`)) });
+      const [check] = results.phases.flatMap((p) => p.checks);
+      expect(check!.met).toBe(true);
+      expect(check!.outcome.text).toMatch(/^remote-server-timeout: .*negotiation of encrypted connection: .*protocol version/);
+      expect(check!.behaviours).toContain('profile.legacy-edge-tls-versions');
     });
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { PartnerConfigError, renderProsodyConfig, validateS2sSecurity, type ProsodyConfigInput } from '../../../src/prosody/config.js';
+import { PartnerConfigError, renderProsodyConfig, s2sTlsSettings, validateS2sSecurity, type ProsodyConfigInput } from '../../../src/prosody/config.js';
 import { DEFAULT_S2S_SECURITY, type S2sSecurity } from '../../../src/prosody/types.js';
 
 const base = (s2s: Partial<S2sSecurity> = {}, extra?: ProsodyConfigInput['extra']): ProsodyConfigInput => ({
@@ -83,8 +83,42 @@ describe('renderProsodyConfig', () => {
     expect(cfg).not.toContain('s2s_timeout = 10');
   });
 
+  it('renders a TLS version range as s2s_ssl, leaving c2s alone', () => {
+    const cfg = renderProsodyConfig(base({ tlsVersions: { min: 'TLSv1.3' } }));
+    expect(cfg).toContain('\ns2s_ssl = {\n  protocol = "tlsv1_3";\n}\n');
+    expect(cfg).not.toMatch(/^ssl = /m);
+    expect(renderProsodyConfig(base())).not.toContain('s2s_ssl');
+  });
+
+  it('renders the stream establishment timeout when given', () => {
+    expect(renderProsodyConfig({ ...base(), s2sTimeoutSeconds: 60 })).toContain('s2s_timeout = 60');
+    expect(renderProsodyConfig(base())).toContain('s2s_timeout = 10');
+  });
+
   it('rejects a malformed modules_enabled', () => {
     expect(() => renderProsodyConfig(base({}, { modules_enabled: 'tls' }))).toThrow(PartnerConfigError);
+  });
+});
+
+describe('s2sTlsSettings', () => {
+  it.each([
+    // The legacy Edge: TLS 1.2, 1.1 and 1.0, never 1.3; below 1.2 at OpenSSL security level 0.
+    [
+      { min: 'TLSv1', max: 'TLSv1.2' },
+      { protocol: 'tlsv1+', options: ['no_tlsv1_3'], ciphers: 'HIGH:!aNULL:!PSK:!SRP:!3DES:@SECLEVEL=0' },
+    ],
+    // A partner that stops at TLS 1.2, one that insists on 1.3, and Prosody's own range.
+    [{ max: 'TLSv1.2' }, { protocol: 'tlsv1_2' }],
+    [{ min: 'TLSv1.3' }, { protocol: 'tlsv1_3' }],
+    [{}, { protocol: 'tlsv1_2+' }],
+    // A maximum below Prosody's minimum alone: that version only.
+    [{ max: 'TLSv1.1' }, { protocol: 'tlsv1_1', ciphers: 'HIGH:!aNULL:!PSK:!SRP:!3DES:@SECLEVEL=0' }],
+    [
+      { min: 'TLSv1', max: 'TLSv1.1' },
+      { protocol: 'tlsv1+', options: ['no_tlsv1_2', 'no_tlsv1_3'], ciphers: 'HIGH:!aNULL:!PSK:!SRP:!3DES:@SECLEVEL=0' },
+    ],
+  ] as const)('%j -> %j', (range, expected) => {
+    expect(s2sTlsSettings(range)).toEqual(expected);
   });
 });
 
@@ -94,6 +128,9 @@ describe('validateS2sSecurity', () => {
     [{ auth: 'certificate', tls: 'off', secureAuth: false }, /SASL EXTERNAL\) needs TLS/],
     [{ auth: 'certificate', certificates: 'self-signed' }, /needs CA-issued certificates/],
     [{ auth: 'dialback', tls: 'off', secureAuth: true }, /secureAuth needs TLS/],
+    [{ auth: 'dialback', tls: 'off', secureAuth: false, tlsVersions: { max: 'TLSv1.2' } }, /s2s.tlsVersions needs TLS/],
+    [{ tlsVersions: { min: 'TLSv1.3', max: 'TLSv1.2' } }, /s2s.tlsVersions: min TLSv1.3 is above max TLSv1.2/],
+    [{ tlsVersions: { min: 'TLSv1.2', max: 'TLSv1.1' } }, /s2s.tlsVersions: min TLSv1.2 is above max TLSv1.1/],
   ];
   it.each(cases)('rejects %j', (s2s, message) => {
     expect(() => validateS2sSecurity({ ...DEFAULT_S2S_SECURITY, ...s2s })).toThrow(message);

@@ -14,8 +14,9 @@ const SASL: StreamAuth = 'sasl-over-tls';
 const DB_TLS: StreamAuth = 'dialback-over-tls';
 const DB_TCP: StreamAuth = 'dialback-over-tcp';
 
-// docs/sfb-xmpp-federation.md section 3, row by row, expanded to all 3x3x2 combinations.
-const MATRIX: Array<[Negotiation, Negotiation, boolean, StreamAuth[] | 'invalid']> = [
+// docs/sfb-xmpp-federation.md section 3, row by row, expanded to all 3x3x2 combinations. The
+// matrix's TCP dialback rows for SASL without TLS are refused: the Control Panel does not save them.
+const MATRIX: Array<[Negotiation, Negotiation, boolean, StreamAuth[] | 'invalid' | 'sasl-needs-tls']> = [
   ['Required', 'Required', true, [SASL]],
   ['Required', 'Required', false, [SASL]],
   ['Required', 'Optional', true, [SASL, DB_TLS]],
@@ -28,11 +29,11 @@ const MATRIX: Array<[Negotiation, Negotiation, boolean, StreamAuth[] | 'invalid'
   ['Optional', 'Optional', false, [SASL]],
   ['Optional', 'NotSupported', true, [DB_TLS, DB_TCP]],
   ['Optional', 'NotSupported', false, 'invalid'],
-  ['NotSupported', 'Required', true, [DB_TCP]],
-  ['NotSupported', 'Optional', true, [DB_TCP]],
+  ['NotSupported', 'Required', true, 'sasl-needs-tls'],
+  ['NotSupported', 'Optional', true, 'sasl-needs-tls'],
   ['NotSupported', 'NotSupported', true, [DB_TCP]],
-  ['NotSupported', 'Required', false, 'invalid'],
-  ['NotSupported', 'Optional', false, 'invalid'],
+  ['NotSupported', 'Required', false, 'sasl-needs-tls'],
+  ['NotSupported', 'Optional', false, 'sasl-needs-tls'],
   ['NotSupported', 'NotSupported', false, 'invalid'],
 ];
 
@@ -54,6 +55,10 @@ describe('negotiation matrix (docs/sfb-xmpp-federation.md section 3)', () => {
       expect(() => resolvePartnerProfile(profile(tls, sasl, dialback))).toThrow(/refuses to save.*-SupportDialbackNegotiation \$false/);
       return;
     }
+    if (expected === 'sasl-needs-tls') {
+      expect(() => resolvePartnerProfile(profile(tls, sasl, dialback))).toThrow(/refuses to save this profile: -SaslNegotiation \w+ needs TLS/);
+      return;
+    }
     const resolved = resolvePartnerProfile(profile(tls, sasl, dialback));
     const auth = allowedStreamAuth(resolved);
     expect(auth).toEqual(expected);
@@ -68,8 +73,23 @@ describe('negotiation matrix (docs/sfb-xmpp-federation.md section 3)', () => {
   });
 
   it('names the reason an invalid profile is refused', () => {
-    expect(() => resolvePartnerProfile(profile('NotSupported', 'Required', false))).toThrow(/-TlsNegotiation NotSupported rules out SASL EXTERNAL/);
+    expect(() => resolvePartnerProfile(profile('NotSupported', 'NotSupported', false))).toThrow(
+      'partner "partner.test": Skype for Business refuses to save this profile: -SaslNegotiation NotSupported rules out SASL, and -SupportDialbackNegotiation $false rules out dialback, so no stream could authenticate',
+    );
     expect(() => resolvePartnerProfile(profile('Required', 'NotSupported', false))).toThrow(/-SaslNegotiation NotSupported rules out SASL/);
+  });
+
+  it('refuses SASL Required or Optional without TLS, as the Control Panel does', () => {
+    for (const sasl of ['Required', 'Optional'] as const) {
+      for (const dialback of [true, false]) {
+        expect(() => resolvePartnerProfile(profile('NotSupported', sasl, dialback))).toThrow(
+          `partner "partner.test": Skype for Business refuses to save this profile: -SaslNegotiation ${sasl} needs TLS, and -TlsNegotiation is NotSupported (set -TlsNegotiation Required or Optional, or -SaslNegotiation NotSupported)`,
+        );
+      }
+    }
+    // SASL with TLS, and no SASL without TLS, are saved.
+    expect(resolvePartnerProfile(profile('Optional', 'Required', true)).saslNegotiation).toBe('Required');
+    expect(allowedStreamAuth(resolvePartnerProfile(profile('NotSupported', 'NotSupported', true)))).toEqual([DB_TCP]);
   });
 });
 
@@ -78,6 +98,7 @@ describe('edgeS2sPolicy', () => {
     [profile('Required', 'Required', true), { tls: 'required', auth: 'certificate', secureAuth: true, offerSaslExternal: true, offerDialback: false }],
     [profile('Required', 'Optional', true), { tls: 'required', auth: 'either', secureAuth: false, offerSaslExternal: true, offerDialback: true }],
     [profile('Required', 'NotSupported', true), { tls: 'required', auth: 'dialback', secureAuth: false, offerSaslExternal: false, offerDialback: true }],
+    [profile('Optional', 'Required', true), { tls: 'optional', auth: 'either', secureAuth: false, offerSaslExternal: true, offerDialback: true }],
     [profile('Optional', 'Optional', false), { tls: 'optional', auth: 'certificate', secureAuth: true, offerSaslExternal: true, offerDialback: false }],
     [profile('NotSupported', 'NotSupported', true), { tls: 'off', auth: 'dialback', secureAuth: false, offerSaslExternal: false, offerDialback: true }],
   ])('%j -> %j', (p, expected) => {
@@ -120,6 +141,21 @@ describe('resolvePartnerProfile', () => {
     );
     expect(() => resolvePartnerProfile({ domain: 'partner.test', tlsNegotiation: 'required' as never })).toThrow(/-TlsNegotiation required/);
     expect(() => resolvePartnerProfile({ domain: 'partner.test', saslNegotiation: 'Maybe' as never })).toThrow(PartnerProfileError);
+  });
+
+  it('takes ConnectionLimit and ProxyFqdn, prints them, and refuses bad values', () => {
+    const p = resolvePartnerProfile({ domain: 'partner.test', connectionLimit: 5, proxyFqdn: 'xmpp-proxy.partner.test' });
+    expect(p).toMatchObject({ connectionLimit: 5, proxyFqdn: 'xmpp-proxy.partner.test' });
+    expect(describeProfileCommand(p)).toMatch(/ -ConnectionLimit 5 -ProxyFqdn "xmpp-proxy\.partner\.test"$/);
+    expect(resolvePartnerProfile({ domain: 'partner.test' })).not.toHaveProperty('connectionLimit');
+    for (const connectionLimit of [0, -1, 2.5]) {
+      expect(() => resolvePartnerProfile({ domain: 'partner.test', connectionLimit })).toThrow(
+        `partner "partner.test": -ConnectionLimit ${connectionLimit} is not a positive whole number`,
+      );
+    }
+    expect(() => resolvePartnerProfile({ domain: 'partner.test', proxyFqdn: 'not a name' })).toThrow(
+      'partner "partner.test": -ProxyFqdn "not a name" is not a fully qualified domain name',
+    );
   });
 });
 
