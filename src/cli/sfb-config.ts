@@ -1,45 +1,70 @@
 import { loadSuite } from '../scenario/loader.js';
-import { DEFAULT_XMPP_ACCESS } from '../sfb/deployment.js';
+import { durationMs } from '../infra/format.js';
+import { DEFAULT_EDGE_POOL, xmppAccessOf } from '../sfb/deployment.js';
 import { describeProfileCommand, psString } from '../sfb/partner-profile.js';
+import type { XmppGatewaySettingsSpec } from '../sfb/xmpp-gateway-settings.js';
+import type { SimSpec } from '../targets/sim/spec.js';
 import { EXIT } from './output.js';
 
 /**
- * `xfed sfb-config FILE`: the SfB Management Shell commands, DNS records and certificate notes
- * that configure a lab's legacy deployment for the suite: the way the simulated side is set up
- * (a sim suite), or what a real Edge needs so that xfed's partner federates with it (a gateway suite).
+ * `xfed sfb-config FILE`: the SfB Management Shell commands, Topology Builder settings, DNS records
+ * and certificate notes that configure a lab's legacy deployment for the suite: the way the
+ * simulated side starts (a sim suite), or what a real Edge needs so that xfed's partner federates
+ * with it (a gateway suite). What it prints is what the simulation enforces: the XMPP federation
+ * route through the legacy Edge, AllowFederatedUsers, and EnableXmppAccess (default False) granted.
  */
 export async function runSfbConfig(file: string): Promise<number> {
   const { suite } = await loadSuite(file);
   const { target, sfbDomain: domain, partnerProfile: profile } = suite;
   const primary = suite.partner.domains[0];
-  const xmppUsers =
-    target.kind === 'sim'
-      ? target.sim.users.filter((u) => u.pool === 'legacy' && (u.xmppAccess ?? DEFAULT_XMPP_ACCESS)).map((u) => u.name)
-      : target.gateway.users.map((u) => u.name);
+  const sip = (name: string, userDomain?: string) => psString(`${name}@${userDomain ?? domain}`);
   const lines = [
     `# xfed sfb-config ${file}: suite ${suite.name} (${target.kind === 'sim' ? 'the simulated side' : 'a real legacy Edge'})`,
     '# Run in the Skype for Business Server Management Shell of the legacy (2015/2013) deployment.',
     '',
-    '# Federation on the Access Edge (the XMPP proxy is a role of the legacy Edge only).',
+    "# The site's XMPP federation route goes through the legacy Edge pool, the one with the XMPP proxy",
+    '# (Topology Builder: site > Edit Properties > Federation Route Settings > Enable XMPP federation; publish).',
+    '# Routed through a 2019 Edge, which has no XMPP proxy, or disabled, users on the legacy pool lose XMPP.',
+    '# The SIP federation route (Enable SIP federation) may go through the 2019 Edge: XMPP does not use it.',
+    '# (The cmdlet parameter is -XmppFederationRoute; the Lync 2013 failover page writes -XmppExternalFederationRoute.)',
+    'Set-CsSite -Identity <site> -XmppFederationRoute "EdgeServer:<legacy-edge-pool-fqdn>"',
+    '',
+    '# Federation on the Access Edge: AllowFederatedUsers defaults to $false, and $false stops XMPP federation too.',
+    '# On the legacy Edge the "XMPP Translating Gateway Proxy" service must be started; stopping the Access Edge',
+    '# service, as the 2019 migration does, leaves it running. Keep the central management store on the legacy',
+    '# deployment while XMPP is in use (xfed reads Move-CsManagementServer to 2019 as the end of its XMPP).',
     'Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true',
     '',
     `# The XMPP partner${target.kind === 'sim' ? ', as the suite simulates it' : ' xfed runs'}.`,
     describeProfileCommand(profile),
+    ...(target.kind === 'sim' && target.sim.gateway ? ['', ...gatewayLines(target.sim.gateway)] : []),
     '',
-    '# External access: only users homed on the legacy pool can use XMPP.',
-    'New-CsExternalAccessPolicy -Identity "XmppUsers" -EnableFederationAccess $true -EnableXmppAccess $true',
-    ...xmppUsers.map((u) => `Grant-CsExternalAccessPolicy -Identity ${psString(`${u}@${domain}`)} -PolicyName "XmppUsers"`),
+    '# External access: EnableXmppAccess defaults to $false, so a user has XMPP only where a policy grants it,',
+    '# and only while homed on the legacy pool (the 2019 pool has no XMPP gateway).',
+    ...(target.kind === 'sim'
+      ? policyLines(target.sim, sip)
+      : grantAll(
+          target.gateway.users.map((u) => u.name),
+          sip,
+        )),
     '',
   ];
   if (target.kind === 'sim') {
+    const domains = [domain, ...(target.sim.additionalDomains ?? [])];
+    const pools = target.sim.edgePools ?? [DEFAULT_EDGE_POOL];
+    const fqdn = (pool: string) => (pools.length === 1 ? '<legacy-access-edge-fqdn>' : `<${pool}-access-edge-fqdn>`);
     lines.push(
-      '# DNS (public zone of the SfB domain): the XMPP SRV record points at the legacy Access Edge.',
-      `_xmpp-server._tcp.${domain}. 3600 IN SRV 0 5 5269 <legacy-access-edge-fqdn>.`,
+      pools.length === 1
+        ? '# DNS (public zone of the SfB domain): the XMPP SRV record points at the legacy Access Edge.'
+        : '# DNS (public zone of each SIP domain): one XMPP SRV record per legacy Edge pool, with its priority (the lowest is tried first).',
+      ...domains.flatMap((d) =>
+        pools.flatMap((p) => (p.priority === undefined ? [] : [`_xmpp-server._tcp.${d}. 3600 IN SRV ${p.priority} 5 5269 ${fqdn(p.name)}.`])),
+      ),
       '# The partner must publish its own, for dialback and for the Edge to reach it:',
       ...suite.partner.domains.map((d) => `_xmpp-server._tcp.${d}. 3600 IN SRV 0 5 5269 <partner-xmpp-server-fqdn>.`),
       '',
-      '# Certificates: the Access Edge external certificate must list the bare domain as a SAN.',
-      `#   SAN: ${domain} (and the Edge FQDNs); the partner must trust its issuing CA.`,
+      `# Certificates: the Access Edge external certificate must list the bare domain${domains.length > 1 ? ' of each SIP domain' : ''} as a SAN.`,
+      `#   SAN: ${domains.join(', ')} (and the Edge FQDNs); the partner must trust its issuing CA.`,
       `#   Firewall: TCP 5269 in and out on the Edge external side; TCP 23456 from the pool to the Edge internal side.`,
     );
   } else {
@@ -71,4 +96,60 @@ export async function runSfbConfig(file: string): Promise<number> {
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.ok;
+}
+
+const XMPP_POLICY = 'New-CsExternalAccessPolicy -Identity "XmppUsers" -EnableFederationAccess $true -EnableXmppAccess $true';
+const grant = (user: string, policy: string) => `Grant-CsExternalAccessPolicy -Identity ${user} -PolicyName ${psString(policy)}`;
+const grantAll = (users: string[], sip: (name: string) => string): string[] => [XMPP_POLICY, ...users.map((u) => grant(sip(u), 'XmppUsers'))];
+
+/**
+ * The simulated users' policies as SfB holds them: the global policy where the suite sets one, a
+ * per-user policy with XMPP for each user whose own `xmppAccess` is true, and one without it for
+ * each whose own is false while the global policy grants it.
+ */
+function policyLines(sim: SimSpec, sip: (name: string, userDomain?: string) => string): string[] {
+  const global = sim.externalAccessPolicy;
+  const own = (value: boolean) => sim.users.filter((u) => u.xmppAccess === value);
+  const denied = global?.enableXmppAccess ? own(false) : [];
+  const lines: string[] = [];
+  if (global)
+    lines.push(`Set-CsExternalAccessPolicy -Identity Global -EnableFederationAccess $true -EnableXmppAccess ${global.enableXmppAccess ? '$true' : '$false'}`);
+  if (own(true).length > 0) lines.push(XMPP_POLICY, ...own(true).map((u) => grant(sip(u.name, u.domain), 'XmppUsers')));
+  if (denied.length > 0) {
+    lines.push(
+      'New-CsExternalAccessPolicy -Identity "NoXmpp" -EnableFederationAccess $true -EnableXmppAccess $false',
+      ...denied.map((u) => grant(sip(u.name, u.domain), 'NoXmpp')),
+    );
+  }
+  const withXmpp = sim.users.filter((u) => xmppAccessOf(u, global));
+  const on2019 = withXmpp.filter((u) => u.pool !== 'legacy').map((u) => u.name);
+  lines.push(`# XMPP users: ${withXmpp.map((u) => u.name).join(', ') || 'none (nobody is granted EnableXmppAccess)'}.`);
+  if (on2019.length > 0) lines.push(`# Homed on the 2019 pool, so without XMPP all the same: ${on2019.join(', ')}.`);
+  return lines;
+}
+
+const GATEWAY_TIMES = [
+  ['streamInactivityTimeout', 'StreamInactivityTimeout'],
+  ['keepAliveInterval', 'KeepAliveInterval'],
+  ['streamEstablishmentTimeout', 'StreamEstablishmentTimeout'],
+] as const;
+const GATEWAY_LIMITS = [
+  ['connectionLimit', 'ConnectionLimit'],
+  ['partnerConnectionLimit', 'PartnerConnectionLimit'],
+] as const;
+
+/** The gateway settings the suite sets (the others keep the cmdlet's defaults); times in whole seconds, as the cmdlet takes them. */
+function gatewayLines(settings: XmppGatewaySettingsSpec): string[] {
+  const args = [
+    ...GATEWAY_TIMES.flatMap(([key, parameter]) => {
+      const value = settings[key];
+      return value === undefined ? [] : [`-${parameter} ${Math.ceil(durationMs(value) / 1000)}`];
+    }),
+    ...GATEWAY_LIMITS.flatMap(([key, parameter]) => (settings[key] === undefined ? [] : [`-${parameter} ${settings[key]}`])),
+  ];
+  if (args.length === 0) return [];
+  return [
+    "# The XMPP gateway's timers and limits, as the suite sets them (the cmdlet takes whole seconds).",
+    `Set-CsXmppGatewayConfiguration ${args.join(' ')}`,
+  ];
 }
