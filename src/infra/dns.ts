@@ -23,6 +23,13 @@ export interface DnsQueryLog {
   forwarded?: boolean;
 }
 
+/** A server of an XMPP domain: the host name its SRV record names, the address of that host, its port. */
+export interface XmppServerTarget {
+  host: string;
+  address: string;
+  port: number;
+}
+
 /** A resolver to forward names outside the local zone to. */
 export interface DnsUpstream {
   host: string;
@@ -116,6 +123,12 @@ export class TestDnsServer extends EventEmitter {
   }
 
   setSrv(name: string, records: SrvRecord[]): void {
+    for (const r of records) {
+      for (const field of ['priority', 'weight', 'port'] as const) {
+        // RFC 2782: each is a 16-bit unsigned integer; dns2 would encode anything else silently wrong.
+        if (!Number.isInteger(r[field]) || r[field] < 0 || r[field] > 65535) throw new RangeError(`SRV ${name}: ${field} ${r[field]} is not in 0-65535`);
+      }
+    }
     this.srv.set(
       norm(name),
       records.map((r) => ({ ...r, target: norm(r.target) })),
@@ -128,9 +141,26 @@ export class TestDnsServer extends EventEmitter {
   }
 
   /** Publishes what a federating XMPP domain needs: `_xmpp-server._tcp` SRV and the target's A. */
-  publishXmppServer(domain: string, target: { host: string; address: string; port: number }): void {
-    this.setA(target.host, [target.address]);
-    this.setSrv(`_xmpp-server._tcp.${domain}`, [{ priority: 0, weight: 5, port: target.port, target: target.host }]);
+  publishXmppServer(domain: string, target: XmppServerTarget): void {
+    this.publishXmppServers(domain, [{ ...target, priority: 0 }]);
+  }
+
+  /**
+   * A domain served by several servers: one `_xmpp-server._tcp` SRV record each, with its
+   * priority (RFC 2782: the lowest is tried first, the next when it cannot be reached), and each
+   * target's A record. The records replace the domain's; none removes its SRV record.
+   */
+  publishXmppServers(domain: string, targets: Array<XmppServerTarget & { priority: number }>): void {
+    const name = `_xmpp-server._tcp.${domain}`;
+    if (targets.length === 0) {
+      this.srv.delete(norm(name));
+      return;
+    }
+    this.setSrv(
+      name,
+      targets.map((t) => ({ priority: t.priority, weight: 5, port: t.port, target: t.host })),
+    );
+    for (const t of targets) this.setA(t.host, [t.address]);
   }
 
   records(): { a: Record<string, string[]>; srv: Record<string, SrvRecord[]> } {

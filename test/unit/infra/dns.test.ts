@@ -52,6 +52,33 @@ describe('TestDnsServer (real UDP and TCP on loopback)', () => {
     await expect(resolver.resolveSrv('_xmpp-server._tcp.contoso.test')).rejects.toMatchObject({ code: 'ENOTFOUND' });
   });
 
+  it('serves one SRV record per server of a domain, each with its priority, and each target its A record', async () => {
+    dns.publishXmppServers('pools.test', [
+      { host: 'edge-a.pools.test', address: '127.0.0.1', port: 5301, priority: 10 },
+      { host: 'edge-b.pools.test', address: '127.0.0.2', port: 5302, priority: 20 },
+    ]);
+    const records = await resolver.resolveSrv('_xmpp-server._tcp.pools.test');
+    expect([...records].sort((a, b) => a.priority - b.priority)).toEqual([
+      { name: 'edge-a.pools.test', port: 5301, priority: 10, weight: 5 },
+      { name: 'edge-b.pools.test', port: 5302, priority: 20, weight: 5 },
+    ]);
+    expect(await resolver.resolve4('edge-b.pools.test')).toEqual(['127.0.0.2']);
+    // Republished without edge-a: its SRV record goes, the rest stays as given.
+    dns.publishXmppServers('pools.test', [{ host: 'edge-b.pools.test', address: '127.0.0.2', port: 5302, priority: 5 }]);
+    expect(await resolver.resolveSrv('_xmpp-server._tcp.pools.test')).toEqual([{ name: 'edge-b.pools.test', port: 5302, priority: 5, weight: 5 }]);
+    dns.publishXmppServers('pools.test', []);
+    await expect(resolver.resolveSrv('_xmpp-server._tcp.pools.test')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+  });
+
+  it('refuses an SRV priority, weight or port outside 16 bits', () => {
+    expect(() => dns.setSrv('_xmpp-server._tcp.bad.test', [{ priority: 65536, weight: 5, port: 5269, target: 'x.bad.test' }])).toThrow(
+      /priority 65536 is not in 0-65535/,
+    );
+    expect(() => dns.publishXmppServers('bad.test', [{ host: 'x.bad.test', address: '127.0.0.1', port: 5269, priority: -1 }])).toThrow(/priority -1/);
+    expect(dns.records().srv['_xmpp-server._tcp.bad.test']).toBeUndefined();
+    expect(dns.records().a['x.bad.test']).toBeUndefined();
+  });
+
   it('listens on loopback only', () => {
     expect(dns.host).toBe('127.0.0.1');
   });
