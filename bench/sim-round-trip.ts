@@ -26,7 +26,7 @@ const topo = await SimTopology.start({
   partner: { domains: ['partner.test'], users: ['alice'], logLevel: 'warn' },
   sfb: {
     domain: 'contoso.test',
-    users: [{ name: 'erin', pool: 'legacy', behaviour: 'echo' }],
+    users: [{ name: 'erin', pool: 'legacy', behaviour: 'echo', xmppAccess: true }],
     partnerProfile: { partnerType: 'Federated' },
     sipTransport: values.transport as 'tcp' | 'udp',
   },

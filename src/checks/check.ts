@@ -36,8 +36,12 @@ export type SfbUserNeed = { seesIms: true } | { acts: string };
 /** One check kind: its users, how it reads, what it expects by default, where it is specified, and how it runs. */
 export interface CheckKind<C extends { kind: string }> {
   readonly kind: string;
-  /** The fields that name a partner user (XMPP side) and an SfB user (SIP side), for validation. */
-  readonly users: { partner?: string; sfb?: string; sfbMayBeDomain?: boolean };
+  /**
+   * The fields that name a partner user (XMPP side) and an SfB user (SIP side), for validation;
+   * `sfbPassNeedsXmpp` false where a pass means nothing crossed, so an SfB user without
+   * EnableXmppAccess may pass (it defaults to true).
+   */
+  readonly users: { partner?: string; sfb?: string; sfbMayBeDomain?: boolean; sfbPassNeedsXmpp?: boolean };
   /** The expectation when the suite gives none. */
   readonly defaultExpectation: Expectation;
   /** Where the behaviour it observes is specified (RFC sections, Microsoft pages, this project's docs/). */
@@ -62,7 +66,7 @@ export function defineCheck<const K extends string, F extends z.ZodRawShape>(def
   fields: F;
   /** Shown to editors through the JSON Schema. */
   description?: string;
-  users?: { partner?: keyof F & string; sfb?: keyof F & string; sfbMayBeDomain?: boolean };
+  users?: { partner?: keyof F & string; sfb?: keyof F & string; sfbMayBeDomain?: boolean; sfbPassNeedsXmpp?: boolean };
   defaultExpectation?: Expectation;
   references?: string[];
   title(check: CheckOf<K, F>, setup: TargetSetup): string;

@@ -15,7 +15,7 @@ export const discoCheck = defineCheck({
   title: (c, setup) => `${c.from} discovers ${c.to ?? setup.sfbDomain}${c.feature ? ` (${c.feature})` : ''}`,
   async run(check, ctx) {
     const sender = await ctx.target.partnerUser(check.from);
-    const to = check.to === undefined || check.to === ctx.target.sfbDomain ? ctx.target.sfbDomain : `${check.to}@${ctx.target.sfbDomain}`;
+    const to = check.to === undefined || check.to === ctx.target.sfbDomain ? ctx.target.sfbDomain : ctx.target.sfbUser(check.to).jid;
     const started = performance.now();
     const id = `disco-${Math.random().toString(36).slice(2)}`;
     await sender.send(xml('iq', { type: 'get', to, id }, xml('query', { xmlns: DISCO_INFO })));

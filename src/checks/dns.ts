@@ -17,7 +17,8 @@ export const dnsCheck = defineCheck({
     const started = performance.now();
     let records: Array<{ name: string; port: number; priority: number; weight: number }>;
     try {
-      records = await resolver.resolveSrv(name);
+      // In the order a partner tries them (RFC 2782: the lowest priority first).
+      records = (await resolver.resolveSrv(name)).sort((a, b) => a.priority - b.priority || b.weight - a.weight);
     } catch (err) {
       const code = (err as { code?: string }).code;
       return { outcome: fail({ dns: 'nxdomain' }, `${name}: ${code ?? (err as Error).message}`), latencyMs: performance.now() - started };

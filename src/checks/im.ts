@@ -25,7 +25,7 @@ export const imCheck = defineCheck({
   async run(check, ctx) {
     const sender = await ctx.target.partnerUser(check.from);
     const recipient = ctx.target.sfbUser(check.to);
-    const to = `${check.to}@${ctx.target.sfbDomain}`;
+    const to = recipient.jid;
     const tag = bodyFor(check.id);
     const body = check.size !== undefined ? `${tag} `.padEnd(check.size, 'x') : (check.body ?? tag);
     // Delivery to a user who does not echo is seen on his side: SIP (sim) or his XMPP session (gateway).

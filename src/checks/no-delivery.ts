@@ -7,7 +7,7 @@ import { fail, pass } from './expectation.js';
 export const noDeliveryCheck = defineCheck({
   kind: 'no-delivery',
   fields: { from: UserName, to: UserName, body: z.string().optional() },
-  users: { partner: 'from', sfb: 'to' },
+  users: { partner: 'from', sfb: 'to', sfbPassNeedsXmpp: false },
   references: ['docs/sfb-xmpp-federation.md section 6 (the migration rule)'],
   title: (c) => `${c.from}'s IM does not reach ${c.to}`,
   sfbUserNeeds: () => ({ seesIms: true }),
@@ -22,7 +22,7 @@ export const noDeliveryCheck = defineCheck({
     const mark = sender.received().length;
     const started = performance.now();
     try {
-      await sender.sendMessage(`${check.to}@${ctx.target.sfbDomain}`, body);
+      await sender.sendMessage(recipient.jid, body);
       await ctx.target.barrier(sender, ctx.timeoutMs);
       // An echo comes back before the barrier's own.
       if (recipient.echoes)

@@ -13,7 +13,7 @@ export const pingCheck = defineCheck({
   title: (c, setup) => `${c.from} pings ${c.to ?? setup.sfbDomain}`,
   async run(check, ctx) {
     const sender = await ctx.target.partnerUser(check.from);
-    const to = check.to === undefined || check.to === ctx.target.sfbDomain ? ctx.target.sfbDomain : `${check.to}@${ctx.target.sfbDomain}`;
+    const to = check.to === undefined || check.to === ctx.target.sfbDomain ? ctx.target.sfbDomain : ctx.target.sfbUser(check.to).jid;
     const started = performance.now();
     const id = `ping-${Math.random().toString(36).slice(2)}`;
     await sender.send(xml('iq', { type: 'get', to, id }, xml('ping', { xmlns: 'urn:xmpp:ping' })));

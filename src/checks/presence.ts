@@ -47,10 +47,10 @@ export const presenceCheck = defineCheck({
   sfbUserNeeds: (c) => (c.set ? { acts: `${c.of} sets ${c.set}` } : undefined),
   async run(check, ctx) {
     const watcher = await ctx.target.partnerUser(check.by);
-    const jid = `${check.of}@${ctx.target.sfbDomain}`;
+    const user = ctx.target.sfbUser(check.of);
+    const jid = user.jid;
     const refused = await ensureSubscribed(ctx, watcher, jid);
     if (refused) return { outcome: fail({ presence: 'none' }, refused) };
-    const user = ctx.target.sfbUser(check.of);
     const now = user.presence();
     const started = performance.now();
     // What the watcher must see: the mapping of what the user sets; for a user xfed cannot make
@@ -110,14 +110,14 @@ export const presenceCheck = defineCheck({
 export const noPresenceLeakCheck = defineCheck({
   kind: 'no-presence-leak',
   fields: { of: UserName, by: UserName, set: SfbAvailability.optional() },
-  users: { partner: 'by', sfb: 'of' },
+  users: { partner: 'by', sfb: 'of', sfbPassNeedsXmpp: false },
   references: ['RFC 6121 section 4.2.2 (presence goes to approved subscribers only)', 'docs/sfb-xmpp-federation.md section 6'],
   title: (c) => `${c.by} sees no presence of ${c.of}`,
   sfbUserNeeds: (c) => ({ acts: `${c.of} publishes a presence` }),
   async run(check, ctx) {
     const watcher = await ctx.target.partnerUser(check.by);
-    const jid = `${check.of}@${ctx.target.sfbDomain}`;
     const user = ctx.target.sfbUser(check.of);
+    const jid = user.jid;
     const mark = watcher.received().length;
     const started = performance.now();
     const now = user.presence();

@@ -16,7 +16,7 @@ export const subscribeCheck = defineCheck({
   async run(check, ctx) {
     const watcher = await ctx.target.partnerUser(check.from);
     const contact = ctx.target.sfbUser(check.to);
-    const to = `${check.to}@${ctx.target.sfbDomain}`;
+    const to = contact.jid;
     const mark = watcher.received().length;
     const started = performance.now();
     await watcher.sendPresence({ to, type: 'subscribe' });

@@ -31,7 +31,7 @@ function attempt(feature: Feature, from: string, to: string, id: string): Elemen
 export const unsupportedCheck = defineCheck({
   kind: 'unsupported',
   fields: { from: UserName, to: UserName, feature: z.enum(FEATURES) },
-  users: { partner: 'from', sfb: 'to' },
+  users: { partner: 'from', sfb: 'to', sfbPassNeedsXmpp: false },
   defaultExpectation: { error: '*' },
   references: ['docs/sfb-xmpp-federation.md section 1 (only 1:1 IM and presence cross the gateway)', 'RFC 6120 section 8.3 (stanza errors)'],
   title: (c) => `${c.from} tries ${c.feature} with ${c.to}`,
@@ -39,7 +39,7 @@ export const unsupportedCheck = defineCheck({
     const sender = await ctx.target.partnerUser(check.from);
     const id = `unsupported-${Math.random().toString(36).slice(2)}`;
     const started = performance.now();
-    await sender.send(attempt(check.feature, sender.jid, `${check.to}@${ctx.target.sfbDomain}`, id));
+    await sender.send(attempt(check.feature, sender.jid, ctx.target.sfbUser(check.to).jid, id));
     await ctx.target.barrier(sender, ctx.timeoutMs);
     const error = sender.received().find((r) => r.stanza.attrs.id === id && r.stanza.attrs.type === 'error');
     const latencyMs = performance.now() - started;

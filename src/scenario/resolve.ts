@@ -1,4 +1,4 @@
-import { DEFAULT_XMPP_ACCESS } from '../sfb/deployment.js';
+import { xmppAccessOf } from '../sfb/deployment.js';
 import { resolvePartnerProfile } from '../sfb/partner-profile.js';
 import type { TargetSpec } from '../targets/index.js';
 import type { TargetSetup } from '../targets/target.js';
@@ -47,5 +47,13 @@ function targetOf(suite: Suite): TargetSpec {
 /** An SfB user who echoes partners' IMs from the start, if the suite has one. */
 function echoUserOf(target: TargetSpec): string | undefined {
   if (target.kind === 'gateway') return target.gateway.users.find((u) => u.role === 'echo')?.name;
-  return target.sim.users.find((u) => (u.behaviour ?? 'echo') === 'echo' && u.pool === 'legacy' && (u.xmppAccess ?? DEFAULT_XMPP_ACCESS))?.name;
+  const { users, externalAccessPolicy, domain } = target.sim;
+  // Barriers address him in the SfB domain: a user of another SIP domain does not serve.
+  return users.find(
+    (u) =>
+      (u.behaviour ?? 'echo') === 'echo' &&
+      u.pool === 'legacy' &&
+      xmppAccessOf(u, externalAccessPolicy) &&
+      (u.domain ?? domain).toLowerCase() === domain.toLowerCase(),
+  )?.name;
 }

@@ -2,10 +2,15 @@ import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { PartnerConfigError, validateS2sSecurity } from '../prosody/config.js';
 import { DEFAULT_S2S_SECURITY } from '../prosody/types.js';
+import { DEFAULT_EDGE_POOL, xmppAccessOf } from '../sfb/deployment.js';
 import { PartnerProfileError, resolvePartnerProfile, type PartnerProfile } from '../sfb/partner-profile.js';
 import { checkKindOf } from '../checks/index.js';
+import { ACCESS_EDGE_NEEDS } from '../steps/federation.js';
+import { INTERNAL_HOP_NEEDS } from '../steps/edge-internal.js';
+import { EDGE_POOL_NEEDS } from '../steps/edge-pools.js';
 import { stepKindOf } from '../steps/index.js';
 import type { LabSpec } from '../targets/lab/spec.js';
+import type { SimSpec } from '../targets/sim/spec.js';
 import { describePath } from './paths.js';
 import type { Locate, PathKey, Position } from './positions.js';
 import type { Suite } from './schema.js';
@@ -97,9 +102,13 @@ export function validateSuite(suite: Suite, locate: Locate, baseDir?: string): L
       // SimTopology applies it); after Remove- the partner comes back with the cmdlet's defaults.
       if (step.action === 'remove-partner' && (step.domain === undefined || step.domain === bare.domain)) profile = bare;
       if (step.action === 'set-partner') profile = checkProfile({ ...profile, ...step.profile }, [...path, 'profile'], report) ?? profile;
+      if (step.action === 'access-edge' && step.allowFederatedUsers === undefined && step.service === undefined) report([...path, 'action'], ACCESS_EDGE_NEEDS);
+      if (step.action === 'internal-hop' && step.certificate === undefined && step.port === undefined) report([...path, 'action'], INTERNAL_HOP_NEEDS);
     });
   });
 
+  if (sim) validateXmppAccess(suite, sim, locate, report);
+  if (sim) validatePoolsAndDomains(suite, sim, report);
   if (gateway) validateGateway(suite, gateway, report, baseDir);
 
   if (suite.partner.domains.includes(target.domain)) {
@@ -120,6 +129,60 @@ export function validateSuite(suite: Suite, locate: Locate, baseDir?: string): L
   return problems;
 }
 
+/**
+ * The legacy Edge pools and SIP domains: each pool's SRV record a different priority ("Failing
+ * over the Edge pool used for XMPP federation": "Each of these SRV records must have a different
+ * priority set"), users in a domain of the deployment, steps naming pools and domains that exist.
+ */
+function validatePoolsAndDomains(suite: Suite, sim: SimSpec, report: (path: PathKey[], message: string) => void): void {
+  const domains = [sim.domain, ...(sim.additionalDomains ?? [])].map((d) => d.toLowerCase());
+  const pools = (sim.edgePools ?? [DEFAULT_EDGE_POOL]).map((p) => p.name);
+  const priorities = new Map<number, string>();
+  (sim.additionalDomains ?? []).forEach((d, i) => {
+    const path = ['target', 'sim', 'additionalDomains', i];
+    if (domains.indexOf(d.toLowerCase()) !== i + 1) report(path, `duplicate SIP domain '${d}'`);
+    else if (suite.partner.domains.includes(d))
+      report(path, `the SIP domain '${d}' is also a partner domain; the SfB side and the partner need different domains`);
+  });
+  (sim.edgePools ?? []).forEach((p, i) => {
+    const path = ['target', 'sim', 'edgePools', i];
+    if (pools.indexOf(p.name) !== i) report([...path, 'name'], `duplicate Edge pool '${p.name}'`);
+    if (p.priority === undefined) return;
+    const other = priorities.get(p.priority);
+    if (other)
+      report(
+        [...path, 'priority'],
+        `Edge pools ${other} and ${p.name} have the same SRV priority ${p.priority}; each pool's record needs a different priority`,
+      );
+    priorities.set(p.priority, p.name);
+  });
+  const knownDomain = (d: string, path: PathKey[], what: string) => {
+    if (!domains.includes(d.toLowerCase()))
+      report(path, `${what} '${d}' is not a SIP domain of the deployment${didYouMean(d, domains)}; SIP domains: ${domains.join(', ')}`);
+  };
+  sim.users.forEach((u, i) => {
+    if (u.domain !== undefined) knownDomain(u.domain, ['target', 'sim', 'users', i, 'domain'], `${u.name}'s domain`);
+  });
+  suite.phases.forEach((phase, i) =>
+    (phase.steps ?? []).forEach((step, j) => {
+      const path = ['phases', i, 'steps', j];
+      const knownPool = (pool: string, field: string) => {
+        if (!pools.includes(pool)) report([...path, field], `unknown Edge pool '${pool}'${didYouMean(pool, pools)}; Edge pools: ${pools.join(', ')}`);
+      };
+      if (step.action === 'edge-pool') {
+        knownPool(step.pool, 'pool');
+        if (step.state === undefined && step.priority === undefined) report([...path, 'action'], EDGE_POOL_NEEDS);
+      }
+      if (step.action === 'xmpp-failover') knownPool(step.to, 'to');
+      if (step.action === 'renew-certificate' && step.domain !== undefined) {
+        if (step.certificate !== 'missing-bare-domain-san')
+          report([...path, 'domain'], 'domain names the SIP domain a missing-bare-domain-san certificate lacks; other certificates cover every domain');
+        else knownDomain(step.domain, [...path, 'domain'], 'the domain');
+      }
+    }),
+  );
+}
+
 /** The profile if SfB would save it; otherwise reports SfB's reason at the profile. */
 function checkProfile(p: PartnerProfile, path: PathKey[], report: (path: PathKey[], message: string) => void): PartnerProfile | undefined {
   try {
@@ -130,6 +193,43 @@ function checkProfile(p: PartnerProfile, path: PathKey[], report: (path: PathKey
     report(path, err.message);
     return undefined;
   }
+}
+
+/**
+ * A check that expects to pass against a simulated SfB user without EnableXmppAccess cannot pass:
+ * the pool refuses him, and nobody has it unless granted (its default is False). A check that
+ * expects the failure, or whose pass means nothing crossed, is left alone. Each user's policy is
+ * followed through the set-policy steps, which run before their phase's checks.
+ */
+function validateXmppAccess(suite: Suite, sim: SimSpec, locate: Locate, report: (path: PathKey[], message: string) => void): void {
+  const global = sim.externalAccessPolicy;
+  const why = new Map<string, string | undefined>();
+  sim.users.forEach((u, i) => {
+    // A duplicate name is reported above; the first definition stands.
+    if (why.has(u.name)) return;
+    if (xmppAccessOf(u, global)) why.set(u.name, undefined);
+    else if (u.xmppAccess === false) why.set(u.name, `has xmppAccess: false (line ${locate(['target', 'sim', 'users', i, 'xmppAccess']).line})`);
+    else if (global) why.set(u.name, 'follows the global externalAccessPolicy, whose enableXmppAccess is false');
+    else why.set(u.name, 'has no EnableXmppAccess (its default is False)');
+  });
+  suite.phases.forEach((phase, i) => {
+    (phase.steps ?? []).forEach((step, j) => {
+      if (step.action !== 'set-policy' || !why.has(step.user)) return;
+      why.set(step.user, step.xmppAccess ? undefined : `has no EnableXmppAccess since the set-policy step at line ${locate(['phases', i, 'steps', j]).line}`);
+    });
+    (phase.checks ?? []).forEach((check, j) => {
+      const kind = checkKindOf(check);
+      const field = kind.users.sfb;
+      const name = field === undefined ? undefined : fieldOf(check, field);
+      if (typeof name !== 'string' || kind.users.sfbPassNeedsXmpp === false || (check.expect ?? kind.defaultExpectation) !== 'pass') return;
+      const reason = why.get(name);
+      if (reason === undefined) return;
+      report(
+        ['phases', i, 'checks', j, field!],
+        `SfB user ${name} ${reason}, so this ${check.kind} check cannot pass: grant it (xmppAccess: true, or target.sim.externalAccessPolicy) or expect the failure`,
+      );
+    });
+  });
 }
 
 /** A field of a parsed check or step, by the name its kind gives. */

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { DomainName, Duration, UserName, durationMs } from '../infra/format.js';
 import { EDGE_CERTIFICATES, EDGES, POOLS, SRV_TARGETS } from '../sfb/deployment.js';
 import { PartnerProfileSpec } from '../sfb/partner-profile.js';
+import { FEDERATION_STEP_KINDS } from './federation.js';
+import { EDGE_INTERNAL_STEP_KINDS } from './edge-internal.js';
+import { EDGE_POOL_STEP_KINDS } from './edge-pools.js';
 import { defineStep, deploymentOf } from './step.js';
 
 /*
@@ -22,7 +25,7 @@ const moveUserStep = defineStep({
   apply: (s, ctx) => deploymentOf(ctx, s.action).moveUser(s.user, s.pool),
 });
 
-/** Grant-CsExternalAccessPolicy with or without EnableXmppAccess. */
+/** Grant-CsExternalAccessPolicy with or without EnableXmppAccess (whose default is False). */
 const setPolicyStep = defineStep({
   action: 'set-policy',
   fields: { user: UserName, xmppAccess: z.boolean() },
@@ -53,10 +56,13 @@ const srvRecordStep = defineStep({
 /** The legacy Edge's certificate renewed: good, without the bare-domain SAN, expired, or from an untrusted CA. */
 const renewCertificateStep = defineStep({
   action: 'renew-certificate',
-  fields: { certificate: z.enum(EDGE_CERTIFICATES) },
+  fields: {
+    certificate: z.enum(EDGE_CERTIFICATES),
+    domain: DomainName.optional().describe('With missing-bare-domain-san: the one SIP domain whose SAN is missing (default every domain)'),
+  },
   appliesTo: 'sim',
-  describe: (s) => `renew the Edge certificate (${s.certificate})`,
-  apply: (s, ctx) => deploymentOf(ctx, s.action).renewEdgeCertificate(s.certificate),
+  describe: (s) => `renew the Edge certificate (${s.certificate}${s.domain ? ` for ${s.domain}` : ''})`,
+  apply: (s, ctx) => deploymentOf(ctx, s.action).renewEdgeCertificate(s.certificate, s.domain),
 });
 
 /** Remove-CsXmppAllowedPartner. */
@@ -113,4 +119,7 @@ export const MIGRATION_STEP_KINDS = [
   setPartnerStep,
   gatewayStep,
   networkStep,
+  ...FEDERATION_STEP_KINDS,
+  ...EDGE_INTERNAL_STEP_KINDS,
+  ...EDGE_POOL_STEP_KINDS,
 ] as const;

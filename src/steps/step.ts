@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { NotPossible } from '../errors.js';
 import type { SfbAvailability } from '../sfb/availability.js';
-import type { EdgeCertificate, EdgeName, PoolName, SrvTarget } from '../sfb/deployment.js';
+import type {
+  EdgeCertificate,
+  EdgeName,
+  FederationRoute,
+  InternalHopCertificate,
+  InternalHopPort,
+  PoolName,
+  RouteTarget,
+  ServiceState,
+  SrvTarget,
+} from '../sfb/deployment.js';
 import type { PartnerProfileSpec } from '../sfb/partner-profile.js';
 
 /**
@@ -18,7 +28,8 @@ export interface Deployment {
   replaceEdge(edge: EdgeName): Promise<void>;
   /** Points `_xmpp-server._tcp.<sfb domain>` at an Edge, or removes it. */
   pointSrvRecord(target: SrvTarget): Promise<void>;
-  renewEdgeCertificate(certificate: EdgeCertificate): Promise<void>;
+  /** The Edge certificate renewed; `domain`: the one SIP domain whose bare-domain SAN a `missing-bare-domain-san` certificate lacks (default all). */
+  renewEdgeCertificate(certificate: EdgeCertificate, domain?: string): Promise<void>;
   /** Remove-CsXmppAllowedPartner (default: the partner's primary domain). */
   removePartner(domain: string | undefined): Promise<void>;
   /** New-/Set-CsXmppAllowedPartner: changes what the profile names, over the profile in force. */
@@ -26,6 +37,20 @@ export interface Deployment {
   setGateway(state: 'stopped' | 'started' | 'restarted'): Promise<void>;
   /** The partner-Edge link: cut (connections reset and refused), restored, or slowed by `delayMs` per chunk. */
   setNetwork(state: 'cut' | 'restored' | 'slow', delayMs: number | undefined): Promise<void>;
+  /** The site's SIP or XMPP federation route (Topology Builder, Set-CsSite) through an Edge, or none; resolves with what it changed for XMPP. */
+  setFederationRoute(route: FederationRoute, to: RouteTarget): Promise<string>;
+  /** Set-CsAccessEdgeConfiguration -AllowFederatedUsers, and the legacy Access Edge service; resolves with what it changed for XMPP. */
+  setAccessEdge(change: { allowFederatedUsers?: boolean | undefined; service?: ServiceState | undefined }): Promise<string>;
+  /** The legacy Edge's XMPP Translating Gateway Proxy service. */
+  setXmppProxy(state: ServiceState): Promise<void>;
+  /** Move-CsManagementServer: the central management store on the legacy or the 2019 pool; resolves with what it changed for XMPP. */
+  moveCms(to: PoolName): Promise<string>;
+  /** A legacy Edge pool down or up, or its SRV records' priority (null: removed); resolves with what it changed for XMPP. */
+  setEdgePool(pool: string, change: { state?: 'up' | 'down' | undefined; priority?: number | null | undefined }): Promise<string>;
+  /** "Failing over the Edge pool used for XMPP federation": the XMPP federation route to another pool, with its SRV record; resolves with what it changed. */
+  failOverXmpp(pool: string): Promise<string>;
+  /** The Front End -> Edge internal hop (XMPP over MTLS, TCP 23456): the Edge's internal certificate, the internal firewall; resolves with what the gateway could do. */
+  setInternalHop(change: { certificate?: InternalHopCertificate | undefined; port?: InternalHopPort | undefined }): Promise<string>;
 }
 
 /** What steps need of a target: its deployment, and its SfB users' presence. */

@@ -8,7 +8,8 @@ const SFB = 'contoso.test';
 
 /**
  * The cast of the simulated deployment used by the sim tests: one SfB user per behaviour and
- * state, so that each test names the case it covers.
+ * state, so that each test names the case it covers. The global external access policy grants
+ * EnableXmppAccess (its default is False); kim's own policy withholds it.
  */
 export function cast(
   kind: RuntimeKind,
@@ -21,6 +22,7 @@ export function cast(
     sfb: {
       domain: SFB,
       partnerProfile: profile,
+      externalAccessPolicy: { enableXmppAccess: true },
       users: [
         { name: 'erin', pool: 'legacy', behaviour: 'echo' },
         { name: 'frank', pool: 'legacy', behaviour: 'accept', availability: 'Busy', note: 'In a meeting' },

@@ -22,11 +22,11 @@ for (const kind of RUNTIMES) {
       const unmet = r.stdout.split('\n').filter((l) => l.includes('✗'));
       expect({ code: r.code, stderr: r.stderr, unmet }).toEqual({ code: 0, stderr: '', unmet: [] });
       const results = await readResults(out);
-      expect(results).toMatchObject({ status: 'complete', runtime: kind, summary: { phases: 10, met: results.summary.checks, unmet: 0 } });
+      expect(results).toMatchObject({ status: 'complete', runtime: kind, summary: { phases: 17, met: results.summary.checks, unmet: 0 } });
       expect(results.summary.checks).toBeGreaterThanOrEqual(40);
       expect(results.phases.length).toBeGreaterThanOrEqual(6);
       const junit = await readFile(path.join(out, 'junit.xml'), 'utf8');
-      expect(junit.match(/<testsuite /g)).toHaveLength(10);
+      expect(junit.match(/<testsuite /g)).toHaveLength(17);
       expect(junit).toContain('failures="0"');
       const html = await readFile(path.join(out, 'report.html'), 'utf8');
       expect(html).toContain('sfb2019-cutover');

@@ -25,7 +25,7 @@ it('the README example of the simulated legacy side runs', async () => {
       domain: 'contoso.test',
       partnerProfile: { partnerType: 'Federated' },
       users: [
-        { name: 'erin', pool: 'legacy', behaviour: 'echo' },
+        { name: 'erin', pool: 'legacy', behaviour: 'echo', xmppAccess: true }, // EnableXmppAccess: its default is False
         { name: 'judy', pool: 'sfb2019' },
       ],
     },
@@ -48,9 +48,10 @@ it('a user moved to 2019 loses XMPP', async () => {
     sfb: {
       domain: 'contoso.test',
       partnerProfile: { partnerType: 'Federated' }, // SfB's default, PublicUnverified, would hold everything
+      externalAccessPolicy: { enableXmppAccess: true }, // SfB's default, False, would refuse everyone
       users: [
         { name: 'erin', pool: 'legacy' },
-        { name: 'gina', pool: 'legacy', behaviour: 'silent' },
+        { name: 'gina', pool: 'legacy' },
       ],
     },
   });
@@ -58,8 +59,9 @@ it('a user moved to 2019 loses XMPP', async () => {
   await alice.sendMessage('erin@contoso.test', 'hello');
   await expect(alice).toReceive({ from: 'erin@contoso.test', body: 'hello' }, { within: 2_000 });
 
+  // alice does not watch gina: nothing of gina's presence reaches her.
   const mark = alice.received().length;
-  await alice.sendPresence({ to: 'gina@contoso.test', type: 'subscribe' });
+  await topo.sfbUser('gina').setAvailability('Away');
   await expect(alice).toReceiveNothingBefore(() => topo.barrier(alice), { name: 'presence', from: 'gina@contoso.test' }, mark);
 
   await topo.apply({ action: 'move-user', user: 'erin', pool: 'sfb2019' });

@@ -15,8 +15,8 @@ target:
     domain: contoso.test
     partner: { partnerType: Federated }
     users:
-      - { name: erin, pool: legacy }
-      - { name: judy, pool: sfb2019 }
+      - { name: erin, pool: legacy, xmppAccess: true }
+      - { name: judy, pool: sfb2019, xmppAccess: true }
 phases:
   - name: before
     checks:

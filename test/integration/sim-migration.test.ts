@@ -27,6 +27,16 @@ async function im(alice: XmppUser, to: string): Promise<{ delivered: true } | { 
   return { delivered: false, condition, ...(text ? { text } : {}) };
 }
 
+/** An SfB user's IM to a partner user: the SIP status his pool answered. */
+async function imFromSfb(topo: SimTopology, from: string, to: XmppUser): Promise<{ accepted: boolean; status: number }> {
+  const res = await topo.sfbUser(from).sendIm(to.bare, `from ${from} ${Math.random().toString(36).slice(2)}`);
+  return { accepted: res.accepted, status: res.sip.status };
+}
+
+/** Container logs arrive through Docker's log stream, possibly after the bounce. */
+const edgeLogSays = (topo: SimTopology, line: RegExp) =>
+  pollUntil(() => (topo.edge.logs().some((l) => line.test(l)) ? true : undefined), { timeoutMs: 5_000, what: `${String(line)} in the Edge log` });
+
 for (const kind of RUNTIMES) {
   describeRuntime(kind, 'migration steps, applied live (docs/sfb-xmpp-federation.md section 6)', () => {
     let topo: SimTopology;
@@ -49,12 +59,14 @@ for (const kind of RUNTIMES) {
         expect(await im(alice, at('mia'))).toEqual({ delivered: true });
       });
 
-      it('a policy without EnableXmppAccess breaks it for that user only', async () => {
+      it('a policy without EnableXmppAccess breaks it for that user only, both ways', async () => {
         await apply({ action: 'set-policy', user: 'mia', xmppAccess: false });
         expect(await im(alice, at('mia'))).toMatchObject({ delivered: false, condition: 'forbidden' });
+        expect((await topo.sfbUser('mia').sendIm(alice.bare, 'no policy')).sip.status).toBe(403);
         expect(await im(alice, at('erin'))).toEqual({ delivered: true });
         await apply({ action: 'set-policy', user: 'mia', xmppAccess: true });
         expect(await im(alice, at('mia'))).toEqual({ delivered: true });
+        expect(await imFromSfb(topo, 'mia', alice)).toEqual({ accepted: true, status: 200 });
       });
     });
 
@@ -95,11 +107,7 @@ for (const kind of RUNTIMES) {
       it('removing the partner from the allowed list refuses its S2S stream; adding it back restores it', async () => {
         await apply({ action: 'remove-partner' });
         expect(await im(alice, at('erin'))).toMatchObject({ delivered: false });
-        // Container logs arrive through Docker's log stream, possibly after the bounce.
-        await pollUntil(() => (topo.edge.logs().some((l) => /not an allowed XMPP partner/.test(l)) ? true : undefined), {
-          timeoutMs: 5_000,
-          what: 'the refusal in the Edge log',
-        });
+        await edgeLogSays(topo, /not an allowed XMPP partner/);
         await apply({ action: 'set-partner', profile: { partnerType: 'Federated' } });
         expect(await im(alice, at('erin'))).toEqual({ delivered: true });
       });
@@ -109,6 +117,77 @@ for (const kind of RUNTIMES) {
         expect(await im(alice, at('erin'))).toMatchObject({ delivered: false });
         await apply({ action: 'set-partner', profile: { tlsNegotiation: 'Required', saslNegotiation: 'Required' } });
         expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      });
+    });
+
+    describe('federation routes, the Access Edge and the central management store', () => {
+      it('the XMPP federation route through the 2019 Edge, or none, cuts the legacy pool off XMPP both ways; back through the legacy Edge, it works', async () => {
+        for (const to of ['sfb2019-edge', 'none'] as const) {
+          await apply({ action: 'federation-route', route: 'xmpp', to });
+          expect(topo.gateway.attached).toBe(false);
+          // Only the Edge pool on the XMPP route listens for XMPP: the partner finds no listener.
+          expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+          expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: false, status: 503 });
+        }
+        await apply({ action: 'federation-route', route: 'xmpp', to: 'legacy-edge' });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
+      });
+
+      it('the SIP federation route moved to the 2019 Edge, or disabled, leaves XMPP working both ways', async () => {
+        for (const to of ['sfb2019-edge', 'none'] as const) {
+          await apply({ action: 'federation-route', route: 'sip', to });
+          expect(topo.deployment.federation.routes).toEqual({ sip: to, xmpp: 'legacy-edge' });
+          expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+          expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
+        }
+        await apply({ action: 'federation-route', route: 'sip', to: 'legacy-edge' });
+      });
+
+      it('AllowFederatedUsers $false refuses every partner stream, both ways; $true again, it works', async () => {
+        await apply({ action: 'access-edge', allowFederatedUsers: false });
+        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false });
+        expect(await imFromSfb(topo, 'erin', alice)).toMatchObject({ accepted: false });
+        await edgeLogSays(topo, /Refusing S2S with partner\.test: .*AllowFederatedUsers \$false/);
+        await apply({ action: 'access-edge', allowFederatedUsers: true });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
+      });
+
+      it('the legacy Access Edge service stopped leaves XMPP working: the XMPP proxy is a service of its own', async () => {
+        // As "Configure federation routes and media traffic" has it: SIP federation to the 2019 Edge, the legacy Access Edge stopped.
+        await apply({ action: 'federation-route', route: 'sip', to: 'sfb2019-edge' });
+        await apply({ action: 'access-edge', service: 'stopped' });
+        expect(topo.deployment.federation).toMatchObject({ accessEdgeService: 'stopped', xmppProxyService: 'started' });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
+        await apply({ action: 'access-edge', service: 'started' });
+        await apply({ action: 'federation-route', route: 'sip', to: 'legacy-edge' });
+      });
+
+      it('the XMPP Translating Gateway Proxy service stopped closes the legacy Edge to partners; started, it works', async () => {
+        await apply({ action: 'xmpp-proxy', service: 'stopped' });
+        expect([topo.edge.running, topo.gateway.attached]).toEqual([false, false]);
+        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: false, status: 503 });
+        await apply({ action: 'xmpp-proxy', service: 'started' });
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
+      });
+
+      it('the central management store moved to the 2019 pool takes the partner configuration off the legacy Edge; moved back, it works', async () => {
+        await apply({ action: 'move-cms', to: 'sfb2019' });
+        expect(topo.partnerProfiles).toEqual([]);
+        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false });
+        expect(await imFromSfb(topo, 'erin', alice)).toMatchObject({ accepted: false });
+        await edgeLogSays(topo, /not an allowed XMPP partner/);
+        // A partner profile changed meanwhile is kept, not published, until the store is back.
+        await apply({ action: 'set-partner', profile: { description: 'changed while the store was on 2019' } });
+        expect(topo.partnerProfiles).toEqual([]);
+        await apply({ action: 'move-cms', to: 'legacy' });
+        expect(topo.partnerProfiles).toMatchObject([{ domain: 'partner.test', partnerType: 'Federated', description: 'changed while the store was on 2019' }]);
+        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
       });
     });
 

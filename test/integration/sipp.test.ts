@@ -83,7 +83,7 @@ describe('sipp against a simulated pool', () => {
   beforeAll(async () => {
     sipp = findSipp();
     dir = mkdtempSync(path.join(os.tmpdir(), 'xfed-sipp-'));
-    const directory = new SfbDirectory('contoso.test', [{ name: 'echo', pool: 'legacy' }]);
+    const directory = new SfbDirectory('contoso.test', [{ name: 'echo', pool: 'legacy', xmppAccess: true }]);
     pool = await SipPool.start({ name: 'legacy', directory, hasXmppGateway: true, requestTimeoutMs: 5_000 });
     pool.on('trace', (t: SipTrace) => traces.push(t));
   });

@@ -46,4 +46,4 @@ export type BehaviourId = keyof typeof BEHAVIOURS;
 export const behaviourOf = (id: string): Behaviour | undefined => (BEHAVIOURS as Record<string, Behaviour>)[id];
 
 export type { Behaviour } from './behaviour.js';
-export { MICROSOFT_PAGES, sourceKind, sourceText, type Source } from './source.js';
+export { MICROSOFT_PAGES, sourceText, type Source } from './source.js';

@@ -1,3 +1,35 @@
 import { behaviours } from './behaviour.js';
+import { rfc } from './source.js';
 
-export const partnerServerBehaviours = behaviours({});
+/*
+ * What the partner's own server (Prosody, as xfed runs it) answers its users when it cannot reach
+ * the SfB side. Not Skype for Business behaviour: a suite that expects these conditions states
+ * what a Prosody partner sees, and another partner server may bounce differently.
+ */
+export const partnerServerBehaviours = behaviours({
+  'partner-server.unreachable-not-found': {
+    does: 'When no SRV target of the SfB domain accepts a connection (the record points at a closed port, is removed, or the domain does not resolve), the partner server bounces the queued stanzas with remote-server-not-found.',
+    sources: [
+      rfc(
+        6120,
+        '8.3.3.15 (remote-server-not-found: "does not exist or cannot be resolved (e.g., there is no _xmpp-server._tcp DNS SRV record ... or there is no response on the IANA-registered port 5269)")',
+      ),
+    ],
+    provedBy:
+      'test/integration/sim-migration.test.ts › the SRV record pointed at the 2019 Edge breaks S2S; removed, the domain does not resolve; restored, it works',
+    partnerDependent:
+      "Prosody 0.12's bounce rule for a stream that never opened; another server may answer remote-server-timeout, or nothing until its own timeout.",
+  },
+  'partner-server.negotiation-failed-timeout': {
+    does: 'When a stream to the Edge opens but its negotiation fails (the Edge certificate is not valid for the domain, expired or untrusted, no common TLS version, authentication refused), the partner server bounces the queued stanzas with remote-server-timeout and the reason as text.',
+    sources: [
+      rfc(
+        6120,
+        '8.3.3.16 (remote-server-timeout: "an XML stream can be established but stream negotiation fails because of problems with TLS, SASL, Server Dialback, etc.")',
+      ),
+    ],
+    provedBy: 'test/integration/sim-migration.test.ts › a renewed Edge certificate that is %s fails verification: remote-server-timeout, "certificate %s"',
+    partnerDependent:
+      'Prosody 0.12\'s bounce rule and its wording ("Server-to-server connection failed: ..."); another server may answer remote-server-not-found or undefined-condition.',
+  },
+});

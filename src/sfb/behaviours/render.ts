@@ -4,7 +4,7 @@ import { sourceKind, sourceText } from './source.js';
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** Rows by the kind of their first source: Microsoft, RFC (and XEPs), xfed's choice. */
-export function countBySource(): Record<'Microsoft' | 'RFC' | "xfed's choice", number> {
+function countBySource(): Record<'Microsoft' | 'RFC' | "xfed's choice", number> {
   const counts = { Microsoft: 0, RFC: 0, "xfed's choice": 0 };
   for (const area of AREAS) for (const row of Object.values(area.rows) as Behaviour[]) counts[sourceKind(row.sources[0])]++;
   return counts;

@@ -10,13 +10,13 @@ export type Source =
 
 /** The Microsoft pages the catalogue cites, by the short name rows use. */
 export const MICROSOFT_PAGES = {
-  'New-CsXmppAllowedPartner': 'https://learn.microsoft.com/en-us/powershell/module/skype/new-csxmppallowedpartner',
-  'Set-CsXmppGatewayConfiguration': 'https://learn.microsoft.com/en-us/powershell/module/skype/set-csxmppgatewayconfiguration',
-  'Set-CsExternalAccessPolicy': 'https://learn.microsoft.com/en-us/powershell/module/skype/set-csexternalaccesspolicy',
-  'Set-CsUserServicesConfiguration': 'https://learn.microsoft.com/en-us/powershell/module/skype/set-csuserservicesconfiguration',
-  'Set-CsAccessEdgeConfiguration': 'https://learn.microsoft.com/en-us/powershell/module/skype/set-csaccessedgeconfiguration',
-  'Set-CsSite': 'https://learn.microsoft.com/en-us/powershell/module/skype/set-cssite',
-  'Test-CsXmppIM': 'https://learn.microsoft.com/en-us/powershell/module/skype/test-csxmppim',
+  'New-CsXmppAllowedPartner': 'https://learn.microsoft.com/powershell/module/skypeforbusiness/new-csxmppallowedpartner',
+  'Set-CsXmppGatewayConfiguration': 'https://learn.microsoft.com/powershell/module/skypeforbusiness/set-csxmppgatewayconfiguration',
+  'Set-CsExternalAccessPolicy': 'https://learn.microsoft.com/powershell/module/skypeforbusiness/set-csexternalaccesspolicy',
+  'Set-CsUserServicesConfiguration': 'https://learn.microsoft.com/powershell/module/skypeforbusiness/set-csuserservicesconfiguration',
+  'Set-CsAccessEdgeConfiguration': 'https://learn.microsoft.com/powershell/module/skypeforbusiness/set-csaccessedgeconfiguration',
+  'Set-CsSite': 'https://learn.microsoft.com/powershell/module/skypeforbusiness/set-cssite',
+  'Test-CsXmppIM': 'https://learn.microsoft.com/powershell/module/skypeforbusiness/test-csxmppim',
   'Negotiation settings for XMPP federated partners in Lync Server 2013':
     'https://learn.microsoft.com/en-us/previous-versions/office/lync-server-2013/lync-server-2013-negotiation-settings-for-xmpp-federated-partners',
   'Create or edit XMPP partner configuration in Lync Server 2013':
@@ -24,13 +24,21 @@ export const MICROSOFT_PAGES = {
   'Setting up XMPP federation in Lync Server 2013':
     'https://learn.microsoft.com/en-us/previous-versions/office/lync-server-2013/lync-server-2013-setting-up-xmpp-federation',
   'Example XMPP configuration - federation with Google Talk':
-    'https://learn.microsoft.com/en-us/previous-versions/office/lync-server-2013/lync-server-2013-example-xmpp-configuration-federation-with-google-talk',
+    'https://learn.microsoft.com/en-us/previous-versions/office/lync-server-2013/lync-server-2013-example-xmpp-configuration-–-xmpp-federation-with-google-talk',
   'Port summary - XMPP federation in Lync Server 2013':
-    'https://learn.microsoft.com/en-us/previous-versions/office/lync-server-2013/lync-server-2013-port-summary-xmpp-federation',
+    'https://learn.microsoft.com/en-us/previous-versions/office/lync-server-2013/lync-server-2013-port-summary-extensible-messaging-and-presence-protocol-xmpp-federation',
   'Certificate summary - XMPP federation in Lync Server 2013':
-    'https://learn.microsoft.com/en-us/previous-versions/office/lync-server-2013/lync-server-2013-certificate-summary-xmpp-federation',
+    'https://learn.microsoft.com/en-us/previous-versions/office/lync-server-2013/lync-server-2013-certificate-summary-extensible-messaging-and-presence-protocol-xmpp-federation',
   'Failing over the Edge pool used for Lync Server 2013 XMPP federation':
     'https://learn.microsoft.com/en-us/previous-versions/office/lync-server-2013/lync-server-2013-failing-over-the-edge-pool-used-for-xmpp-federation',
+  'Move-CsUser': 'https://learn.microsoft.com/powershell/module/skypeforbusiness/move-csuser',
+  'Move-CsManagementServer': 'https://learn.microsoft.com/powershell/module/skypeforbusiness/move-csmanagementserver',
+  'Federation Route Settings Expander (Topology Builder)':
+    'https://learn.microsoft.com/en-us/skypeforbusiness/help-topics/help-topobld/federation-route-settings-expander',
+  'Migration to Skype for Business Server 2019': 'https://learn.microsoft.com/en-us/skypeforbusiness/migration/migration-to-skype-for-business-server-2019',
+  'Migration phases': 'https://learn.microsoft.com/en-us/skypeforbusiness/migration/migration-phases',
+  'Move the central management server': 'https://learn.microsoft.com/en-us/skypeforbusiness/migration/move-the-central-management-server',
+  'Update DNS SRV records': 'https://learn.microsoft.com/en-us/skypeforbusiness/migration/update-dns-srv-records',
   'Migrating XMPP federation': 'https://learn.microsoft.com/en-us/skypeforbusiness/migration/migrating-xmpp-federation',
   'Configure federation routes and media traffic': 'https://learn.microsoft.com/en-us/skypeforbusiness/migration/configure-federation-routes-and-media-traffic',
   'Configure XMPP gateway access policies and certificates':

@@ -1,6 +1,16 @@
 import { XfedError } from '../../errors.js';
 import type { Cite } from '../../sfb/behaviours/log.js';
-import type { EdgeCertificate, EdgeName, PoolName, SrvTarget } from '../../sfb/deployment.js';
+import type {
+  EdgeCertificate,
+  EdgeName,
+  FederationRoute,
+  InternalHopCertificate,
+  InternalHopPort,
+  PoolName,
+  RouteTarget,
+  ServiceState,
+  SrvTarget,
+} from '../../sfb/deployment.js';
 import { resolvePartnerProfile, type PartnerProfileSpec, type ResolvedPartnerProfile } from '../../sfb/partner-profile.js';
 import type { Deployment } from '../../steps/index.js';
 import type { EdgeLink } from './edge-link.js';
@@ -8,12 +18,39 @@ import type { LegacyEdge } from './edge/legacy-edge.js';
 import type { XmppSipGateway } from './gateway/xmpp-sip-gateway.js';
 import type { SfbDirectory } from './pool/directory.js';
 
+/** What the legacy Edge tells a partner whose stream it refuses while AllowFederatedUsers is $false. */
+const FEDERATION_OFF = 'Federation is disabled on this Access Edge (AllowFederatedUsers $false)';
+
+/** The federation state of the simulated deployment, as the federation steps leave it. */
+export interface FederationState {
+  routes: Record<FederationRoute, RouteTarget>;
+  allowFederatedUsers: boolean;
+  accessEdgeService: ServiceState;
+  xmppProxyService: ServiceState;
+  gatewayService: ServiceState;
+  /** The pool that holds the central management store. */
+  cms: PoolName;
+}
+
 /**
  * The simulated deployment as migration steps change it, live, without restarting the partner:
- * the directory (homes and policies), the Edge (its partners, certificate, or a 2019 Edge in its
- * place), the gateway service and the partner-Edge link. Each change resolves when it is in effect.
+ * the directory (homes and policies), the Edge (its partners, certificate, services, or a 2019 Edge
+ * in its place), the site's federation routes, the central management store, the gateway service
+ * and the partner-Edge link. Each change resolves when it is in effect.
  */
 export class SimDeployment implements Deployment {
+  private readonly state: FederationState = {
+    routes: { sip: 'legacy-edge', xmpp: 'legacy-edge' },
+    allowFederatedUsers: true,
+    accessEdgeService: 'started',
+    xmppProxyService: 'started',
+    gatewayService: 'started',
+    cms: 'legacy',
+  };
+  private edgeReplaced = false;
+  /** The allowed partners as configured; the legacy Edge holds them while the store is on the legacy pool. */
+  private configured: ResolvedPartnerProfile[];
+
   constructor(
     private readonly parts: {
       directory: SfbDirectory;
@@ -25,61 +62,174 @@ export class SimDeployment implements Deployment {
       /** Says which catalogue behaviour a step applies (docs/sfb-behaviours.md). */
       cite: Cite;
     },
-  ) {}
+  ) {
+    this.configured = parts.edge.allowedPartners;
+  }
+
+  /** The routes, the Access Edge, the services and the store as they are now. */
+  get federation(): FederationState {
+    return { ...this.state, routes: { ...this.state.routes } };
+  }
 
   async moveUser(user: string, pool: PoolName): Promise<void> {
-    this.parts.directory.move(this.known(user), pool);
+    await this.parts.directory.move(this.known(user), pool);
   }
 
   async setXmppAccess(user: string, enabled: boolean): Promise<void> {
-    this.parts.directory.setXmppAccess(this.known(user), enabled);
+    await this.parts.directory.setXmppAccess(this.known(user), enabled);
   }
 
   async replaceEdge(edge: EdgeName): Promise<void> {
-    const { gateway, link } = this.parts;
-    if (edge === 'sfb2019') {
-      await gateway.detach();
-      await this.parts.edge.halt();
-      await link.pointSrvRecord('sfb2019-edge');
-    } else {
-      await this.parts.edge.resume();
-      await this.afterEdgeRestart();
-      await link.pointSrvRecord('legacy-edge');
-    }
+    this.parts.cite('migration.edge-replaced');
+    this.edgeReplaced = edge === 'sfb2019';
+    await this.applyEdgeRunning();
+    await this.parts.link.pointSrvRecord(edge === 'sfb2019' ? 'sfb2019-edge' : 'legacy-edge');
   }
 
   pointSrvRecord(target: SrvTarget): Promise<void> {
     return this.parts.link.pointSrvRecord(target);
   }
 
-  async renewEdgeCertificate(certificate: EdgeCertificate): Promise<void> {
-    await this.parts.edge.reconfigure({ certificate });
-    await this.afterEdgeRestart();
+  async renewEdgeCertificate(certificate: EdgeCertificate, domain?: string): Promise<void> {
+    await this.reconfigureEdge({ certificate, certificateDomain: domain });
   }
 
   async removePartner(domain: string | undefined): Promise<void> {
+    this.parts.cite('migration.partner-removed');
     const gone = (domain ?? this.parts.partnerDomains[0]!).toLowerCase();
-    await this.setProfiles(this.parts.edge.allowedPartners.filter((p) => p.domain !== gone));
+    this.configured = this.configured.filter((p) => p.domain !== gone);
+    await this.publishPartners();
   }
 
   async setPartner(profile: PartnerProfileSpec): Promise<void> {
     // Set-CsXmppAllowedPartner changes only what it names, over the profile in force; after
     // Remove- the partner comes back with the cmdlet's defaults.
     const [primary, ...additional] = this.parts.partnerDomains;
-    const profiles = this.parts.edge.allowedPartners;
-    const base = profiles.find((p) => p.domain === primary) ?? { domain: primary!, additionalDomains: additional };
+    const base = this.configured.find((p) => p.domain === primary) ?? { domain: primary!, additionalDomains: additional };
     const next = resolvePartnerProfile({ ...base, ...profile });
-    await this.setProfiles([...profiles.filter((p) => p.domain !== next.domain), next]);
+    this.configured = [...this.configured.filter((p) => p.domain !== next.domain), next];
+    await this.publishPartners();
   }
 
   async setGateway(state: 'stopped' | 'started' | 'restarted'): Promise<void> {
-    const { gateway, edge } = this.parts;
-    if (state !== 'started') await gateway.detach();
-    if (state !== 'stopped') await gateway.attach({ component: edge.component, secret: edge.secret });
+    this.parts.cite('migration.gateway-stopped');
+    this.state.gatewayService = state === 'stopped' ? 'stopped' : 'started';
+    // The service's process ends: the SIP dialogs it held in memory are lost.
+    if (state !== 'started') this.parts.gateway.forgetDialogs();
+    if (state === 'restarted') await this.parts.gateway.detach();
+    await this.applyGateway();
   }
 
   setNetwork(state: 'cut' | 'restored' | 'slow', delayMs: number | undefined): Promise<void> {
+    this.parts.cite('migration.network-link');
     return this.parts.link.set(state, delayMs);
+  }
+
+  async setFederationRoute(route: FederationRoute, to: RouteTarget): Promise<string> {
+    this.state.routes[route] = to;
+    if (route === 'sip') {
+      this.parts.cite('edge.sip-federation-route');
+      return `SIP federation ${to === 'none' ? 'has no route' : `goes through the ${edgeName(to)}`}; XMPP keeps its own route (${routeText(this.state.routes.xmpp)})`;
+    }
+    this.parts.cite('edge.xmpp-federation-route');
+    // Only the legacy Edge pool on the XMPP route listens for XMPP (edge.xmpp-pool).
+    await this.parts.link.setXmppRouteOnLegacyEdge(to === 'legacy-edge');
+    await this.applyGateway();
+    return to === 'legacy-edge'
+      ? "the legacy pool's XMPP gateway goes through the legacy Edge's XMPP proxy"
+      : `users on the legacy pool cannot reach XMPP partners: ${to === 'none' ? 'no XMPP federation route' : 'the 2019 Edge has no XMPP proxy'}`;
+  }
+
+  async setAccessEdge(change: { allowFederatedUsers?: boolean | undefined; service?: ServiceState | undefined }): Promise<string> {
+    const said: string[] = [];
+    const { allowFederatedUsers, service } = change;
+    if (allowFederatedUsers !== undefined) {
+      this.parts.cite('edge.allow-federated-users');
+      if (allowFederatedUsers !== this.state.allowFederatedUsers) {
+        this.state.allowFederatedUsers = allowFederatedUsers;
+        await this.reconfigureEdge({ federationRefused: allowFederatedUsers ? null : FEDERATION_OFF });
+      }
+      said.push(allowFederatedUsers ? 'the legacy Edge federates with its allowed partners' : "the legacy Edge refuses every partner's stream");
+    }
+    if (service !== undefined) {
+      this.parts.cite('edge.access-edge-service');
+      this.state.accessEdgeService = service;
+      said.push(`SIP federation through the legacy Edge is ${service === 'stopped' ? 'down' : 'up'}; its XMPP proxy, a service of its own, is unchanged`);
+    }
+    return said.join('; ');
+  }
+
+  async setXmppProxy(service: ServiceState): Promise<void> {
+    this.parts.cite('edge.xmpp-proxy-service');
+    this.state.xmppProxyService = service;
+    await this.applyEdgeRunning();
+  }
+
+  async moveCms(to: PoolName): Promise<string> {
+    this.parts.cite('migration.cms-moved');
+    if (to !== this.state.cms) {
+      this.state.cms = to;
+      await this.publishPartners();
+    }
+    return to === 'sfb2019'
+      ? "the XMPP partner configuration is no longer published to the legacy Edge: partners' streams are refused"
+      : 'the XMPP partner configuration is published to the legacy Edge';
+  }
+
+  async setInternalHop(change: { certificate?: InternalHopCertificate | undefined; port?: InternalHopPort | undefined }): Promise<string> {
+    const hop = this.parts.edge.internal;
+    if (change.certificate !== undefined) {
+      this.parts.cite('gateway.internal-hop-certificate');
+      await hop.setCertificate(change.certificate);
+    }
+    if (change.port !== undefined) {
+      this.parts.cite('gateway.internal-hop-port');
+      await hop.setPort(change.port);
+    }
+    // The gateway's connection went down with the hop's: the Front End's service connects again.
+    await this.parts.gateway.detach();
+    return this.applyGateway();
+  }
+
+  async setEdgePool(pool: string, change: { state?: 'up' | 'down' | undefined; priority?: number | null | undefined }): Promise<string> {
+    const { link } = this.parts;
+    const said: string[] = [];
+    if (change.state !== undefined) {
+      this.parts.cite('edge.pool-down');
+      await link.setPool(pool, change.state);
+      said.push(
+        pool === link.xmppPool
+          ? `Edge pool ${pool}, on the XMPP federation route, is ${change.state}`
+          : `Edge pool ${pool} is ${change.state}; XMPP federation goes through ${link.xmppPool}`,
+      );
+      // The gateway reaches the XMPP proxy through the pool on the XMPP route only.
+      if (pool === link.xmppPool) said.push(await this.applyGateway());
+    }
+    if (change.priority !== undefined) {
+      this.parts.cite('edge.srv-priorities');
+      await link.setPriority(pool, change.priority ?? undefined);
+      said.push(change.priority === null ? `Edge pool ${pool} has no SRV record` : `the SRV records of Edge pool ${pool} have priority ${change.priority}`);
+    }
+    return said.join('; ');
+  }
+
+  async failOverXmpp(pool: string): Promise<string> {
+    const { link } = this.parts;
+    this.parts.cite('edge.xmpp-failover');
+    // Set-CsSite -XmppFederationRoute, with the new pool's services stopped and started around it:
+    // the gateway connects again, to that pool's proxy.
+    await link.setXmppPool(pool);
+    await link.setXmppRouteOnLegacyEdge(true);
+    this.state.routes.xmpp = 'legacy-edge';
+    const said = [`XMPP federation goes through Edge pool ${pool}`];
+    if (!link.hasSrvRecord(pool)) {
+      const priority = link.firstPriority();
+      await link.setPriority(pool, priority);
+      said.push(`its SRV record added with priority ${priority}`);
+    }
+    await this.parts.gateway.detach();
+    said.push(await this.applyGateway());
+    return said.join('; ');
   }
 
   private known(user: string): string {
@@ -96,15 +246,70 @@ export class SimDeployment implements Deployment {
     return state.name;
   }
 
-  private async setProfiles(profiles: ResolvedPartnerProfile[]): Promise<void> {
-    this.parts.gateway.setPartners(profiles);
-    await this.parts.edge.reconfigure({ partners: profiles });
-    await this.afterEdgeRestart();
+  /** The allowed partners as the legacy Edge and the gateway hold them: none once the store is 2019's. */
+  private async publishPartners(): Promise<void> {
+    const published = this.state.cms === 'legacy' ? this.configured : [];
+    this.parts.gateway.setPartners(published);
+    await this.reconfigureEdge({ partners: published });
   }
 
-  /** A restarted Edge may have a new address (a new container) and a new component listener. */
-  private async afterEdgeRestart(): Promise<void> {
+  /** Reconfiguring restarts the Edge; one that is replaced or whose XMPP proxy is stopped stays down. */
+  private async reconfigureEdge(change: Parameters<LegacyEdge['reconfigure']>[0]): Promise<void> {
+    await this.parts.edge.reconfigure(change);
+    if (!this.edgeRuns()) {
+      await this.parts.edge.halt();
+      return;
+    }
+    this.afterEdgeRestart();
+    await this.applyGateway();
+  }
+
+  private edgeRuns(): boolean {
+    return !this.edgeReplaced && this.state.xmppProxyService === 'started';
+  }
+
+  /** Starts or stops the legacy Edge's Prosody as its place and its XMPP proxy service say. */
+  private async applyEdgeRunning(): Promise<void> {
+    const { edge, gateway, link } = this.parts;
+    if (this.edgeRuns() === edge.running) return;
+    if (this.edgeRuns()) {
+      await edge.resume();
+      await link.edgeRunningChanged();
+      await this.applyGateway();
+    } else {
+      await gateway.detach();
+      await edge.halt();
+      // Its port closed: partners' connections are refused, and those open end before their next stanza.
+      await link.edgeRunningChanged();
+    }
+  }
+
+  /**
+   * The gateway is attached to the legacy Edge's component while its service runs, the Edge's
+   * XMPP proxy runs, and the site's XMPP federation route goes through the legacy Edge.
+   */
+  private async applyGateway(): Promise<string> {
+    const { gateway, edge } = this.parts;
+    if (this.state.gatewayService === 'started' && this.state.routes.xmpp === 'legacy-edge' && edge.running && this.parts.link.xmppPoolUp) {
+      try {
+        await gateway.attach(edge.gatewayAttachment);
+        return "the XMPP gateway is attached to the Edge's internal interface over MTLS";
+      } catch (err) {
+        // A broken internal hop keeps the gateway out, as it would a real one; anything else is a fault.
+        const { certificate, port } = edge.internal.state;
+        if (err instanceof XfedError && (certificate !== 'valid' || port !== 'open')) return err.message;
+        throw err;
+      }
+    }
+    await gateway.detach();
+    return 'the XMPP gateway is not attached to the Edge';
+  }
+
+  /** A restarted Edge may have a new address (a new container). */
+  private afterEdgeRestart(): void {
     this.parts.link.edgeRestarted();
-    await this.parts.gateway.attach({ component: this.parts.edge.component, secret: this.parts.edge.secret });
   }
 }
+
+const edgeName = (to: RouteTarget): string => (to === 'legacy-edge' ? 'legacy Edge' : '2019 Edge');
+const routeText = (to: RouteTarget): string => (to === 'none' ? 'none' : `through the ${edgeName(to)}`);

@@ -31,6 +31,8 @@ export interface SimImOptions extends Partial<WaitOptions> {
   /** The XMPP thread on the far side. */
   callId?: string;
   lang?: string;
+  /** The body's type: text/plain unless told. */
+  contentType?: string;
 }
 
 /**
@@ -50,7 +52,6 @@ export class SimSfbUser implements SfbUser {
       events: SfbEvents;
       flow: FlowRecorder;
       showMapping: ShowMapping;
-      sfbDomain: string;
     },
   ) {
     const state = parts.directory.get(name);
@@ -64,7 +65,7 @@ export class SimSfbUser implements SfbUser {
         })`,
       );
     this.name = state.name;
-    this.jid = `${state.name}@${parts.sfbDomain}`;
+    this.jid = `${state.name}@${state.domain}`;
   }
 
   /** His home pool now (Move-CsUser changes it). */

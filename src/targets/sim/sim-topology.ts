@@ -9,15 +9,16 @@ import type { ProsodyRuntime } from '../../prosody/runtimes/runtime.js';
 import type { RuntimeChoice, RuntimeKind, S2sSecurity } from '../../prosody/types.js';
 import { BehaviourLog } from '../../sfb/behaviours/log.js';
 import { DEFAULT_SHOW_MAPPING, type ShowMapping } from '../../sfb/availability.js';
-import type { EdgeCertificate, PoolName } from '../../sfb/deployment.js';
+import { xmppAccessOf, type EdgeCertificate, type ExternalAccessPolicySpec, type PoolName } from '../../sfb/deployment.js';
 import { resolvePartnerProfile, type PartnerProfile, type ResolvedPartnerProfile } from '../../sfb/partner-profile.js';
+import { resolveXmppGatewaySettings, type XmppGatewaySettingsSpec } from '../../sfb/xmpp-gateway-settings.js';
 import type { SipTransport } from '../../sip/endpoint.js';
 import { stepKindOf, type MigrationStep } from '../../steps/index.js';
 import type { XmppUser } from '../../xmpp/client.js';
 import { FlowRecorder, type Lane } from '../flow.js';
 import { PartnerSide } from '../partner-side.js';
 import type { EdgeLocation, PartnerIdentity, SuiteTarget, TargetOptions, TargetSetup } from '../target.js';
-import { EdgeLink } from './edge-link.js';
+import { DEFAULT_EDGE_POOLS, EdgeLink, type EdgePoolSpec } from './edge-link.js';
 import { LegacyEdge } from './edge/legacy-edge.js';
 import { XmppSipGateway, type GatewayTrace } from './gateway/xmpp-sip-gateway.js';
 import { SimDeployment } from './migration.js';
@@ -39,15 +40,23 @@ export interface SimTopologyOptions {
   sfb: {
     /** The SfB SIP domain, e.g. `contoso.test`. */
     domain: string;
+    /** Further SIP domains enabled for XMPP federation: each has its SRV records, its component and its bare-domain SAN. */
+    additionalDomains?: string[];
+    /** The legacy Edge pools with their SRV priorities (default one pool, `legacy-edge`); the first carries the XMPP federation route. */
+    edgePools?: EdgePoolSpec[];
     users: SfbUserSpec[];
+    /** The global external access policy: users without their own (`xmppAccess`) get its EnableXmppAccess (default False). */
+    externalAccessPolicy?: ExternalAccessPolicySpec;
     /** The partner's `New-CsXmppAllowedPartner` profile; its domains default to the partner's. */
     partnerProfile?: Partial<PartnerProfile>;
     edgeCertificate?: EdgeCertificate;
     showMapping?: Partial<ShowMapping>;
-    /** Expires of SIP subscriptions (s); small values exercise refreshes. */
+    /** SIP subscription lifetime (s): SubscriptionRefreshInterval and the pools' default, 28800; small values exercise refreshes. */
     subscriptionExpires?: number;
     /** How the gateway and the pools talk: TCP (as SfB's MTLS) or UDP. */
     sipTransport?: SipTransport;
+    /** Set-CsXmppGatewayConfiguration's timers and limits (default: the documented ones); tests shorten them. */
+    gateway?: XmppGatewaySettingsSpec;
   };
 }
 
@@ -122,7 +131,7 @@ export class SimTopology implements SuiteTarget {
       teardown: p.teardown,
       sfbDomain: p.edge.domain,
       // The barrier goes through an echo user of the legacy pool with XMPP access, as homes change.
-      echoUser: () => p.directory.users().find((u) => u.behaviour === 'echo' && u.pool === 'legacy' && u.xmppAccess)?.name,
+      echoUser: () => p.directory.users().find((u) => u.behaviour === 'echo' && u.pool === 'legacy' && u.xmppAccess && u.domain === p.directory.domain)?.name,
       resolver: this.resolver,
       edgeTrustPem: p.ca.certPem,
     });
@@ -145,16 +154,29 @@ export class SimTopology implements SuiteTarget {
         { runtime: prosody, ca },
       );
       teardown.defer(`partner ${partnerDomains[0]}`, () => partner.stop());
+      const additionalDomains = (options.sfb.additionalDomains ?? []).map((d) => d.toLowerCase());
       const edge = await LegacyEdge.start(
-        { domain: sfbDomain, partners: [profile], certificate: options.sfb.edgeCertificate ?? 'valid' },
+        {
+          domain: sfbDomain,
+          additionalDomains,
+          partners: [profile],
+          certificate: options.sfb.edgeCertificate ?? 'valid',
+          gateway: resolveXmppGatewaySettings(options.sfb.gateway),
+        },
         { runtime: prosody, ca, cite },
       );
       teardown.defer(`legacy edge ${sfbDomain}`, () => edge.stop());
-      const link = await EdgeLink.start({ runtime: prosody, partner, edge, flow, teardown, cite });
+      const link = await EdgeLink.start({ runtime: prosody, partner, edge, pools: options.sfb.edgePools ?? DEFAULT_EDGE_POOLS, flow, teardown, cite });
 
-      const directory = new SfbDirectory(sfbDomain, options.sfb.users);
+      const directory = new SfbDirectory(
+        sfbDomain,
+        options.sfb.users.map((u) => ({ ...u, xmppAccess: xmppAccessOf(u, options.sfb.externalAccessPolicy) })),
+        additionalDomains,
+      );
       const showMapping = { ...DEFAULT_SHOW_MAPPING, ...options.sfb.showMapping };
-      const poolOptions = { directory, showMapping, subscriptionExpires: options.sfb.subscriptionExpires, cite };
+      // The Front End reads the partner types from the allowed-partner list, as steps change it.
+      const partnerTypeOf = (domain: string) => edge.allowedPartners.find((p) => p.domain === domain || p.additionalDomains.includes(domain))?.partnerType;
+      const poolOptions = { directory, showMapping, subscriptionExpires: options.sfb.subscriptionExpires, partnerTypeOf, cite };
       const legacy = await SipPool.start({ name: 'legacy', hasXmppGateway: true, ...poolOptions });
       teardown.defer('legacy pool', () => legacy.stop());
       const sfb2019 = await SipPool.start({ name: 'sfb2019', hasXmppGateway: false, ...poolOptions });
@@ -165,17 +187,19 @@ export class SimTopology implements SuiteTarget {
       const transport = options.sfb.sipTransport ?? 'tcp';
       const gateway = await XmppSipGateway.start({
         domain: sfbDomain,
+        additionalDomains,
         pool: legacy.target(transport),
         partners: [profile],
         subscriptionExpires: options.sfb.subscriptionExpires,
         cite,
+        resolver: { host: prosody.dns.host, port: prosody.dns.port },
       });
       teardown.defer('xmpp gateway', () => gateway.stop());
       legacy.setXmppRoute(gateway.sipTarget(transport));
 
       const pools = { legacy, sfb2019 };
       recordSfbSide(flow, gateway, pools);
-      await gateway.attach({ component: edge.component, secret: edge.secret });
+      await gateway.attach(edge.gatewayAttachment);
       return new SimTopology({ prosody, ca, partner, edge, link, directory, pools, gateway, flow, showMapping, teardown, behaviours });
     });
   }
@@ -188,12 +212,16 @@ export class SimTopology implements SuiteTarget {
       partner: setup.partner,
       sfb: {
         domain: setup.sfbDomain,
+        additionalDomains: sim.additionalDomains,
+        edgePools: sim.edgePools,
         users: sim.users,
+        externalAccessPolicy: sim.externalAccessPolicy,
         partnerProfile: setup.partnerProfile,
         edgeCertificate: sim.edgeCertificate,
         subscriptionExpires: sim.subscriptionExpires,
         sipTransport: sim.transport,
         showMapping: sim.showMapping,
+        gateway: sim.gateway,
       },
     });
   }
@@ -231,7 +259,6 @@ export class SimTopology implements SuiteTarget {
       events: this.events,
       flow: this.flow,
       showMapping: this.showMapping,
-      sfbDomain: this.sfbDomain,
     });
   }
 

@@ -12,11 +12,12 @@ import {
   type SipTransport,
 } from '../../../sip/endpoint.js';
 import type { Cite } from '../../../sfb/behaviours/log.js';
+import type { PartnerType } from '../../../sfb/partner-profile.js';
 import { parseSipUri, tagOf, uriOf, type SipRequest, type SipResponse, type SipUri } from '../../../sip/message.js';
 import { Contacts, type ContactPresence } from './contacts.js';
-import type { SfbDirectory, SfbUserState } from './directory.js';
+import type { DirectoryChange, SfbDirectory, SfbUserState } from './directory.js';
 import { isOffline, type HomePool, type ImOptions } from './home-pool.js';
-import { PresenceNotifier } from './presence-notifier.js';
+import { PresenceNotifier, subscriptionExpiry } from './presence-notifier.js';
 import { ScriptedUsers } from './scripted-users.js';
 
 /**
@@ -29,8 +30,13 @@ export interface SipPoolOptions {
   directory: SfbDirectory;
   hasXmppGateway: boolean;
   showMapping?: ShowMapping;
-  /** Longest subscription granted, seconds (default 3600). */
+  /**
+   * Subscription lifetime, seconds: granted by default and asked by the pool's users. Unset, the
+   * documented 28800 (min 1200, max 43200); shorter, it lowers the minimum too (tests see refreshes).
+   */
   subscriptionExpires?: number;
+  /** The PartnerType of an XMPP domain in the allowed-partner list (the Edge's, as steps change it). */
+  partnerTypeOf?: (domain: string) => PartnerType | undefined;
   /** Bound of every request the pool sends (default 8000 ms). */
   requestTimeoutMs?: number;
   /** Says which catalogue behaviour the pool applies (docs/sfb-behaviours.md). */
@@ -52,6 +58,7 @@ export class SipPool extends EventEmitter {
   private readonly notifier: PresenceNotifier;
   private readonly contacts: Contacts;
   private readonly background = new Set<Promise<unknown>>();
+  private readonly unlisten: () => void;
 
   private constructor(
     opts: SipPoolOptions,
@@ -63,12 +70,16 @@ export class SipPool extends EventEmitter {
     this.hasXmppGateway = opts.hasXmppGateway;
     this.cite = opts.cite ?? (() => {});
     this.timeoutMs = opts.requestTimeoutMs ?? 8_000;
-    const maxExpires = opts.subscriptionExpires ?? 3600;
+    const expiry = subscriptionExpiry(opts.subscriptionExpires);
+    const partnerTypeOf = opts.partnerTypeOf ?? (() => undefined);
     const home: HomePool = {
       directory: this.directory,
       endpoint,
       userSend: (user, req) => this.userSend(user, req),
       sendIm: (user, to, body, o) => this.sendIm(user, to, body, o),
+      addContact: (user, contact) => this.addContact(user, contact),
+      hasContact: (user, contactUri) => [this, ...this.peers].some((p) => p.contacts.has(user, contactUri)),
+      partnerTypeOf: (domain) => partnerTypeOf(domain.toLowerCase()),
       userEvent: (event) => this.emit('user-event', event),
       inBackground: (work) => this.inBackground(work),
       refuse: (status, why) => this.refuse(status, why),
@@ -76,8 +87,9 @@ export class SipPool extends EventEmitter {
       cite: this.cite,
     };
     this.users = new ScriptedUsers(home);
-    this.notifier = new PresenceNotifier(home, opts.showMapping ?? DEFAULT_SHOW_MAPPING, maxExpires);
-    this.contacts = new Contacts(home, maxExpires);
+    this.notifier = new PresenceNotifier(home, opts.showMapping ?? DEFAULT_SHOW_MAPPING, expiry);
+    this.contacts = new Contacts(home, expiry.default);
+    this.unlisten = this.directory.onChange((change) => this.onDirectoryChange(change));
   }
 
   static async start(opts: SipPoolOptions): Promise<SipPool> {
@@ -104,6 +116,7 @@ export class SipPool extends EventEmitter {
   }
 
   async stop(): Promise<void> {
+    this.unlisten();
     await this.endpoint.close();
     // Work started by answers (echoes, NOTIFYs) fails fast once the endpoint is closed.
     await Promise.allSettled([...this.background]);
@@ -152,6 +165,34 @@ export class SipPool extends EventEmitter {
     return [...new Set(all.map((w) => w.remoteUri))];
   }
 
+  // ---- the directory changes ----
+
+  /**
+   * A user moved away from this pool: his watchers' subscriptions end as deactivated (RFC 6665
+   * 4.1.3, a subscription moving to another node) and his own contacts subscribe again from his new
+   * home. His policy changed on his home pool: XMPP watchers no longer allowed end as rejected, and
+   * his XMPP contacts subscribe again under the new policy.
+   */
+  private async onDirectoryChange(change: DirectoryChange): Promise<void> {
+    const external = (uri: string) => {
+      try {
+        return !this.directory.isSfbDomain(parseSipUri(uri).host);
+      } catch {
+        return false;
+      }
+    };
+    if (change.kind === 'moved') {
+      if (change.from !== this.name) return;
+      await Promise.all([this.notifier.end(change.user, 'deactivated', () => true), this.contacts.resubscribe(change.user, () => true)]);
+      return;
+    }
+    if (this.directory.get(change.user)?.pool !== this.name) return;
+    await Promise.all([
+      change.enabled ? Promise.resolve() : this.notifier.end(change.user, 'rejected', (w) => external(w.remoteUri)),
+      this.contacts.resubscribe(change.user, external),
+    ]);
+  }
+
   // ---- requests arriving at the pool ----
 
   private async handle({ request: req, transport }: IncomingRequest): Promise<SipResponseInit> {
@@ -176,11 +217,11 @@ export class SipPool extends EventEmitter {
       const w = this.notifier.findWatcher(req.headers.get('Call-ID') ?? '', toTag);
       if (w) return this.notifier.onRefresh(w, req);
     }
-    const user = this.directory.get(unescapeSipUser(ruri.user));
+    const user = this.directory.at(unescapeSipUser(ruri.user), ruri.host);
     const inDialog = req.method === 'NOTIFY' || (req.method === 'SUBSCRIBE' && toTag !== undefined);
     if (user && user.pool !== this.name) return this.proxyHome(user, req, transport);
     if (inDialog) return { status: 481 };
-    if (!user) return this.refuse(404, `no user ${ruri.user}@${this.directory.domain}`);
+    if (!user) return this.refuse(404, `no user ${ruri.user}@${ruri.host}`);
 
     const fromUri = uriOf(req.headers.get('From'));
     let fromHost = '';
@@ -191,8 +232,14 @@ export class SipPool extends EventEmitter {
     }
     const external = !this.directory.isSfbDomain(fromHost);
     if (external) {
-      if (!this.hasXmppGateway) return this.refuse(403, `pool ${this.name} has no XMPP gateway`);
-      if (!user.xmppAccess) return this.refuse(403, `external access policy of ${user.name} has no EnableXmppAccess`);
+      if (!this.hasXmppGateway) {
+        this.cite('migration.user-on-2019-pool');
+        return this.refuse(403, `pool ${this.name} has no XMPP gateway`);
+      }
+      if (!user.xmppAccess) {
+        this.cite('migration.xmpp-access-required');
+        return this.refuse(403, `external access policy of ${user.name} has no EnableXmppAccess`);
+      }
     }
     if (user.respondWith !== undefined && ['MESSAGE', 'SUBSCRIBE', 'OPTIONS'].includes(req.method)) {
       return user.respondWith >= 300 ? this.refuse(user.respondWith, `${user.name} is set to answer ${user.respondWith}`) : { status: user.respondWith };
@@ -261,14 +308,16 @@ export class SipPool extends EventEmitter {
     let target: SipTarget | undefined;
     let refusal: [number, string] | undefined;
     if (this.directory.isSfbDomain(uri.host)) {
-      const home = [this, ...this.peers].find((p) => p.name === this.directory.get(unescapeSipUser(uri.user ?? ''))?.pool) ?? this;
+      const home = [this, ...this.peers].find((p) => p.name === this.directory.at(unescapeSipUser(uri.user ?? ''), uri.host)?.pool) ?? this;
       target = home.target();
     } else if (/^\d{1,3}(\.\d{1,3}){3}$/.test(uri.host)) {
       // An IP-literal contact (a dialog's remote target): sent there directly.
       target = { host: uri.host, port: uri.port ?? 5060, transport: uri.params.transport === 'tcp' ? 'tcp' : 'udp' };
     } else if (!this.hasXmppGateway) {
+      this.cite('migration.user-on-2019-pool');
       refusal = [404, `pool ${this.name} has no XMPP gateway`];
     } else if (!user.xmppAccess) {
+      this.cite('migration.xmpp-access-required');
       refusal = [403, `external access policy of ${user.name} has no EnableXmppAccess`];
     } else if (!this.xmppRoute) {
       refusal = [404, `pool ${this.name} has no XMPP route`];
