@@ -93,3 +93,13 @@ export const bodyFor = (id: string): string => `xfed ${id} ${Math.random().toStr
 export function overBudget(latencyMs: number, budgetMs: number): CheckRun {
   return { outcome: { status: 'fail', detail: { latency: 'over-budget' }, text: `${latencyMs.toFixed(1)} ms, over the budget of ${budgetMs} ms` }, latencyMs };
 }
+
+/**
+ * A stanza error the partner's own server wrote for the SfB side it could not reach: what it says
+ * follows that server's bounce rules, not Skype for Business (the catalogue's partner-server rows).
+ */
+export function noteBounce(ctx: CheckContext, condition: string, text: string | undefined): void {
+  if (condition === 'remote-server-not-found') ctx.target.behaviours?.cite('partner-server.unreachable-not-found');
+  else if (condition === 'remote-server-timeout' && text?.startsWith('Server-to-server connection failed'))
+    ctx.target.behaviours?.cite('partner-server.negotiation-failed-timeout');
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserName } from '../infra/format.js';
 import { stanzaError, xml } from '../xmpp/client.js';
-import { defineCheck } from './check.js';
+import { defineCheck, noteBounce } from './check.js';
 import { fail, pass } from './expectation.js';
 
 const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
@@ -23,6 +23,7 @@ export const discoCheck = defineCheck({
     const latencyMs = performance.now() - started;
     if (reply.attrs.type === 'error') {
       const { condition, text } = stanzaError(reply);
+      noteBounce(ctx, condition, text);
       return { outcome: fail({ error: condition }, text), latencyMs };
     }
     const query = reply.getChild('query', DISCO_INFO);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Duration, UserName, durationMs } from '../infra/format.js';
 import { stanzaError } from '../xmpp/client.js';
-import { bodyFor, defineCheck, overBudget } from './check.js';
+import { bodyFor, defineCheck, noteBounce, overBudget } from './check.js';
 import { fail, pass } from './expectation.js';
 
 /**
@@ -47,6 +47,7 @@ export const imCheck = defineCheck({
     const latencyMs = performance.now() - started;
     if (first?.attrs.type === 'error') {
       const { condition, text } = stanzaError(first);
+      noteBounce(ctx, condition, text);
       return { outcome: fail({ error: condition }, text), latencyMs };
     }
     if (check.within !== undefined && latencyMs > durationMs(check.within)) return overBudget(latencyMs, durationMs(check.within));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserName } from '../infra/format.js';
 import { stanzaError, xml } from '../xmpp/client.js';
-import { defineCheck } from './check.js';
+import { defineCheck, noteBounce } from './check.js';
 import { fail, pass } from './expectation.js';
 
 /** XEP-0199 ping from a partner user to the SfB domain or to an SfB user. */
@@ -21,6 +21,7 @@ export const pingCheck = defineCheck({
     const latencyMs = performance.now() - started;
     if (reply.stanza.attrs.type === 'error') {
       const { condition, text } = stanzaError(reply.stanza);
+      noteBounce(ctx, condition, text);
       return { outcome: fail({ error: condition }, text), latencyMs };
     }
     return { outcome: pass(), latencyMs };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { s2sStreamFromLog } from '../prosody/s2s-log.js';
 import { stanzaError, xml } from '../xmpp/client.js';
-import { defineCheck } from './check.js';
+import { defineCheck, noteBounce } from './check.js';
 import { fail, pass } from './expectation.js';
 
 /**
@@ -27,6 +27,7 @@ export const s2sCheck = defineCheck({
     const latencyMs = performance.now() - started;
     if (reply.attrs.type === 'error') {
       const { condition, text } = stanzaError(reply);
+      noteBounce(ctx, condition, text);
       return { outcome: fail({ s2s: 'refused' }, `${condition}${text ? `: ${text}` : ''}`), latencyMs };
     }
     const { tls, auth } = await s2sStreamFromLog(target.partnerLog, from, { from: partnerDomain, to: target.sfbDomain }, ctx.timeoutMs);

@@ -1,6 +1,6 @@
 import { UserName } from '../infra/format.js';
 import { bareOf, stanzaError, type Element } from '../xmpp/client.js';
-import { defineCheck } from './check.js';
+import { defineCheck, noteBounce } from './check.js';
 import { fail, pass } from './expectation.js';
 
 /**
@@ -37,6 +37,7 @@ export const subscribeCheck = defineCheck({
     if (answer.attrs.type === 'subscribed') return { outcome: pass('subscribed'), latencyMs };
     if (answer.attrs.type === 'unsubscribed') return { outcome: fail({ subscription: 'unsubscribed' }), latencyMs };
     const { condition, text } = stanzaError(answer);
+    noteBounce(ctx, condition, text);
     return { outcome: fail({ error: condition }, text), latencyMs };
   },
 });

@@ -114,7 +114,7 @@ function phase(p: PhaseResult, pi: number, total: number, target: RunResults['ta
 function step(s: StepResult): string {
   const result = s.ok ? '<span class="badge ok">ok</span>' : '<span class="badge failed">failed</span>';
   const error = s.error ? ` <span class="unmet">${escapeHtml(s.error)}</span>` : '';
-  return `<li>${result} <code>${escapeHtml(s.action)}</code> ${escapeHtml(s.description)} <span class="muted">(${formatMs(s.durationMs)})</span>${error}</li>`;
+  return `<li>${result} <code>${escapeHtml(s.action)}</code> ${escapeHtml(s.description)} <span class="muted">(${formatMs(s.durationMs)})</span>${error}${behaviourList(s.behaviours ?? [], 'applies')}</li>`;
 }
 
 function check(c: CheckResult, anchor: string): string {
@@ -138,7 +138,7 @@ function check(c: CheckResult, anchor: string): string {
     c.references?.length
       ? `<div class="refs muted">specified in <ul class="refs">${c.references.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul></div>`
       : '',
-    restsOn(c.behaviours ?? []),
+    behaviourList(c.behaviours ?? [], 'rests on'),
     c.evidence.length > 0
       ? '<p class="tools"><button type="button" data-wire="open">show all wire</button><button type="button" data-wire="close">hide all wire</button></p>'
       : '',
@@ -147,8 +147,8 @@ function check(c: CheckResult, anchor: string): string {
   ].join('\n');
 }
 
-/** The catalogue rows (docs/sfb-behaviours.md) a check against the simulation rests on, with their sources. */
-function restsOn(ids: string[]): string {
+/** The catalogue rows (docs/sfb-behaviours.md) a check rests on, or a step applies, with their sources. */
+function behaviourList(ids: string[], verb: 'rests on' | 'applies'): string {
   if (ids.length === 0) return '';
   const item = (id: string): string => {
     const b = behaviourOf(id);
@@ -157,7 +157,7 @@ function restsOn(ids: string[]): string {
     const partner = b.partnerDependent ? ` <em>Partner-dependent: ${escapeHtml(b.partnerDependent)}</em>` : '';
     return `<li><code>${escapeHtml(id)}</code> ${escapeHtml(b.does)}${partner} <span class="src">${sources}</span></li>`;
   };
-  return `<details class="rests"><summary>rests on ${ids.length} simulated behaviour${ids.length === 1 ? '' : 's'} (docs/sfb-behaviours.md)</summary><ul>${ids.map(item).join('')}</ul></details>`;
+  return `<details class="rests"><summary>${verb} ${ids.length} simulated behaviour${ids.length === 1 ? '' : 's'} (docs/sfb-behaviours.md)</summary><ul>${ids.map(item).join('')}</ul></details>`;
 }
 
 function sourceLink(s: Source): string {

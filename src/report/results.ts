@@ -49,6 +49,8 @@ export interface StepResult {
   error?: string;
   /** What a `run` hook printed (cut to its last 4 KiB), or how a `manual` step was confirmed. */
   output?: string;
+  /** Against the simulation: the ids of the catalogue rows (docs/sfb-behaviours.md) the step applied. */
+  behaviours?: string[];
 }
 
 /** What a check expects, as written in the suite. */

@@ -11,11 +11,14 @@ export async function applyStep(target: SuiteTarget, step: Step, index: number, 
   const started = performance.now();
   const kind = stepKindOf(step);
   const description = kind.describe(step);
+  const mark = target.behaviours?.mark();
+  // The catalogue rows the step applied (the simulation only).
+  const applied = () => (target.behaviours && mark !== undefined ? { behaviours: target.behaviours.citedSince(mark) } : {});
   try {
     target.flow.record({ from: 'sfb-user', to: 'sfb-user', protocol: 'control', label: `step: ${description}`, wire: JSON.stringify(step) });
     const applying = kind.apply(step, { target, operator });
     const output = kind.selfBounded ? await applying : await withDeadline(applying, STEP_BOUND_MS, `the step ${step.action}`);
-    return { index, action: step.action, description, ok: true, durationMs: performance.now() - started, ...(output ? { output } : {}) };
+    return { index, action: step.action, description, ok: true, durationMs: performance.now() - started, ...(output ? { output } : {}), ...applied() };
   } catch (err) {
     return {
       index,

@@ -191,4 +191,13 @@ export const edgeBehaviours = behaviours({
     provedBy: `${POOLS_TEST} › a certificate renewed without one SIP domain's bare-domain SAN breaks federation for that domain only`,
     partnerDependent: "what the partner user sees (remote-server-timeout with Prosody's text) is the partner server's report of the failed certificate check",
   },
+  'edge.certificate-invalid': {
+    does: "A renewed Edge certificate that has expired or comes from a CA the partner does not trust (renew-certificate expired or untrusted-ca) fails the partner's certificate check: no stream is established, both ways, until a valid one is back.",
+    sources: [
+      ms('Certificate summary - XMPP federation in Lync Server 2013', 'The Access Edge service external interface certificate must be issued by a public CA'),
+      rfc(6120, '13.7.2 (certificate validation)'),
+    ],
+    provedBy: 'test/integration/sim-migration.test.ts › a renewed Edge certificate that is %s fails verification: remote-server-timeout, "certificate %s"',
+    partnerDependent: "what the partner user sees (remote-server-timeout with Prosody's text) is the partner server's report of the failed certificate check",
+  },
 });

@@ -12,6 +12,7 @@ const LIMIT = 10_000;
 export class BehaviourLog {
   private entries: Array<{ seq: number; id: BehaviourId }> = [];
   private seq = 0;
+  private lasting: () => BehaviourId[] = () => [];
 
   readonly cite: Cite = (id) => {
     this.entries.push({ seq: ++this.seq, id });
@@ -19,12 +20,25 @@ export class BehaviourLog {
     if (this.entries.length > LIMIT) this.entries = this.entries.slice(LIMIT / 10);
   };
 
+  /**
+   * Where the lasting changes in effect come from (the deployment, as steps left it): a check that
+   * runs with the XMPP route moved rests on that row even when nothing in it cites the row.
+   */
+  lastingFrom(source: () => BehaviourId[]): void {
+    this.lasting = source;
+  }
+
   mark(): number {
     return this.seq;
   }
 
-  /** The ids cited after `mark`, each once, in the order first cited. */
+  /** The ids cited after `mark`, each once, in the order first cited, then the lasting changes in effect. */
   since(mark: number): BehaviourId[] {
+    return [...new Set([...this.entries.filter((e) => e.seq > mark).map((e) => e.id), ...this.lasting()])];
+  }
+
+  /** Only what was cited after `mark` (what a step did), without the lasting changes. */
+  citedSince(mark: number): BehaviourId[] {
     return [...new Set(this.entries.filter((e) => e.seq > mark).map((e) => e.id))];
   }
 }

@@ -1,4 +1,5 @@
 import { XfedError } from '../../errors.js';
+import type { BehaviourId } from '../../sfb/behaviours/index.js';
 import type { Cite } from '../../sfb/behaviours/log.js';
 import type {
   EdgeCertificate,
@@ -48,6 +49,11 @@ export class SimDeployment implements Deployment {
     cms: 'legacy',
   };
   private edgeReplaced = false;
+  /** What the DNS, certificate, link and pool steps last set, for the lasting changes in effect. */
+  private srv: SrvTarget = 'legacy-edge';
+  private certificate: EdgeCertificate = 'valid';
+  private network: 'cut' | 'restored' | 'slow' = 'restored';
+  private readonly poolsDown = new Set<string>();
   /** The allowed partners as configured; the legacy Edge holds them while the store is on the legacy pool. */
   private configured: ResolvedPartnerProfile[];
 
@@ -64,6 +70,34 @@ export class SimDeployment implements Deployment {
     },
   ) {
     this.configured = parts.edge.allowedPartners;
+  }
+
+  /**
+   * The catalogue rows of the changes steps made that still hold (docs/sfb-behaviours.md): every
+   * check run in this state rests on them, whether or not it touches the code that applies them.
+   */
+  lastingChanges(): BehaviourId[] {
+    const s = this.state;
+    const hop = this.parts.edge.internal.state;
+    const changes: Array<[boolean, BehaviourId]> = [
+      [this.edgeReplaced, 'migration.edge-replaced'],
+      [this.srv !== 'legacy-edge', 'edge.srv-record'],
+      [this.certificate === 'missing-bare-domain-san', 'edge.bare-domain-san'],
+      [this.certificate === 'expired' || this.certificate === 'untrusted-ca', 'edge.certificate-invalid'],
+      [s.routes.sip !== 'legacy-edge', 'edge.sip-federation-route'],
+      [s.routes.xmpp !== 'legacy-edge', 'edge.xmpp-federation-route'],
+      [!s.allowFederatedUsers, 'edge.allow-federated-users'],
+      [s.accessEdgeService === 'stopped', 'edge.access-edge-service'],
+      [s.xmppProxyService === 'stopped', 'edge.xmpp-proxy-service'],
+      [this.poolsDown.size > 0, 'edge.pool-down'],
+      [s.cms !== 'legacy', 'migration.cms-moved'],
+      [!this.configured.some((p) => p.domain === this.parts.partnerDomains[0]), 'migration.partner-removed'],
+      [s.gatewayService === 'stopped', 'migration.gateway-stopped'],
+      [this.network !== 'restored', 'migration.network-link'],
+      [hop.certificate !== 'valid', 'gateway.internal-hop-certificate'],
+      [hop.port !== 'open', 'gateway.internal-hop-port'],
+    ];
+    return changes.filter(([on]) => on).map(([, id]) => id);
   }
 
   /** The routes, the Access Edge, the services and the store as they are now. */
@@ -87,10 +121,12 @@ export class SimDeployment implements Deployment {
   }
 
   pointSrvRecord(target: SrvTarget): Promise<void> {
+    this.srv = target;
     return this.parts.link.pointSrvRecord(target);
   }
 
   async renewEdgeCertificate(certificate: EdgeCertificate, domain?: string): Promise<void> {
+    this.certificate = certificate;
     await this.reconfigureEdge({ certificate, certificateDomain: domain });
   }
 
@@ -122,6 +158,7 @@ export class SimDeployment implements Deployment {
 
   setNetwork(state: 'cut' | 'restored' | 'slow', delayMs: number | undefined): Promise<void> {
     this.parts.cite('migration.network-link');
+    this.network = state;
     return this.parts.link.set(state, delayMs);
   }
 
@@ -197,6 +234,8 @@ export class SimDeployment implements Deployment {
     if (change.state !== undefined) {
       this.parts.cite('edge.pool-down');
       await link.setPool(pool, change.state);
+      if (change.state === 'down') this.poolsDown.add(pool);
+      else this.poolsDown.delete(pool);
       said.push(
         pool === link.xmppPool
           ? `Edge pool ${pool}, on the XMPP federation route, is ${change.state}`

@@ -126,6 +126,7 @@ export class SimTopology implements SuiteTarget {
       partnerDomains: p.partner.domains,
       cite: p.behaviours.cite,
     });
+    p.behaviours.lastingFrom(() => this.deployment.lastingChanges());
     this.partnerSide = new PartnerSide(p.partner, {
       flow: p.flow,
       teardown: p.teardown,

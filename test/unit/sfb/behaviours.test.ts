@@ -45,4 +45,19 @@ describe('BehaviourLog', () => {
     expect(log.since(mark)).toEqual([ids[1], ids[0]]);
     expect(log.since(log.mark())).toEqual([]);
   });
+
+  it('adds the lasting changes in effect to what a check rests on, not to what a step applied', () => {
+    const log = new BehaviourLog();
+    let lasting: Array<keyof typeof BEHAVIOURS> = [];
+    log.lastingFrom(() => lasting);
+    const mark = log.mark();
+    log.cite('edge.xmpp-federation-route');
+    lasting = ['edge.xmpp-federation-route', 'migration.cms-moved'];
+    expect(log.citedSince(mark)).toEqual(['edge.xmpp-federation-route']);
+    const check = log.mark();
+    log.cite('im.detached-503');
+    expect(log.since(check)).toEqual(['im.detached-503', 'edge.xmpp-federation-route', 'migration.cms-moved']);
+    lasting = [];
+    expect(log.since(check)).toEqual(['im.detached-503']);
+  });
 });
