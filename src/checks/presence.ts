@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserName } from '../infra/format.js';
 import { SfbAvailability } from '../sfb/availability.js';
-import { bareOf, type Element, type XmppUser } from '../xmpp/client.js';
+import { bareOf, stanzaError, type Element, type XmppUser } from '../xmpp/client.js';
 import { defineCheck, type CheckContext } from './check.js';
 import { fail, pass } from './expectation.js';
 
@@ -14,17 +14,34 @@ function seenState(p: Element): string {
 const isPresenceOf = (jid: string) => (s: Element) =>
   s.is('presence') && bareOf(s.attrs.from as string) === jid && (s.attrs.type === undefined || s.attrs.type === 'unavailable');
 
-/** Makes sure `watcher` is subscribed to the SfB user, subscribing first when needed. */
-async function ensureSubscribed(ctx: CheckContext, watcher: XmppUser, jid: string): Promise<string | undefined> {
-  if (watcher.received().some((r) => r.stanza.is('presence') && r.stanza.attrs.type === 'subscribed' && bareOf(r.stanza.attrs.from as string) === jid))
-    return undefined;
+const isAnswerOf = (jid: string) => (s: Element) =>
+  s.is('presence') && bareOf(s.attrs.from as string) === jid && ['subscribed', 'unsubscribed'].includes(s.attrs.type as string);
+
+/** Why a watcher cannot see the user's presence, as an outcome; undefined when he may. */
+type NoSubscription = { detail: Record<string, string>; text: string };
+
+/**
+ * Makes sure `watcher` is subscribed to the SfB user, subscribing first when he never was. A
+ * subscription the SfB side revoked (`unsubscribed` after `subscribed`: the user moved to a pool
+ * without XMPP, say) is the outcome: an existing watcher has lost the user, and must see it.
+ */
+async function ensureSubscribed(ctx: CheckContext, watcher: XmppUser, jid: string): Promise<NoSubscription | undefined> {
+  const last = watcher
+    .received()
+    .filter((r) => isAnswerOf(jid)(r.stanza))
+    .at(-1)?.stanza;
+  if (last?.attrs.type === 'subscribed') return undefined;
+  if (last) return { detail: { subscription: 'unsubscribed' }, text: `the subscription to ${jid} was revoked (unsubscribed)` };
   await watcher.sendPresence({ to: jid, type: 'subscribe' });
   const r = await watcher.waitFor(
-    (s) => s.is('presence') && bareOf(s.attrs.from as string) === jid && ['subscribed', 'unsubscribed', 'error'].includes(s.attrs.type as string),
+    (s) => isAnswerOf(jid)(s) || (s.is('presence') && s.attrs.type === 'error' && bareOf(s.attrs.from as string) === jid),
     ctx.timeoutMs,
     `an answer to the subscription to ${jid}`,
   );
-  return r.stanza.attrs.type === 'subscribed' ? undefined : `the subscription to ${jid} was answered ${r.stanza.attrs.type}`;
+  if (r.stanza.attrs.type === 'subscribed') return undefined;
+  if (r.stanza.attrs.type === 'unsubscribed') return { detail: { subscription: 'unsubscribed' }, text: `the subscription to ${jid} was refused` };
+  const { condition, text } = stanzaError(r.stanza);
+  return { detail: { error: condition }, text: text ?? `the subscription to ${jid} was answered with ${condition}` };
 }
 
 /**
@@ -50,7 +67,7 @@ export const presenceCheck = defineCheck({
     const user = ctx.target.sfbUser(check.of);
     const jid = user.jid;
     const refused = await ensureSubscribed(ctx, watcher, jid);
-    if (refused) return { outcome: fail({ presence: 'none' }, refused) };
+    if (refused) return { outcome: fail(refused.detail, refused.text) };
     const now = user.presence();
     const started = performance.now();
     // What the watcher must see: the mapping of what the user sets; for a user xfed cannot make
@@ -75,7 +92,8 @@ export const presenceCheck = defineCheck({
     if (now) await user.setAvailability(check.set ?? now.availability, now.note);
     // Waits for the expected state: a presence sent just before (the one that follows a fresh
     // subscription) may still be on its way, and must not be taken for the answer.
-    const fits = (s: Element) => isPresenceOf(jid)(s) && !before.has(s) && (want === undefined || seenState(s) === want);
+    const revoked = (s: Element) => s.is('presence') && s.attrs.type === 'unsubscribed' && bareOf(s.attrs.from as string) === jid && !before.has(s);
+    const fits = (s: Element) => revoked(s) || (isPresenceOf(jid)(s) && !before.has(s) && (want === undefined || seenState(s) === want));
     const wait = (session: XmppUser) =>
       session
         .waitFor(fits, ctx.timeoutMs, `${check.of}'s presence`)
@@ -97,6 +115,7 @@ export const presenceCheck = defineCheck({
     }
     const latencyMs = performance.now() - started;
     if (!seen) return { outcome: fail({ presence: 'none' }, `no presence of ${check.of} within ${ctx.timeoutMs} ms`), latencyMs };
+    if (revoked(seen)) return { outcome: fail({ subscription: 'unsubscribed' }, `the subscription to ${jid} was revoked (unsubscribed)`), latencyMs };
     const state = seenState(seen);
     const status = seen.getChildText('status');
     const text = `${state}${status ? ` "${status}"` : ''}`;

@@ -32,6 +32,15 @@ export const subscribeCheck = defineCheck({
       .slice(mark)
       .find((r) => answered(r.stanza))?.stanza;
     const latencyMs = performance.now() - started;
+    if (
+      !answer &&
+      watcher
+        .received()
+        .slice(0, mark)
+        .some((r) => answered(r.stanza) && r.stanza.attrs.type === 'subscribed')
+    )
+      // Subscribed before: his server keeps a second 'subscribed' to itself (RFC 6121 3.1.5).
+      ctx.target.behaviours?.cite('partner-server.repeated-subscribed-kept');
     if (!answer)
       return { outcome: fail({ subscription: 'pending' }, awaited ? `no answer within ${ctx.timeoutMs} ms` : 'no answer before the barrier'), latencyMs };
     if (answer.attrs.type === 'subscribed') return { outcome: pass('subscribed'), latencyMs };

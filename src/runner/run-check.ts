@@ -12,14 +12,22 @@ const DEFAULT_CHECK_TIMEOUT_MS = 5_000;
  * What the target cannot perform is "not possible"; what the harness could not run (a wait that
  * timed out outside the protocol, a bug) is "could not run"; neither throws.
  */
-export async function runCheck(target: SuiteTarget, setup: TargetSetup, phase: string, check: Check, title: string): Promise<CheckResult> {
+export async function runCheck(
+  target: SuiteTarget,
+  setup: TargetSetup,
+  phase: string,
+  check: Check,
+  title: string,
+  /** The rows its phase's steps applied: the condition the check is there to observe. */
+  phaseRows: readonly string[] = [],
+): Promise<CheckResult> {
   const kind = checkKindOf(check);
   const expectation = check.expect ?? kind.defaultExpectation;
   const timeoutMs = check.timeout !== undefined ? durationMs(check.timeout) : DEFAULT_CHECK_TIMEOUT_MS;
   const mark = target.flow.mark();
   const cited = target.behaviours?.mark();
   // The catalogue rows the outcome rests on: what the simulation applied while the check ran.
-  const restsOn = () => (target.behaviours && cited !== undefined ? { behaviours: target.behaviours.since(cited) } : {});
+  const restsOn = () => (target.behaviours && cited !== undefined ? { behaviours: [...new Set([...target.behaviours.since(cited), ...phaseRows])] } : {});
   const started = performance.now();
   const base = {
     id: check.id,

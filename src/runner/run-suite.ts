@@ -95,12 +95,13 @@ export async function runSuite(suite: ResolvedSuite, opts: RunOptions): Promise<
         if (!outcome.ok) throw new RunStopped(`step ${i + 1} of phase ${phase.name} (${outcome.description}) failed: ${outcome.error}`);
       }
       if (!selected(phase.name)) continue;
+      const phaseRows = result.steps.flatMap((s) => s.behaviours ?? []);
       for (const check of phase.checks ?? []) {
         stopIfSignalled();
         const title = check.title ?? checkKindOf(check).title(check, suite);
         if (opts.grep && !`${check.id} ${title}`.toLowerCase().includes(opts.grep.toLowerCase())) continue;
         await reporter.onCheckBegin({ id: check.id, kind: check.kind, title }, result, results);
-        const checkResult = redactor.deep(await runCheck(target, suite, phase.name, check, title));
+        const checkResult = redactor.deep(await runCheck(target, suite, phase.name, check, title, phaseRows));
         result.checks.push(checkResult);
         results.summary.checks++;
         if (checkResult.met) results.summary.met++;

@@ -72,10 +72,14 @@ for (const kind of RUNTIMES) {
     it('when `xfed up` gets SIGINT (Ctrl-C)', async () => {
       const before = countLeftovers();
       const up = startCli(['up', '--domain', 'td-up.test', '--user', 'alice', '--runtime', kind]);
-      await up.waitForOutput(/Press Ctrl-C/, startTimeout);
-      expect(up.stdout()).toMatch(/alice@td-up\.test\s+password \S+/);
-      expectGrowth(before, countLeftovers(), kind, 1);
-      up.child.kill('SIGINT');
+      try {
+        await up.waitForOutput(/Press Ctrl-C/, startTimeout);
+        expect(up.stdout()).toMatch(/alice@td-up\.test\s+password \S+/);
+        expectGrowth(before, countLeftovers(), kind, 1);
+      } finally {
+        // Also when an expectation above failed: the signal is what the test is about, and it must not leave xfed up running.
+        up.child.kill('SIGINT');
+      }
       expect((await up.exit(30_000)).code).toBe(130);
       expect(countLeftovers()).toEqual(before);
     });

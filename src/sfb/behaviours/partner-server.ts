@@ -32,4 +32,10 @@ export const partnerServerBehaviours = behaviours({
     partnerDependent:
       'Prosody 0.12\'s bounce rule and its wording ("Server-to-server connection failed: ..."); another server may answer remote-server-not-found or undefined-condition.',
   },
+  'partner-server.repeated-subscribed-kept': {
+    does: "A partner user who subscribes again to a contact he is already subscribed to (after the gateway lost its dialogs) gets no second 'subscribed' from his own server, though the gateway makes a new SIP dialog and presence flows again: the subscribe check reads that as pending.",
+    sources: [rfc(6121, '3.1.5 (an inbound subscribed for a contact the user is already subscribed to is not delivered)')],
+    provedBy: 'test/integration/cli-run.test.ts › the SfB 2019 cutover rehearsal: every check met, exit 0, and the three report files',
+    partnerDependent: "Prosody 0.12 keeps it to itself as RFC 6121 says; a server that delivers it would make the check read 'subscribed'.",
+  },
 });

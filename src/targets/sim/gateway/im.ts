@@ -2,6 +2,7 @@ import { xml } from '@xmpp/component-core';
 import type { Element } from 'ltx';
 import { randomUUID } from 'node:crypto';
 import { TimeoutError } from '../../../errors.js';
+import { WaitCancelled } from '../../../infra/deadline.js';
 import type { Cite } from '../../../sfb/behaviours/log.js';
 import { buildRequest, type SipResponseInit } from '../../../sip/endpoint.js';
 import { newCallId, parseNameAddr, parseSipUri, serializeSipMessage, type SipRequest } from '../../../sip/message.js';
@@ -154,6 +155,11 @@ export class InstantMessages {
       reply = await this.xmpp.caller.call([message, ping], [id, pingId], this.opts.timeoutMs, `the XMPP delivery barrier for ${to}`);
     } catch (err) {
       if (err instanceof TimeoutError) return { status: 408 };
+      // The gateway lost its link to the Edge while it waited: as if it had never had one.
+      if (err instanceof WaitCancelled) {
+        cite('im.detached-503');
+        return { status: 503, reason: 'XMPP gateway not connected to the Edge' };
+      }
       throw err;
     }
     if (reply.attrs.type === 'result') return { status: 200 };

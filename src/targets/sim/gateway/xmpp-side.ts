@@ -67,6 +67,8 @@ export class XmppSide {
     const link = this.link;
     this.link = undefined;
     if (!link) return;
+    // Answers can no longer arrive: what waits for one ends now, not at its deadline.
+    this.caller.cancelAll();
     await withDeadline(link.stop(), this.opts.timeoutMs, 'the gateway component to disconnect').catch(() => undefined);
     link.off('stanza', this.receive);
   }
