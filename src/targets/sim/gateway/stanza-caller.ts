@@ -1,5 +1,5 @@
 import type { Element } from 'ltx';
-import { WaitCancelled, withDeadline } from '../../../infra/deadline.js';
+import { withDeadline } from '../../../infra/deadline.js';
 
 /**
  * Sends stanzas and waits for the answer to one of them, by id: an IQ's result or error, or the
