@@ -358,7 +358,9 @@ for (const kind of RUNTIMES) {
           expect(
             await nothingBeforeBarrier(second, 0, (s) => s.is('presence') && s.attrs.from?.startsWith('frank@') === true && s.attrs.type === undefined),
           ).toEqual([]);
-          expect(gatewaySent(topo, flowMark, 'SUBSCRIBE').filter((w) => w.startsWith('SUBSCRIBE sip:frank@'))).toEqual([]);
+          // No new SUBSCRIBE for the probe (refreshes of earlier dialogs, with a To tag, may come at any time).
+          const newSubscribes = gatewaySent(topo, flowMark, 'SUBSCRIBE').filter((w) => w.startsWith('SUBSCRIBE sip:frank@') && !/\nTo: [^\r\n]*;tag=/.test(w));
+          expect(newSubscribes).toEqual([]);
         } finally {
           await second.stop();
         }
