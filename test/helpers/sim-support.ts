@@ -70,3 +70,29 @@ export async function nothingBeforeBarrier(user: XmppUser, mark: number, unwante
     .map((r) => r.stanza)
     .filter(unwanted);
 }
+
+/** What became of a partner user's IM to an SfB echo user: delivered (the echo came back) or the stanza error. */
+export type ImEchoResult = { delivered: true } | { delivered: false; condition?: string; text?: string };
+
+/**
+ * An IM from a partner user to an SfB echo user, waited for (bounded): the echo or the error.
+ * `logs`, where given, goes into the message of a missing answer: what the servers said is its diagnosis.
+ */
+export async function imEcho(user: XmppUser, to: string, logs?: () => { partner: string[]; edge: string[] }): Promise<ImEchoResult> {
+  const body = `probe ${Math.random().toString(36).slice(2)}`;
+  const id = await user.sendMessage(to, body);
+  const r = await user
+    .waitFor(
+      (s) => (s.attrs.type === 'error' && s.attrs.id === id) || (stanza.message(to)(s) && s.getChildText('body') === body),
+      15_000,
+      `the echo of ${to} or an error`,
+    )
+    .catch((err: Error) => {
+      if (!logs) throw err;
+      const { partner, edge } = logs();
+      throw new Error(`${err.message}\npartner log:\n${partner.slice(-15).join('\n')}\nedge log:\n${edge.slice(-15).join('\n')}`);
+    });
+  if (r.stanza.attrs.type !== 'error') return { delivered: true };
+  const { condition, text } = stanzaError(r.stanza);
+  return { delivered: false, ...(condition ? { condition } : {}), ...(text ? { text } : {}) };
+}

@@ -6,26 +6,12 @@ import type { LinkEvent } from '../../src/infra/link-proxy.js';
 import { resolvePartnerProfile } from '../../src/sfb/partner-profile.js';
 import type { MigrationStep } from '../../src/steps/index.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
-import { stanza, stanzaError, type XmppUser } from '../../src/xmpp/client.js';
-import { PARTNER } from '../helpers/sim-support.js';
+import { stanza, type XmppUser } from '../../src/xmpp/client.js';
+import { imEcho, PARTNER } from '../helpers/sim-support.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
 const CONTOSO = 'contoso.test';
 const FABRIKAM = 'fabrikam.test';
-
-/** An IM from a partner user to an SfB echo user: delivered (the echo came back) or the error. */
-async function im(alice: XmppUser, to: string): Promise<{ delivered: true } | { delivered: false; condition?: string; text?: string }> {
-  const body = `probe ${Math.random().toString(36).slice(2)}`;
-  const id = await alice.sendMessage(to, body);
-  const r = await alice.waitFor(
-    (s) => (s.attrs.type === 'error' && s.attrs.id === id) || (stanza.message(to)(s) && s.getChildText('body') === body),
-    15_000,
-    `the echo of ${to} or an error`,
-  );
-  if (r.stanza.attrs.type !== 'error') return { delivered: true };
-  const { condition, text } = stanzaError(r.stanza);
-  return { delivered: false, condition, ...(text ? { text } : {}) };
-}
 
 for (const kind of RUNTIMES) {
   describeRuntime(kind, 'legacy Edge pools and SIP domains (Setting up / Failing over XMPP federation, Certificate summary)', () => {
@@ -103,7 +89,7 @@ for (const kind of RUNTIMES) {
       it('only the pool on the XMPP federation route listens: the partner reaches it by the first SRV record', async () => {
         await topo.renewS2s();
         const mark = topo.behaviours.mark();
-        expect(await landed(async () => expect(await im(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true }))).toEqual(['edge-a']);
+        expect(await landed(async () => expect(await imEcho(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true }))).toEqual(['edge-a']);
         expect(topo.links.relay('edge-b').current.state).toBe('cut');
         expect(topo.links.relay('edge-c').current.state).toBe('cut');
         expect(topo.behaviours.since(mark)).toEqual(expect.arrayContaining(['edge.srv-record', 'edge.srv-priorities', 'edge.bare-domain-san']));
@@ -114,7 +100,7 @@ for (const kind of RUNTIMES) {
         const log = topo.logs().partner.length;
         await apply({ action: 'edge-pool', pool: 'edge-a', state: 'down' });
         const mark = topo.behaviours.mark();
-        expect(await im(alice, `erin@${CONTOSO}`)).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        expect(await imEcho(alice, `erin@${CONTOSO}`)).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
         // Prosody follows the SRV priorities: edge-a (down), then edge-b (off the XMPP route).
         expect(await movedOn(log)).toBe('edge-a');
         expect(topo.behaviours.since(mark)).toEqual(expect.arrayContaining(['edge.pool-down', 'edge.xmpp-pool']));
@@ -124,7 +110,7 @@ for (const kind of RUNTIMES) {
       it('failing XMPP federation over to edge-b (Set-CsSite -XmppFederationRoute) restores it both ways, by the SRV record edge-b already had', async () => {
         const pools = await landed(async () => {
           expect(await apply({ action: 'xmpp-failover', to: 'edge-b' })).toBe('fail XMPP federation over to Edge pool edge-b');
-          expect(await im(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
+          expect(await imEcho(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
         });
         expect(pools).toEqual(['edge-b']);
         const body = `from erin ${Math.random().toString(36).slice(2)}`;
@@ -138,7 +124,7 @@ for (const kind of RUNTIMES) {
         const pools = await landed(async () => {
           await apply({ action: 'edge-pool', pool: 'edge-a', state: 'up' });
           await topo.renewS2s();
-          expect(await im(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
+          expect(await imEcho(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
         });
         expect(pools).toEqual(['edge-b']);
         expect(await movedOn(log)).toBe('edge-a');
@@ -148,7 +134,7 @@ for (const kind of RUNTIMES) {
         const pools = await landed(async () => {
           await apply({ action: 'xmpp-failover', to: 'edge-c' });
           expect((await srv(FABRIKAM)).text).toBe(records(['edge-c', 9], ['edge-a', 10], ['edge-b', 20]));
-          expect(await im(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
+          expect(await imEcho(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
         });
         expect(pools).toEqual(['edge-c']);
       });
@@ -156,22 +142,22 @@ for (const kind of RUNTIMES) {
       it('the edge-pool step changes an SRV priority or removes a record', async () => {
         await apply({ action: 'edge-pool', pool: 'edge-c', priority: 'none' });
         // No record leads to edge-c, the only pool that listens.
-        expect(await im(alice, `erin@${CONTOSO}`)).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        expect(await imEcho(alice, `erin@${CONTOSO}`)).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
         await apply({ action: 'edge-pool', pool: 'edge-c', priority: 30 });
         expect((await srv(CONTOSO)).text).toBe(records(['edge-a', 10], ['edge-b', 20], ['edge-c', 30]));
-        expect(await im(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
+        expect(await imEcho(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
         // Back as the suite began: XMPP through edge-a, edge-c without a record.
         await apply({ action: 'xmpp-failover', to: 'edge-a' });
         await apply({ action: 'edge-pool', pool: 'edge-c', priority: 'none' });
         expect(await srv(CONTOSO)).toEqual({ status: 'pass', text: records(['edge-a', 10], ['edge-b', 20]) });
-        expect(await im(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
+        expect(await imEcho(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
       });
     });
 
     describe('SIP domains', () => {
       it('a user of another SIP domain is reached at his own domain, both ways', async () => {
         const mark = topo.behaviours.mark();
-        expect(await im(alice, `fiona@${FABRIKAM}`)).toEqual({ delivered: true });
+        expect(await imEcho(alice, `fiona@${FABRIKAM}`)).toEqual({ delivered: true });
         expect(topo.behaviours.since(mark)).toContain('edge.sip-domains');
         expect(topo.sfbUser('fiona').jid).toBe(`fiona@${FABRIKAM}`);
         const body = `from fiona ${Math.random().toString(36).slice(2)}`;
@@ -180,20 +166,20 @@ for (const kind of RUNTIMES) {
       });
 
       it('an SfB user is addressed in his own SIP domain only', async () => {
-        expect(await im(alice, `erin@${FABRIKAM}`)).toMatchObject({ delivered: false, condition: 'item-not-found' });
-        expect(await im(alice, `fiona@${CONTOSO}`)).toMatchObject({ delivered: false, condition: 'item-not-found' });
+        expect(await imEcho(alice, `erin@${FABRIKAM}`)).toMatchObject({ delivered: false, condition: 'item-not-found' });
+        expect(await imEcho(alice, `fiona@${CONTOSO}`)).toMatchObject({ delivered: false, condition: 'item-not-found' });
       });
 
       it("a certificate renewed without one SIP domain's bare-domain SAN breaks federation for that domain only", async () => {
         await apply({ action: 'renew-certificate', certificate: 'missing-bare-domain-san', domain: FABRIKAM });
-        expect(await im(alice, `fiona@${FABRIKAM}`)).toEqual({
+        expect(await imEcho(alice, `fiona@${FABRIKAM}`)).toEqual({
           delivered: false,
           condition: 'remote-server-timeout',
           text: "Server-to-server connection failed: Remote server's certificate is not valid for this name",
         });
-        expect(await im(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
+        expect(await imEcho(alice, `erin@${CONTOSO}`)).toEqual({ delivered: true });
         await apply({ action: 'renew-certificate', certificate: 'valid' });
-        expect(await im(alice, `fiona@${FABRIKAM}`)).toEqual({ delivered: true });
+        expect(await imEcho(alice, `fiona@${FABRIKAM}`)).toEqual({ delivered: true });
       });
 
       it('checks address an SfB user of another SIP domain at his own domain', async () => {

@@ -11,9 +11,9 @@ import { BehaviourLog } from '../../src/sfb/behaviours/log.js';
 import { resolveXmppGatewaySettings } from '../../src/sfb/xmpp-gateway-settings.js';
 import { LegacyEdge } from '../../src/targets/sim/edge/legacy-edge.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
-import { stanza, stanzaError, xml, XmppUser } from '../../src/xmpp/client.js';
+import { stanzaError, xml, XmppUser } from '../../src/xmpp/client.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
-import { at, cast } from '../helpers/sim-support.js';
+import { at, cast, imEcho } from '../helpers/sim-support.js';
 
 const SFB = 'contoso.test';
 
@@ -348,20 +348,6 @@ for (const kind of RUNTIMES) {
   });
 }
 
-/** An IM from a partner user to an SfB echo user: delivered (the echo came back) or the error. */
-async function im(alice: XmppUser, to: string): Promise<{ delivered: true } | { delivered: false; condition?: string; text?: string }> {
-  const body = `probe ${Math.random().toString(36).slice(2)}`;
-  const id = await alice.sendMessage(to, body);
-  const r = await alice.waitFor(
-    (s) => (s.attrs.type === 'error' && s.attrs.id === id) || (stanza.message(to)(s) && s.getChildText('body') === body),
-    15_000,
-    `the echo of ${to} or an error`,
-  );
-  if (r.stanza.attrs.type !== 'error') return { delivered: true };
-  const { condition, text } = stanzaError(r.stanza);
-  return { delivered: false, ...(condition ? { condition } : {}), ...(text ? { text } : {}) };
-}
-
 /** A TLS client of the Edge's internal interface: whether the Edge let it speak, or why not. */
 function internalClient(at: Endpoint, options: tls.ConnectionOptions): Promise<string> {
   const socket = tls.connect({ ...at, ...options });
@@ -393,7 +379,7 @@ for (const kind of RUNTIMES) {
 
     it('the gateway attaches through the internal interface with MTLS, and a client without the Front End certificate is refused', async () => {
       expect(topo.gateway.attached).toBe(true);
-      expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      expect(await imEcho(alice, at('erin'))).toEqual({ delivered: true });
       const hop = topo.edge.internal;
       expect(hop.endpoint).not.toEqual(topo.edge.component);
       const { ca, cert, key, servername } = hop.credentials();
@@ -410,7 +396,7 @@ for (const kind of RUNTIMES) {
 
     it('StreamInactivityTimeout: an idle stream is closed, and the next IM is delivered on a new stream', async () => {
       const mark = topo.partnerLog.mark();
-      expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      expect(await imEcho(alice, at('erin'))).toEqual({ delivered: true });
       const idleFrom = performance.now();
       await topo.partnerLog.waitFor(/Outgoing s2s stream partner\.test->contoso\.test closed: stream closed/, {
         since: mark,
@@ -418,7 +404,7 @@ for (const kind of RUNTIMES) {
       });
       expect(performance.now() - idleFrom).toBeGreaterThanOrEqual(1_500);
       const again = topo.partnerLog.mark();
-      expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      expect(await imEcho(alice, at('erin'))).toEqual({ delivered: true });
       await s2sStreamFromLog(topo.partnerLog, again, { from: 'partner.test', to: SFB }, 5_000);
       await topo.edge.log.waitFor(/xfed-edge: closing the \w+ stream with partner\.test: no stanza for 2 s \(StreamInactivityTimeout\)/, { timeoutMs: 5_000 });
       expect(topo.behaviours.since(0)).toContain('gateway.stream-inactivity-timeout');
@@ -427,11 +413,11 @@ for (const kind of RUNTIMES) {
     it('a blocked TCP 23456 keeps the gateway out until the port opens again', async () => {
       await topo.apply({ action: 'internal-hop', port: 'blocked' });
       expect(topo.gateway.attached).toBe(false);
-      expect(await im(alice, at('erin'))).toEqual({ delivered: false, condition: 'remote-server-timeout', text: 'Component unavailable' });
+      expect(await imEcho(alice, at('erin'))).toEqual({ delivered: false, condition: 'remote-server-timeout', text: 'Component unavailable' });
       expect(await sfbIm()).toBe(503);
       expect(await topo.deployment.setInternalHop({ port: 'open' })).toMatch(/attached/);
       expect(topo.gateway.attached).toBe(true);
-      expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      expect(await imEcho(alice, at('erin'))).toEqual({ delivered: true });
       expect(await sfbIm()).toBe(200);
       expect(topo.behaviours.since(0)).toContain('gateway.internal-hop-port');
     });
@@ -443,12 +429,12 @@ for (const kind of RUNTIMES) {
       ] as const) {
         expect(await topo.deployment.setInternalHop({ certificate })).toMatch(why);
         expect(topo.gateway.attached).toBe(false);
-        expect(await im(alice, at('erin'))).toEqual({ delivered: false, condition: 'remote-server-timeout', text: 'Component unavailable' });
+        expect(await imEcho(alice, at('erin'))).toEqual({ delivered: false, condition: 'remote-server-timeout', text: 'Component unavailable' });
         expect(await sfbIm()).toBe(503);
       }
       await topo.apply({ action: 'internal-hop', certificate: 'valid' });
       expect(topo.gateway.attached).toBe(true);
-      expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+      expect(await imEcho(alice, at('erin'))).toEqual({ delivered: true });
       expect(topo.behaviours.since(0)).toContain('gateway.internal-hop-certificate');
     });
   });

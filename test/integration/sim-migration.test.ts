@@ -2,30 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pollUntil } from '../../src/infra/deadline.js';
 import { SimTopology } from '../../src/targets/sim/sim-topology.js';
 import type { MigrationStep } from '../../src/steps/index.js';
-import { stanza, stanzaError, type XmppUser } from '../../src/xmpp/client.js';
+import type { XmppUser } from '../../src/xmpp/client.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
-import { at, cast } from '../helpers/sim-support.js';
+import { at, cast, imEcho } from '../helpers/sim-support.js';
 
 let diagnosis: (() => { partner: string[]; edge: string[] }) | undefined;
-
-/** An IM from the partner to an SfB echo user: delivered (the echo came back) or the error. */
-async function im(alice: XmppUser, to: string): Promise<{ delivered: true } | { delivered: false; condition?: string; text?: string }> {
-  const body = `probe ${Math.random().toString(36).slice(2)}`;
-  const id = await alice.sendMessage(to, body);
-  const r = await alice
-    .waitFor(
-      (s) => (s.attrs.type === 'error' && s.attrs.id === id) || (stanza.message(to)(s) && s.getChildText('body') === body),
-      15_000,
-      `the echo of ${to} or an error`,
-    )
-    .catch((err: Error) => {
-      // What the servers said is the diagnosis of a missing answer.
-      throw new Error(`${err.message}\npartner log:\n${diagnosis?.().partner.slice(-15).join('\n')}\nedge log:\n${diagnosis?.().edge.slice(-15).join('\n')}`);
-    });
-  if (r.stanza.attrs.type !== 'error') return { delivered: true };
-  const { condition, text } = stanzaError(r.stanza);
-  return { delivered: false, condition, ...(text ? { text } : {}) };
-}
 
 /** An SfB user's IM to a partner user: the SIP status his pool answered. */
 async function imFromSfb(topo: SimTopology, from: string, to: XmppUser): Promise<{ accepted: boolean; status: number }> {
@@ -46,26 +27,30 @@ for (const kind of RUNTIMES) {
       topo = await SimTopology.start(cast(kind));
       diagnosis = () => topo.logs();
       alice = await topo.partnerUser('alice');
-      expect(await im(alice, at('mia'))).toEqual({ delivered: true });
+      expect(await imEcho(alice, at('mia'), diagnosis)).toEqual({ delivered: true });
     });
     afterAll(() => topo?.stop());
 
     describe('users', () => {
       it('an XMPP user moved to the 2019 pool loses federation (forbidden), and gets it back when moved back', async () => {
         await apply({ action: 'move-user', user: 'mia', pool: 'sfb2019' });
-        expect(await im(alice, at('mia'))).toMatchObject({ delivered: false, condition: 'forbidden', text: expect.stringMatching(/no XMPP gateway/i) });
+        expect(await imEcho(alice, at('mia'), diagnosis)).toMatchObject({
+          delivered: false,
+          condition: 'forbidden',
+          text: expect.stringMatching(/no XMPP gateway/i),
+        });
         expect((await topo.sfbUser('mia').sendIm(alice.bare, 'from 2019')).sip.status).toBeGreaterThanOrEqual(400);
         await apply({ action: 'move-user', user: 'mia', pool: 'legacy' });
-        expect(await im(alice, at('mia'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('mia'), diagnosis)).toEqual({ delivered: true });
       });
 
       it('a policy without EnableXmppAccess breaks it for that user only, both ways', async () => {
         await apply({ action: 'set-policy', user: 'mia', xmppAccess: false });
-        expect(await im(alice, at('mia'))).toMatchObject({ delivered: false, condition: 'forbidden' });
+        expect(await imEcho(alice, at('mia'), diagnosis)).toMatchObject({ delivered: false, condition: 'forbidden' });
         expect((await topo.sfbUser('mia').sendIm(alice.bare, 'no policy')).sip.status).toBe(403);
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
         await apply({ action: 'set-policy', user: 'mia', xmppAccess: true });
-        expect(await im(alice, at('mia'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('mia'), diagnosis)).toEqual({ delivered: true });
         expect(await imFromSfb(topo, 'mia', alice)).toEqual({ accepted: true, status: 200 });
       });
     });
@@ -73,18 +58,18 @@ for (const kind of RUNTIMES) {
     describe('Edge and DNS', () => {
       it('a 2019 Edge in place of the legacy one has no XMPP proxy: S2S refused for everyone', async () => {
         await apply({ action: 'replace-edge', edge: 'sfb2019' });
-        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
         await apply({ action: 'replace-edge', edge: 'legacy' });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
       });
 
       it('the SRV record pointed at the 2019 Edge breaks S2S; removed, the domain does not resolve; restored, it works', async () => {
         await apply({ action: 'srv-record', target: 'sfb2019-edge' });
-        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
         await apply({ action: 'srv-record', target: 'none' });
-        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
         await apply({ action: 'srv-record', target: 'legacy-edge' });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
       });
 
       it.each([
@@ -93,30 +78,30 @@ for (const kind of RUNTIMES) {
         ['untrusted-ca', 'is not trusted'],
       ] as const)('a renewed Edge certificate that is %s fails verification: remote-server-timeout, "certificate %s"', async (certificate, why) => {
         await apply({ action: 'renew-certificate', certificate });
-        expect(await im(alice, at('erin'))).toEqual({
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({
           delivered: false,
           condition: 'remote-server-timeout',
           text: `Server-to-server connection failed: Remote server's certificate ${why}`,
         });
         await apply({ action: 'renew-certificate', certificate: 'valid' });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
       });
     });
 
     describe('allowed partners', () => {
       it('removing the partner from the allowed list refuses its S2S stream; adding it back restores it', async () => {
         await apply({ action: 'remove-partner' });
-        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toMatchObject({ delivered: false });
         await edgeLogSays(topo, /not an allowed XMPP partner/);
         await apply({ action: 'set-partner', profile: { partnerType: 'Federated' } });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
       });
 
       it('a profile the partner cannot meet (no TLS while the partner requires it) breaks federation', async () => {
         await apply({ action: 'set-partner', profile: { tlsNegotiation: 'NotSupported', saslNegotiation: 'NotSupported', supportDialbackNegotiation: true } });
-        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toMatchObject({ delivered: false });
         await apply({ action: 'set-partner', profile: { tlsNegotiation: 'Required', saslNegotiation: 'Required' } });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
       });
     });
 
@@ -126,11 +111,11 @@ for (const kind of RUNTIMES) {
           await apply({ action: 'federation-route', route: 'xmpp', to });
           expect(topo.gateway.attached).toBe(false);
           // Only the Edge pool on the XMPP route listens for XMPP: the partner finds no listener.
-          expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+          expect(await imEcho(alice, at('erin'), diagnosis)).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
           expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: false, status: 503 });
         }
         await apply({ action: 'federation-route', route: 'xmpp', to: 'legacy-edge' });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
         expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
       });
 
@@ -138,7 +123,7 @@ for (const kind of RUNTIMES) {
         for (const to of ['sfb2019-edge', 'none'] as const) {
           await apply({ action: 'federation-route', route: 'sip', to });
           expect(topo.deployment.federation.routes).toEqual({ sip: to, xmpp: 'legacy-edge' });
-          expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+          expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
           expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
         }
         await apply({ action: 'federation-route', route: 'sip', to: 'legacy-edge' });
@@ -146,11 +131,11 @@ for (const kind of RUNTIMES) {
 
       it('AllowFederatedUsers $false refuses every partner stream, both ways; $true again, it works', async () => {
         await apply({ action: 'access-edge', allowFederatedUsers: false });
-        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toMatchObject({ delivered: false });
         expect(await imFromSfb(topo, 'erin', alice)).toMatchObject({ accepted: false });
         await edgeLogSays(topo, /Refusing S2S with partner\.test: .*AllowFederatedUsers \$false/);
         await apply({ action: 'access-edge', allowFederatedUsers: true });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
         expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
       });
 
@@ -159,7 +144,7 @@ for (const kind of RUNTIMES) {
         await apply({ action: 'federation-route', route: 'sip', to: 'sfb2019-edge' });
         await apply({ action: 'access-edge', service: 'stopped' });
         expect(topo.deployment.federation).toMatchObject({ accessEdgeService: 'stopped', xmppProxyService: 'started' });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
         expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
         await apply({ action: 'access-edge', service: 'started' });
         await apply({ action: 'federation-route', route: 'sip', to: 'legacy-edge' });
@@ -168,17 +153,17 @@ for (const kind of RUNTIMES) {
       it('the XMPP Translating Gateway Proxy service stopped closes the legacy Edge to partners; started, it works', async () => {
         await apply({ action: 'xmpp-proxy', service: 'stopped' });
         expect([topo.edge.running, topo.gateway.attached]).toEqual([false, false]);
-        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
         expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: false, status: 503 });
         await apply({ action: 'xmpp-proxy', service: 'started' });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
         expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
       });
 
       it('the central management store moved to the 2019 pool takes the partner configuration off the legacy Edge; moved back, it works', async () => {
         await apply({ action: 'move-cms', to: 'sfb2019' });
         expect(topo.partnerProfiles).toEqual([]);
-        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toMatchObject({ delivered: false });
         expect(await imFromSfb(topo, 'erin', alice)).toMatchObject({ accepted: false });
         await edgeLogSays(topo, /not an allowed XMPP partner/);
         // A partner profile changed meanwhile is kept, not published, until the store is back.
@@ -186,7 +171,7 @@ for (const kind of RUNTIMES) {
         expect(topo.partnerProfiles).toEqual([]);
         await apply({ action: 'move-cms', to: 'legacy' });
         expect(topo.partnerProfiles).toMatchObject([{ domain: 'partner.test', partnerType: 'Federated', description: 'changed while the store was on 2019' }]);
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
         expect(await imFromSfb(topo, 'erin', alice)).toEqual({ accepted: true, status: 200 });
       });
     });
@@ -195,21 +180,25 @@ for (const kind of RUNTIMES) {
       it('a stopped gateway: the Edge answers "Component unavailable"; started again, it works', async () => {
         await apply({ action: 'gateway', state: 'stopped' });
         // Prosody's answer for a domain whose component is not connected.
-        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-timeout', text: 'Component unavailable' });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toMatchObject({
+          delivered: false,
+          condition: 'remote-server-timeout',
+          text: 'Component unavailable',
+        });
         await apply({ action: 'gateway', state: 'started' });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
         await apply({ action: 'gateway', state: 'restarted' });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
       });
 
       it('a cut link fails S2S; restored, it works; slowed, IM still arrives, later', async () => {
         await apply({ action: 'network', state: 'cut' });
-        expect(await im(alice, at('erin'))).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
         await apply({ action: 'network', state: 'restored' });
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
         await apply({ action: 'network', state: 'slow', delay: 150 });
         const started = performance.now();
-        expect(await im(alice, at('erin'))).toEqual({ delivered: true });
+        expect(await imEcho(alice, at('erin'), diagnosis)).toEqual({ delivered: true });
         // Both S2S hops of the round trip cross the slowed link at least once.
         expect(performance.now() - started).toBeGreaterThanOrEqual(300);
         await apply({ action: 'network', state: 'restored' });

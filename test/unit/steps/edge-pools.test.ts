@@ -1,29 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { NotPossible, XfedError } from '../../../src/errors.js';
-import { Step, stepKindOf } from '../../../src/steps/index.js';
-import type { Deployment, StepTarget } from '../../../src/steps/step.js';
-
-/** A deployment that records what the steps ask of it and answers with a line. */
-function recording(): { deployment: Deployment; calls: unknown[][] } {
-  const calls: unknown[][] = [];
-  const deployment = new Proxy({} as Deployment, {
-    get:
-      (_t, name: string) =>
-      async (...args: unknown[]) => {
-        calls.push([name, ...args]);
-        return `${name} done`;
-      },
-  });
-  return { deployment, calls };
-}
-
-const sfbUser = () => ({ setAvailability: async () => undefined });
-
-async function apply(raw: unknown, target: StepTarget) {
-  const step = Step.parse(raw);
-  const kind = stepKindOf(step);
-  return { description: kind.describe(step), appliesTo: kind.appliesTo, output: await kind.apply(step, { target, operator: {} }) };
-}
+import { Step } from '../../../src/steps/index.js';
+import { applyStep, idleSfbUser, recordingDeployment } from '../../helpers/steps.js';
 
 describe('the Edge pool steps', () => {
   it.each([
@@ -45,15 +23,15 @@ describe('the Edge pool steps', () => {
       ['renewEdgeCertificate', 'missing-bare-domain-san', 'fabrikam.test'],
     ],
   ])('%j reads "%s" and asks the deployment %j', async (raw, description, call) => {
-    const { deployment, calls } = recording();
-    const r = await apply(raw, { deployment, sfbUser });
+    const { deployment, calls } = recordingDeployment();
+    const r = await applyStep(raw, { deployment, sfbUser: idleSfbUser });
     expect(r).toMatchObject({ description, appliesTo: 'sim' });
     expect(calls).toEqual([call]);
   });
 
   it('an edge-pool step that names nothing to change is refused before it reaches the deployment', async () => {
-    const { deployment, calls } = recording();
-    await expect(apply({ action: 'edge-pool', pool: 'edge-a' }, { deployment, sfbUser })).rejects.toThrow(
+    const { deployment, calls } = recordingDeployment();
+    await expect(applyStep({ action: 'edge-pool', pool: 'edge-a' }, { deployment, sfbUser: idleSfbUser })).rejects.toThrow(
       new XfedError('the edge-pool step needs state, priority, or both'),
     );
     expect(calls).toEqual([]);
@@ -65,6 +43,6 @@ describe('the Edge pool steps', () => {
   });
 
   it('are not possible against a real gateway, whose lab people change', async () => {
-    await expect(apply({ action: 'xmpp-failover', to: 'edge-b' }, { deployment: undefined, sfbUser })).rejects.toThrow(NotPossible);
+    await expect(applyStep({ action: 'xmpp-failover', to: 'edge-b' }, { deployment: undefined, sfbUser: idleSfbUser })).rejects.toThrow(NotPossible);
   });
 });

@@ -1,28 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { NotPossible, XfedError } from '../../../src/errors.js';
-import { Step, stepKindOf } from '../../../src/steps/index.js';
-import type { Deployment, StepTarget } from '../../../src/steps/step.js';
-
-/** A deployment that records what the federation steps ask of it and answers with a line. */
-function recording(): { deployment: Deployment; calls: unknown[][] } {
-  const calls: unknown[][] = [];
-  const record =
-    (name: string) =>
-    async (...args: unknown[]) => {
-      calls.push([name, ...args]);
-      return `${name} done`;
-    };
-  const deployment = new Proxy({} as Deployment, { get: (_t, name: string) => record(name) });
-  return { deployment, calls };
-}
-
-const sfbUser = () => ({ setAvailability: async () => undefined });
-
-async function apply(raw: unknown, target: StepTarget) {
-  const step = Step.parse(raw);
-  const kind = stepKindOf(step);
-  return { description: kind.describe(step), appliesTo: kind.appliesTo, output: await kind.apply(step, { target, operator: {} }) };
-}
+import { applyStep, idleSfbUser, recordingDeployment } from '../../helpers/steps.js';
 
 describe('the federation steps', () => {
   it.each([
@@ -45,19 +23,19 @@ describe('the federation steps', () => {
     [{ action: 'xmpp-proxy', service: 'stopped' }, "stop the legacy Edge's XMPP Translating Gateway Proxy service", ['setXmppProxy', 'stopped']],
     [{ action: 'move-cms', to: 'sfb2019' }, 'move the central management store to the sfb2019 pool', ['moveCms', 'sfb2019']],
   ])('%j reads "%s" and asks the deployment %j', async (raw, description, call) => {
-    const { deployment, calls } = recording();
-    const r = await apply(raw, { deployment, sfbUser });
+    const { deployment, calls } = recordingDeployment();
+    const r = await applyStep(raw, { deployment, sfbUser: idleSfbUser });
     expect(r).toEqual({ description, appliesTo: 'sim', output: `${call[0]} done` });
     expect(calls).toEqual([call]);
   });
 
   it('are not possible against a real gateway, whose lab people change', async () => {
-    await expect(apply({ action: 'move-cms', to: 'sfb2019' }, { deployment: undefined, sfbUser })).rejects.toThrow(NotPossible);
+    await expect(applyStep({ action: 'move-cms', to: 'sfb2019' }, { deployment: undefined, sfbUser: idleSfbUser })).rejects.toThrow(NotPossible);
   });
 
   it('an access-edge step that names nothing to change is refused before it reaches the deployment', async () => {
-    const { deployment, calls } = recording();
-    await expect(apply({ action: 'access-edge' }, { deployment, sfbUser })).rejects.toThrow(
+    const { deployment, calls } = recordingDeployment();
+    await expect(applyStep({ action: 'access-edge' }, { deployment, sfbUser: idleSfbUser })).rejects.toThrow(
       new XfedError('the access-edge step needs allowFederatedUsers, service, or both'),
     );
     expect(calls).toEqual([]);
