@@ -6,6 +6,7 @@ import { SimTopology } from '../../src/targets/sim/sim-topology.js';
 import { stanza, xml, type Element, type XmppUser } from '../../src/xmpp/client.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 import { PARTNER, at, cast, errorFor, nothingBeforeBarrier } from '../helpers/sim-support.js';
+import { TABLE_2_FULL_JID } from '../helpers/rfc7247.js';
 
 const STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
@@ -204,31 +205,8 @@ for (const kind of RUNTIMES) {
         // The partner client refuses as it receives (a real client answers in order, before the
         // gateway's ping barrier that follows the message to its full JID). An error for a bare
         // JID (the 6xx rows) cannot be awaited so: the barrier then goes to the partner's server.
-        const table: Array<[string, number]> = [
-          ['bad-request', 400],
-          ['conflict', 400],
-          ['feature-not-implemented', 405],
-          ['forbidden', 403],
-          ['gone', 410],
-          ['internal-server-error', 500],
-          ['item-not-found', 404],
-          ['jid-malformed', 400],
-          ['not-acceptable', 406],
-          ['not-allowed', 403],
-          ['not-authorized', 401],
-          ['policy-violation', 403],
-          ['recipient-unavailable', 480],
-          ['redirect', 302],
-          ['registration-required', 407],
-          // partner.test exists in DNS: "cannot be resolved" (note 4).
-          ['remote-server-not-found', 408],
-          ['remote-server-timeout', 408],
-          ['resource-constraint', 500],
-          ['service-unavailable', 405],
-          ['subscription-required', 400],
-          ['undefined-condition', 400],
-          ['unexpected-request', 491],
-        ];
+        // partner.test exists in DNS: remote-server-not-found means "cannot be resolved" (note 4), 408.
+        const table = TABLE_2_FULL_JID.map(([condition, status]): [string, number] => [condition, condition === 'remote-server-not-found' ? 408 : status]);
         let refuseWith: Element = xml('undefined-condition', { xmlns: STANZAS });
         const off = alice.respondOnArrival(
           (s) => s.is('message') && s.getChildText('body')?.startsWith('refuse with ') === true,

@@ -7,6 +7,7 @@ import {
   stanzaErrorToSipStatus,
   stanzaErrorType,
 } from '../../../../../src/targets/sim/mapping/errors.js';
+import { TABLE_2_FULL_JID } from '../../../../helpers/rfc7247.js';
 
 // RFC 6120 section 8.3.3: every defined condition with its type.
 const RFC6120_TYPES: Record<string, string> = {
@@ -81,32 +82,6 @@ const TABLE_3: Array<[number, string]> = [
   [603, 'recipient-unavailable'],
   [604, 'item-not-found'],
   [606, 'not-acceptable'],
-];
-
-// RFC 7247 section 7.1, Table 2, for an error about a full JID, written out again from the RFC.
-const TABLE_2_FULL_JID: Array<[string, number]> = [
-  ['bad-request', 400],
-  ['conflict', 400],
-  ['feature-not-implemented', 405],
-  ['forbidden', 403],
-  ['gone', 410],
-  ['internal-server-error', 500],
-  ['item-not-found', 404],
-  ['jid-malformed', 400],
-  ['not-acceptable', 406],
-  ['not-allowed', 403],
-  ['not-authorized', 401],
-  ['policy-violation', 403],
-  ['recipient-unavailable', 480],
-  ['redirect', 302],
-  ['registration-required', 407],
-  ['remote-server-not-found', 404],
-  ['remote-server-timeout', 408],
-  ['resource-constraint', 500],
-  ['service-unavailable', 405],
-  ['subscription-required', 400],
-  ['undefined-condition', 400],
-  ['unexpected-request', 491],
 ];
 
 describe('sipStatusToStanzaError (RFC 7247 section 7.2, Table 3)', () => {
