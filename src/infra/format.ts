@@ -45,3 +45,20 @@ export const Address = z
   })
   .describe('A host and, optionally, a port');
 export type Address = z.infer<typeof Address>;
+
+/**
+ * Fields of one check or step that can never be met together, declared by its kind: `at` is the
+ * field the validator points at (the one to change), `why` says what is wrong with this entry, or
+ * undefined where nothing is.
+ */
+export interface Conflict<E> {
+  readonly at: string;
+  why(entry: E): string | undefined;
+}
+
+/**
+ * What a field of a step or check names, which the validator looks up in the suite: an SfB user
+ * or a partner user, a partner domain (the suite's `partner.domains`), a SIP domain of the SfB
+ * side, or one of the simulated legacy Edge pools.
+ */
+export type SuiteReference = 'sfb-user' | 'partner-user' | 'partner-domain' | 'sip-domain' | 'edge-pool';

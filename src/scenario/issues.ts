@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { Duration } from '../infra/format.js';
 import { Suite } from './schema.js';
 import { fieldPrefix, get, isRecord, kindOf, quote, where } from './paths.js';
@@ -29,6 +29,13 @@ const listNoun = (path: readonly PathKey[]): [string, string] => {
   const key = String(path[path.length - 1]);
   if (key === 'users') return path.includes('target') ? ['SfB user', 'SfB users'] : ['user name', 'user names'];
   return LIST_NOUNS[key] ?? ['item', 'items'];
+};
+
+// Past this many values an enum with a description (`a stanza error condition of RFC 6120 ...`) is named by it.
+const LISTED_VALUES = 12;
+const describedAs = (s: Schema | undefined): string | undefined => {
+  const d = s && z.globalRegistry.get(s)?.description;
+  return d && /^an? /.test(d) ? d : undefined;
 };
 
 const DISCRIMINATOR_WORDS: Record<string, [string, string]> = { kind: ['check kind', 'kinds'], action: ['step action', 'actions'] };
@@ -63,8 +70,14 @@ function describe(issue: Issue, base: PathKey[], data: unknown): PathProblem[] {
       return at(`${field}expected ${expectedNoun(issue.expected, path)}, got ${kindOf(value)}`);
     case 'invalid_value': {
       const allowed = issue.values.map(String);
-      if (typeof value !== 'string') return at(`${field}expected one of ${allowed.join(', ')}, got ${kindOf(value)}`);
+      // A vocabulary too long to list in every message says what it is, and lists only without a guess.
+      const noun = allowed.length > LISTED_VALUES ? describedAs(schemaAt(Suite, data, path)) : undefined;
+      if (typeof value !== 'string') return at(`${field}expected ${noun ?? `one of ${allowed.join(', ')}`}, got ${kindOf(value)}`);
       const name = field ? field.slice(0, -2) : 'value';
+      if (noun) {
+        const guess = didYouMean(value, allowed);
+        return at(`${name} '${value}' is not ${noun}${guess || `; use one of ${allowed.join(', ')}`}`);
+      }
       return at(`${name} '${value}' is not one of ${allowed.join(', ')}${didYouMean(value, allowed)}`);
     }
     case 'invalid_format': {
@@ -174,7 +187,9 @@ function describeTagged(
   if (typeof value === 'string') return at(`${field}${quote(value)} is not an expectation${didYouMean(value, [...tagged.literals, ...keys])}; ${usage}`);
   if (!isRecord(value)) return at(`${field}expected ${tagged.literals.join(' or ')} or a mapping, got ${kindOf(value)}`);
   const written = Object.keys(value);
-  if (written.length !== 1) return at(`${field}an expectation has exactly one key, got ${written.length === 0 ? 'none' : written.join(', ')}`);
+  if (written.length === 0) return at(`${field}an expectation has exactly one key, got none`);
+  // The second key is the one too many.
+  if (written.length > 1) return at(`${field}an expectation has exactly one key, got ${written.join(', ')}`, [...path, written[1]!], 'key');
   const key = written[0]!;
   const index = tagged.keys.indexOf(key);
   if (index < 0) {

@@ -4,11 +4,10 @@ import { PartnerConfigError, validateS2sSecurity } from '../prosody/config.js';
 import { DEFAULT_S2S_SECURITY } from '../prosody/types.js';
 import { DEFAULT_EDGE_POOL, xmppAccessOf } from '../sfb/deployment.js';
 import { PartnerProfileError, resolvePartnerProfile, type PartnerProfile } from '../sfb/partner-profile.js';
-import { checkKindOf } from '../checks/index.js';
-import { ACCESS_EDGE_NEEDS } from '../steps/federation.js';
-import { INTERNAL_HOP_NEEDS } from '../steps/edge-internal.js';
-import { EDGE_POOL_NEEDS } from '../steps/edge-pools.js';
-import { stepKindOf } from '../steps/index.js';
+import { checkKindOf, type Check } from '../checks/index.js';
+import { impossibleExpectation } from '../checks/expectation.js';
+import type { Conflict, SuiteReference } from '../infra/format.js';
+import { stepKindOf, type Step } from '../steps/index.js';
 import type { LabSpec } from '../targets/lab/spec.js';
 import type { SimSpec } from '../targets/sim/spec.js';
 import { describePath } from './paths.js';
@@ -77,17 +76,53 @@ export function validateSuite(suite: Suite, locate: Locate, baseDir?: string): L
     report(path, `unknown ${side} user '${name}' in ${owner}${hint}; ${side} users: ${known.join(', ')}${alt && `,${alt}`}`);
   };
 
+  // What each kind of name a step may give can be, and how it is said when it is not one of them.
+  const names: Record<SuiteReference, { known: string[]; noun: string; plural: string } | undefined> = {
+    'sfb-user': undefined,
+    'partner-user': undefined,
+    'partner-domain': { known: suite.partner.domains, noun: 'partner domain', plural: 'partner domains' },
+    'sip-domain': { known: [target.domain, ...(sim?.additionalDomains ?? [])], noun: 'SIP domain', plural: 'SIP domains' },
+    // Only the simulation has Edge pools; a gateway suite refuses the steps that name them.
+    'edge-pool': sim ? { known: (sim.edgePools ?? [DEFAULT_EDGE_POOL]).map((p) => p.name), noun: 'Edge pool', plural: 'Edge pools' } : undefined,
+  };
+  const checkName = (ref: SuiteReference, value: string, path: PathKey[]) => {
+    if (ref === 'sfb-user' || ref === 'partner-user') return checkUser(value, path, ref === 'sfb-user' ? 'SfB' : 'partner');
+    const set = names[ref];
+    if (!set || set.known.some((k) => k.toLowerCase() === value.toLowerCase())) return;
+    report(
+      path,
+      `unknown ${set.noun} '${value}' in ${describePath(suite, path.slice(0, -1))}${didYouMean(value, set.known)}; ${set.plural}: ${set.known.join(', ')}`,
+    );
+  };
+  // Each kind declares its impossible combinations; an entry gets one report per field.
+  const conflicts = (entry: Check | Step, path: PathKey[], declared: readonly Conflict<never>[], who = ''): Set<string> => {
+    const hit = new Set<string>();
+    for (const c of declared) {
+      const why = c.why(entry as never);
+      if (why === undefined || hit.has(c.at)) continue;
+      hit.add(c.at);
+      report([...path, c.at], `${who}${why}`);
+    }
+    return hit;
+  };
+
   const bare: PartnerProfile = { domain: suite.partner.domains[0]!, additionalDomains: [...new Set(suite.partner.domains)].slice(1) };
   // After a refused profile, later steps are judged over the defaults: one defect, one report.
-  let profile = checkProfile({ ...bare, ...target.partner }, ['target', targetKey, 'partner'], report) ?? bare;
+  let profile = checkProfile({ ...bare, ...target.partner }, target.partner ?? {}, ['target', targetKey, 'partner'], report) ?? bare;
 
   suite.phases.forEach((phase, i) => {
     (phase.checks ?? []).forEach((check, j) => {
       const path = ['phases', i, 'checks', j];
       // Each kind says which of its fields name a partner user (XMPP side) and an SfB user (SIP
       // side); im-from-sfb goes the other way (docs/sfb-xmpp-federation.md section 7).
-      const { users } = checkKindOf(check);
+      const kind = checkKindOf(check);
+      const { users } = kind;
       const field = (f: string | undefined) => (f === undefined ? undefined : fieldOf(check, f));
+      conflicts(check, path, kind.conflicts, `check '${check.id}': `);
+      if (check.expect !== undefined && kind.failures !== undefined) {
+        const impossible = impossibleExpectation(check.expect, kind.failures, (f) => field(f) !== undefined, check.kind);
+        if (impossible) report([...path, 'expect', impossible.key], `check '${check.id}' ${impossible.message}`, impossible.part);
+      }
       const p = field(users.partner);
       if (typeof p === 'string') checkUser(p, [...path, users.partner!], 'partner');
       const s = field(users.sfb);
@@ -95,15 +130,16 @@ export function validateSuite(suite: Suite, locate: Locate, baseDir?: string): L
     });
     (phase.steps ?? []).forEach((step, j) => {
       const path = ['phases', i, 'steps', j];
-      const userField = stepKindOf(step).sfbUserField;
-      const user = userField === undefined ? undefined : fieldOf(step, userField);
-      if (typeof user === 'string') checkUser(user, [...path, userField!], 'SfB');
+      const kind = stepKindOf(step);
+      const conflicted = conflicts(step, path, kind.conflicts);
+      for (const [f, ref] of Object.entries(kind.names)) {
+        const value = fieldOf(step, f);
+        if (typeof value === 'string' && !conflicted.has(f)) checkName(ref, value, [...path, f]);
+      }
       // Set-CsXmppAllowedPartner changes only what it names, over the profile in force (as
       // SimTopology applies it); after Remove- the partner comes back with the cmdlet's defaults.
       if (step.action === 'remove-partner' && (step.domain === undefined || step.domain === bare.domain)) profile = bare;
-      if (step.action === 'set-partner') profile = checkProfile({ ...profile, ...step.profile }, [...path, 'profile'], report) ?? profile;
-      if (step.action === 'access-edge' && step.allowFederatedUsers === undefined && step.service === undefined) report([...path, 'action'], ACCESS_EDGE_NEEDS);
-      if (step.action === 'internal-hop' && step.certificate === undefined && step.port === undefined) report([...path, 'action'], INTERNAL_HOP_NEEDS);
+      if (step.action === 'set-partner') profile = checkProfile({ ...profile, ...step.profile }, step.profile, [...path, 'profile'], report) ?? profile;
     });
   });
 
@@ -123,7 +159,7 @@ export function validateSuite(suite: Suite, locate: Locate, baseDir?: string): L
       // The message may name a default the file never set; say which defaults were in force.
       const defaults = Object.entries(DEFAULT_S2S_SECURITY).filter(([k]) => !(k in s2s));
       const note = defaults.length > 0 ? ` (defaults in force: ${defaults.map(([k, v]) => `${k} ${typeof v === 'string' ? `'${v}'` : v}`).join(', ')})` : '';
-      report(['partner', 's2s'], `partner.${err.message}${note}`);
+      report(['partner', 's2s', ...keyNamed(err.message, s2s)], `partner.${err.message}${note}`);
     }
   }
   return problems;
@@ -132,7 +168,8 @@ export function validateSuite(suite: Suite, locate: Locate, baseDir?: string): L
 /**
  * The legacy Edge pools and SIP domains: each pool's SRV record a different priority ("Failing
  * over the Edge pool used for XMPP federation": "Each of these SRV records must have a different
- * priority set"), users in a domain of the deployment, steps naming pools and domains that exist.
+ * priority set"), users in a domain of the deployment. Steps naming pools and domains are checked
+ * with every other name a step gives (each step kind's `names`).
  */
 function validatePoolsAndDomains(suite: Suite, sim: SimSpec, report: (path: PathKey[], message: string) => void): void {
   const domains = [sim.domain, ...(sim.additionalDomains ?? [])].map((d) => d.toLowerCase());
@@ -163,36 +200,33 @@ function validatePoolsAndDomains(suite: Suite, sim: SimSpec, report: (path: Path
   sim.users.forEach((u, i) => {
     if (u.domain !== undefined) knownDomain(u.domain, ['target', 'sim', 'users', i, 'domain'], `${u.name}'s domain`);
   });
-  suite.phases.forEach((phase, i) =>
-    (phase.steps ?? []).forEach((step, j) => {
-      const path = ['phases', i, 'steps', j];
-      const knownPool = (pool: string, field: string) => {
-        if (!pools.includes(pool)) report([...path, field], `unknown Edge pool '${pool}'${didYouMean(pool, pools)}; Edge pools: ${pools.join(', ')}`);
-      };
-      if (step.action === 'edge-pool') {
-        knownPool(step.pool, 'pool');
-        if (step.state === undefined && step.priority === undefined) report([...path, 'action'], EDGE_POOL_NEEDS);
-      }
-      if (step.action === 'xmpp-failover') knownPool(step.to, 'to');
-      if (step.action === 'renew-certificate' && step.domain !== undefined) {
-        if (step.certificate !== 'missing-bare-domain-san')
-          report([...path, 'domain'], 'domain names the SIP domain a missing-bare-domain-san certificate lacks; other certificates cover every domain');
-        else knownDomain(step.domain, [...path, 'domain'], 'the domain');
-      }
-    }),
-  );
 }
 
-/** The profile if SfB would save it; otherwise reports SfB's reason at the profile. */
-function checkProfile(p: PartnerProfile, path: PathKey[], report: (path: PathKey[], message: string) => void): PartnerProfile | undefined {
+/** The profile if SfB would save it; otherwise reports SfB's reason at the key of `written` it names. */
+function checkProfile(p: PartnerProfile, written: object, path: PathKey[], report: (path: PathKey[], message: string) => void): PartnerProfile | undefined {
   try {
     resolvePartnerProfile(p);
     return p;
   } catch (err) {
     if (!(err instanceof PartnerProfileError)) throw err;
-    report(path, err.message);
+    report([...path, ...keyNamed(err.message, written)], err.message);
     return undefined;
   }
+}
+
+/**
+ * The key of a mapping the file wrote that a message about a combination names first (`-TlsNegotiation`
+ * for `tlsNegotiation`, `s2s.auth` for `auth`): the reader is sent to a key he can change, not to
+ * the start of the mapping. None when the message names no written key (a default is at fault).
+ */
+function keyNamed(message: string, written: object): [string] | [] {
+  const lower = message.toLowerCase();
+  let best: [number, string] | undefined;
+  for (const key of Object.keys(written)) {
+    const at = lower.search(new RegExp(`(^|[^a-z])${key.toLowerCase()}($|[^a-z])`));
+    if (at >= 0 && (best === undefined || at < best[0])) best = [at, key];
+  }
+  return best ? [best[1]] : [];
 }
 
 /**

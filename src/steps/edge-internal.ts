@@ -4,7 +4,7 @@ import { INTERNAL_HOP_CERTIFICATES, INTERNAL_HOP_PORTS } from '../sfb/deployment
 import { defineStep, deploymentOf } from './step.js';
 
 /** What an internal-hop step without either field is told. */
-export const INTERNAL_HOP_NEEDS = 'the internal-hop step needs certificate, port, or both';
+const INTERNAL_HOP_NEEDS = 'the internal-hop step needs certificate, port, or both';
 
 /**
  * The internal hop from the legacy pool's XMPP gateway to the Edge's internal interface (XMPP over
@@ -23,6 +23,7 @@ const internalHopStep = defineStep({
   },
   description: "The Front End -> Edge internal hop (XMPP over MTLS, TCP 23456): the Edge's internal certificate, or the internal firewall",
   appliesTo: 'sim',
+  conflicts: [{ at: 'action', why: (s) => (s.certificate === undefined && s.port === undefined ? INTERNAL_HOP_NEEDS : undefined) }],
   describe: (s) =>
     [
       s.certificate !== undefined ? `renew the Edge's internal certificate (${s.certificate})` : undefined,

@@ -9,7 +9,7 @@ import { defineStep, deploymentOf } from './step.js';
  */
 
 /** What an edge-pool step without either field is told. */
-export const EDGE_POOL_NEEDS = 'the edge-pool step needs state, priority, or both';
+const EDGE_POOL_NEEDS = 'the edge-pool step needs state, priority, or both';
 
 /** An Edge pool down or back up, or the priority of its SRV records changed. */
 const edgePoolStep = defineStep({
@@ -27,6 +27,8 @@ const edgePoolStep = defineStep({
   },
   description: 'A legacy Edge pool down or up, or the priority of its SRV records; give one or both',
   appliesTo: 'sim',
+  names: { pool: 'edge-pool' },
+  conflicts: [{ at: 'action', why: (s) => (s.state === undefined && s.priority === undefined ? EDGE_POOL_NEEDS : undefined) }],
   describe: (s) =>
     [
       s.state !== undefined ? `take Edge pool ${s.pool} ${s.state === 'down' ? 'down' : 'back up'}` : undefined,
@@ -56,6 +58,7 @@ const xmppFailoverStep = defineStep({
   fields: { to: EdgePoolName.describe('The Edge pool that hosts XMPP federation from now on') },
   description: 'Fail XMPP federation over to another legacy Edge pool (Set-CsSite -XmppFederationRoute, its SRV record)',
   appliesTo: 'sim',
+  names: { to: 'edge-pool' },
   describe: (s) => `fail XMPP federation over to Edge pool ${s.to}`,
   apply: (s, ctx) => deploymentOf(ctx, s.action).failOverXmpp(s.to),
 });

@@ -26,7 +26,7 @@ const federationRouteStep = defineStep({
 });
 
 /** What an access-edge step without either field is told (by the validator, and if it still runs). */
-export const ACCESS_EDGE_NEEDS = 'the access-edge step needs allowFederatedUsers, service, or both';
+const ACCESS_EDGE_NEEDS = 'the access-edge step needs allowFederatedUsers, service, or both';
 
 /** Set-CsAccessEdgeConfiguration -AllowFederatedUsers, and the legacy Access Edge service (Services applet). */
 const accessEdgeStep = defineStep({
@@ -37,6 +37,7 @@ const accessEdgeStep = defineStep({
   },
   description: 'The Access Edge configuration (AllowFederatedUsers) or the legacy Access Edge service; give one or both',
   appliesTo: 'sim',
+  conflicts: [{ at: 'action', why: (s) => (s.allowFederatedUsers === undefined && s.service === undefined ? ACCESS_EDGE_NEEDS : undefined) }],
   describe: (s) =>
     [
       s.allowFederatedUsers !== undefined ? `set AllowFederatedUsers ${s.allowFederatedUsers ? '$true' : '$false'}` : undefined,

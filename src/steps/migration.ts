@@ -61,6 +61,16 @@ const renewCertificateStep = defineStep({
     domain: DomainName.optional().describe('With missing-bare-domain-san: the one SIP domain whose SAN is missing (default every domain)'),
   },
   appliesTo: 'sim',
+  names: { domain: 'sip-domain' },
+  conflicts: [
+    {
+      at: 'domain',
+      why: (s) =>
+        s.domain !== undefined && s.certificate !== 'missing-bare-domain-san'
+          ? 'domain names the SIP domain a missing-bare-domain-san certificate lacks; other certificates cover every domain'
+          : undefined,
+    },
+  ],
   describe: (s) => `renew the Edge certificate (${s.certificate}${s.domain ? ` for ${s.domain}` : ''})`,
   apply: (s, ctx) => deploymentOf(ctx, s.action).renewEdgeCertificate(s.certificate, s.domain),
 });
@@ -70,6 +80,7 @@ const removePartnerStep = defineStep({
   action: 'remove-partner',
   fields: { domain: DomainName.optional() },
   appliesTo: 'sim',
+  names: { domain: 'partner-domain' },
   describe: (s) => `remove ${s.domain ?? 'the partner'} from the allowed XMPP partners`,
   apply: (s, ctx) => deploymentOf(ctx, s.action).removePartner(s.domain),
 });

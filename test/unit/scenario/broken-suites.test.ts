@@ -11,8 +11,14 @@ const dir = fileURLToPath(new URL('../../fixtures/suites/broken/', import.meta.u
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
+// The encoding fixtures carry their expectations in their own encoding.
+const textOf = (bytes: Buffer): string => {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes);
+  if ((bytes[0] === 0xfe && bytes[1] === 0xff) || bytes[0] === 0) return new TextDecoder('utf-16be').decode(bytes);
+  return bytes.toString('utf8');
+};
 const expected = (file: string): string[] =>
-  readFileSync(path.join(dir, file), 'utf8')
+  textOf(readFileSync(path.join(dir, file)))
     .split('\n')
     .filter((l) => l.startsWith('# expect: '))
     .map((l) => l.slice('# expect: '.length));

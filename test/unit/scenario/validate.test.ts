@@ -56,7 +56,7 @@ describe('semantic checks', () => {
     steps: [{ action: set-partner, profile: { saslNegotiation: NotSupported } }]
 `),
     ).toEqual([
-      '12:45: partner "partner.test": Skype for Business refuses to save this profile: -SaslNegotiation NotSupported rules out SASL, and -SupportDialbackNegotiation $false rules out dialback, so no stream could authenticate',
+      '12:64: partner "partner.test": Skype for Business refuses to save this profile: -SaslNegotiation NotSupported rules out SASL, and -SupportDialbackNegotiation $false rules out dialback, so no stream could authenticate',
     ]);
   });
 
@@ -245,10 +245,10 @@ describe('Edge pools and SIP domains', () => {
 `,
       ),
     ).toEqual([
-      "12:36: unknown Edge pool 'edge-c' (did you mean 'edge-a'?); Edge pools: edge-a, edge-b",
-      "13:38: unknown Edge pool 'edge-bb' (did you mean 'edge-b'?); Edge pools: edge-a, edge-b",
+      "12:36: unknown Edge pool 'edge-c' in step 1 (edge-pool) of phase 'a' (did you mean 'edge-a'?); Edge pools: edge-a, edge-b",
+      "13:38: unknown Edge pool 'edge-bb' in step 2 (xmpp-failover) of phase 'a' (did you mean 'edge-b'?); Edge pools: edge-a, edge-b",
       '14:19: the edge-pool step needs state, priority, or both',
-      "15:84: the domain 'fabrikam.test' is not a SIP domain of the deployment; SIP domains: contoso.test",
+      "15:84: unknown SIP domain 'fabrikam.test' in step 4 (renew-certificate) of phase 'a'; SIP domains: contoso.test",
       '16:68: domain names the SIP domain a missing-bare-domain-san certificate lacks; other certificates cover every domain',
     ]);
   });
