@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { closeAllStacks } from '../infra/teardown.js';
+import { runClean } from './clean.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
 import { EXIT, reportError } from './output.js';
@@ -123,6 +124,14 @@ export function buildProgram(): Command {
     .argument('<file>', 'a suite file')
     .action(async (file: string) => {
       process.exitCode = await runSfbConfig(file);
+    });
+
+  program
+    .command('clean')
+    .description('remove what killed xfed runs left behind: Prosody processes, containers, networks, work directories; mark their results.json killed')
+    .option('--dry-run', 'only list what would be removed')
+    .action(async (opts: { dryRun?: boolean }) => {
+      process.exitCode = await runClean(opts);
     });
 
   return program;

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { guardOnExit } from '../../infra/exit-guard.js';
 import { LineLog } from '../../infra/line-log.js';
 import { freePort } from '../../infra/ports.js';
 import { projectRoot } from '../../infra/project-root.js';
+import { ownerLabels, recordDocker, thisOwner } from '../../infra/reaper/marker.js';
 import { TeardownStack } from '../../infra/teardown.js';
 import { waitUntilServing } from '../readiness.js';
 import { relevantLogLines, serveInstance, type ProsodyInstance, type ProsodyInstanceSpec, type ProsodyRuntime } from './runtime.js';
@@ -18,12 +19,23 @@ type Testcontainers = typeof import('testcontainers');
 
 /** testcontainers, loaded when a container is first needed (it is heavy). */
 function tc(): Promise<Testcontainers> {
-  // No registry is reachable on the machines xfed targets: without these, testcontainers tries to
-  // pull ryuk and alpine before anything starts. Explicit user settings win. Set here, at first
-  // use, not at import: importing xfed changes nothing in the process.
-  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  // No registry is reachable on the machines xfed targets: without this (and Ryuk turned off,
+  // chooseReaper), testcontainers tries to pull ryuk and alpine before anything starts. Explicit
+  // user settings win. Set here, at first use, not at import: importing xfed changes nothing.
   process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
   return import('testcontainers');
+}
+
+/**
+ * Ryuk (testcontainers' reaper) removes a killed process's containers when its image is here, and
+ * is then left on; without it (no registry to pull it from) it is turned off and xfed's own
+ * watchdog does that work (infra/reaper/), as it does with Ryuk for everything else.
+ */
+async function chooseReaper(): Promise<void> {
+  if (process.env.TESTCONTAINERS_RYUK_DISABLED !== undefined) return;
+  const { REAPER_IMAGE } = await import('testcontainers/build/reaper/reaper.js');
+  const present = await imageExists(REAPER_IMAGE).catch(() => false);
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= present ? 'false' : 'true';
 }
 
 const C2S_PORT = 5222;
@@ -112,14 +124,24 @@ export class ContainerRuntime implements ProsodyRuntime {
     if (!engine.available) {
       throw new EnvironmentError(`no Docker engine answers (${engine.detail}): start one (dockerd) or use --runtime process`);
     }
+    await chooseReaper();
     const base = await chooseBaseImage(opts.baseImage);
     const image = await ensureProsodyImage(base.image);
     const { Network } = await tc();
-    const network = await new Network().start();
+    // The owner id in the name finds the network after a hard kill (testcontainers' Network takes no labels).
+    const name = `xfed-${thisOwner().owner}-${randomBytes(4).toString('hex')}`;
+    const forget = recordDocker(name);
+    // A failed start stays recorded: Docker may have made the network all the same.
+    const network = await new Network({ nextUuid: () => name }).start();
     const unguard = guardOnExit(() => spawnSync('docker', ['network', 'rm', network.getName()], { stdio: 'ignore', timeout: 10_000 }));
     const dns = new TestDnsServer();
     const runtime = new ContainerRuntime(image, network, dns);
-    runtime.teardown.defer(`docker network ${network.getName()}`, () => network.stop().then(unguard));
+    runtime.teardown.defer(`docker network ${network.getName()}`, () =>
+      network.stop().then(() => {
+        unguard();
+        forget();
+      }),
+    );
     // The test DNS listens on the host's address on this network only, so the containers resolve
     // SRV records the real way (Docker's own DNS answers A records of aliases, never SRV).
     await dns.start(0, await networkGateway(network.getId()));
@@ -160,9 +182,10 @@ export class ContainerRuntime implements ProsodyRuntime {
     const log = new LineLog();
     let markExited: (e: { code: number | null }) => void = () => undefined;
     const exited = new Promise<{ code: number | null }>((resolve) => (markExited = resolve));
+    const name = `xfed-${spec.label.replace(/[^a-z0-9.-]/gi, '-')}-${process.pid}-${Date.now().toString(36)}`;
     const container = new GenericContainer(this.image)
-      .withName(`xfed-${spec.label.replace(/[^a-z0-9.-]/gi, '-')}-${process.pid}-${Date.now().toString(36)}`)
-      .withLabels({ 'org.xfed': 'prosody' })
+      .withName(name)
+      .withLabels({ 'org.xfed': 'prosody', ...ownerLabels() })
       .withCopyDirectoriesToContainer([{ source: spec.hostDir, target: ROOT_IN_CONTAINER }])
       .withLogConsumer((stream) => {
         stream.on('data', (chunk: Buffer | string) => log.write(chunk));
@@ -184,6 +207,9 @@ export class ContainerRuntime implements ProsodyRuntime {
         .withNetworkAliases(...spec.domains)
         .withExposedPorts(...Object.values(ports));
 
+    // Recorded before it exists, and kept when its start fails (it may exist all the same): a kill
+    // while Docker creates it still leaves a marker that names it.
+    const forget = recordDocker(name);
     let started: import('testcontainers').StartedTestContainer;
     try {
       started = await container.start();
@@ -192,7 +218,10 @@ export class ContainerRuntime implements ProsodyRuntime {
     }
     const unguard = guardOnExit(() => spawnSync('docker', ['rm', '-f', '-v', started.getId()], { stdio: 'ignore', timeout: 10_000 }));
     const release = this.teardown.defer(`container ${started.getName()}`, () =>
-      started.stop({ timeout: 2_000, remove: true, removeVolumes: true }).then(unguard),
+      started.stop({ timeout: 2_000, remove: true, removeVolumes: true }).then(() => {
+        unguard();
+        forget();
+      }),
     );
 
     const host = '127.0.0.1';
@@ -215,7 +244,12 @@ export class ContainerRuntime implements ProsodyRuntime {
     }
     const component = ports.component !== undefined ? { component: { host, port: onHost ? ports.component : started.getMappedPort(COMPONENT_PORT) } } : {};
     const peerAddress = onHost ? s2s : { host: await started.getIpAddress(this.network.getName()), port: S2S_PORT };
-    return serveInstance({ spec, dns: this.dns, endpoints: { c2s, s2s, peerAddress, ...component, ports }, log, release });
+    // SIGKILL, as the OOM killer would; Docker ends the container's log stream once it is gone.
+    const kill = async () => {
+      await new Promise<void>((resolve) => execFile('docker', ['kill', '--signal', 'KILL', started.getId()], { timeout: 10_000 }, () => resolve()));
+      await withDeadline(exited, 10_000, `the container of ${spec.label} to end after SIGKILL`);
+    };
+    return serveInstance({ spec, dns: this.dns, endpoints: { c2s, s2s, peerAddress, ...component, ports }, log, exited, kill, release });
   }
 
   async closedAddress(): Promise<{ host: string; port: number }> {

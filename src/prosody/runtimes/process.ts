@@ -8,6 +8,7 @@ import { guardOnExit } from '../../infra/exit-guard.js';
 import { TestDnsServer } from '../../infra/dns.js';
 import { LineLog } from '../../infra/line-log.js';
 import { freePort } from '../../infra/ports.js';
+import { OWNER_ENV, recordProcess, thisOwner } from '../../infra/reaper/marker.js';
 import { TeardownStack } from '../../infra/teardown.js';
 import { waitUntilServing } from '../readiness.js';
 import { relevantLogLines, serveInstance, type ProsodyInstance, type ProsodyInstanceSpec, type ProsodyRuntime } from './runtime.js';
@@ -109,8 +110,10 @@ export class ProcessRuntime implements ProsodyRuntime {
     const child = spawn(this.binary, ['-F', '--config', configPath], {
       cwd: spec.hostDir,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HOME: spec.hostDir },
+      // The owner id in its environment finds it after a hard kill even where the marker missed it.
+      env: { ...process.env, HOME: spec.hostDir, [OWNER_ENV]: thisOwner().owner },
     });
+    const forget = child.pid !== undefined ? recordProcess(child.pid, spec.label) : () => undefined;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => {
         log.end();
@@ -122,7 +125,8 @@ export class ProcessRuntime implements ProsodyRuntime {
     const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
 
     const unguard = guardOnExit(() => child.kill('SIGKILL'));
-    const stop = () => stopChild(child, exited).finally(unguard);
+    // Forgotten only once it exited: one that would not stay listed for the watchdog.
+    const stop = () => stopChild(child, exited).then(forget).finally(unguard);
     const release = this.teardown.defer(`prosody ${spec.label}`, stop);
 
     const c2s = { host: LOOPBACK, port: c2sPort };
@@ -150,7 +154,11 @@ export class ProcessRuntime implements ProsodyRuntime {
 
     const ports = { c2s: c2sPort, s2s: s2sPort, ...(componentPort !== undefined ? { component: componentPort } : {}) };
     const component = componentPort !== undefined ? { component: { host: LOOPBACK, port: componentPort } } : {};
-    return serveInstance({ spec, dns: this.dns, endpoints: { c2s, s2s, peerAddress: s2s, ...component, ports }, log, release });
+    const kill = async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await withDeadline(exited, STOP_GRACE_MS, 'prosody to exit after SIGKILL');
+    };
+    return serveInstance({ spec, dns: this.dns, endpoints: { c2s, s2s, peerAddress: s2s, ...component, ports }, log, exited, kill, release });
   }
 
   async closedAddress(): Promise<{ host: string; port: number }> {
