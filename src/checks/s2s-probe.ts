@@ -12,19 +12,22 @@ function summary(r: S2sProbeReport): string {
       `certificate ${r.certificate.trusted ? 'trusted' : `not trusted (${r.certificate.trustError})`}, SANs ${r.certificate.sans.join(' ')}, valid to ${r.certificate.validTo.slice(0, 10)}`,
     );
   parts.push(`SASL ${r.saslMechanisms?.join(' ') || 'none'}`, `dialback ${(r.dialbackAfterTls ?? r.dialbackBeforeTls) ? 'offered' : 'not offered'}`);
+  if (r.saslExternal) parts.push(`SASL EXTERNAL tried: ${r.saslExternal.outcome === 'success' ? 'accepted' : 'refused'}`);
   return parts.join('; ');
 }
 
 /**
  * Opens a raw S2S stream to the SfB domain and compares what it offers with the partner profile
  * the SfB side holds (New-CsXmppAllowedPartner): STARTTLS required or not, SASL EXTERNAL offered
- * to the partner's certificate, dialback offered; and checks the certificate (chain, expiry, the
- * bare domain as a SAN). Needs no SfB user.
+ * to the partner's certificate (and accepted when tried: XEP-0178), dialback offered; and checks
+ * the certificate (chain, expiry, the bare domain as a SAN). Needs no SfB user. A peer that breaks
+ * the stream (not XML, a flood, a reset, silence) is refused S2S, with what it did.
  */
 export const s2sProbeCheck = defineCheck({
   kind: 's2s-probe',
   fields: { tls: z.enum(['TLSv1.2', 'TLSv1.3']).optional().describe('The TLS version the Edge must negotiate') },
   description: 'A raw S2S stream to the SfB domain: STARTTLS, TLS version, certificate, SASL EXTERNAL and dialback offered, compared with the partner profile',
+  failures: { s2s: { refused: [] }, certificate: { expired: [], 'name-mismatch': [], untrusted: [] }, probe: { mismatch: [] } },
   references: [
     'RFC 6120 sections 5 and 6 (STARTTLS, SASL)',
     'XEP-0178 (SASL EXTERNAL for S2S)',
@@ -61,6 +64,15 @@ export const s2sProbeCheck = defineCheck({
     if (cert && !cert.coversBareDomain) return { outcome: fail({ certificate: 'name-mismatch' }, summary(report)), ...latency };
     if (cert && !cert.trusted) return { outcome: fail({ certificate: 'untrusted' }, summary(report)), ...latency };
     if (report.error) return { outcome: fail({ s2s: 'refused' }, `${report.error}; ${summary(report)}`), ...latency };
+    const external = report.saslExternal;
+    if (external?.outcome === 'failure') {
+      // A partner whose EXTERNAL fails falls back to dialback where the Edge offers it (Prosody
+      // does); without it the stream is refused.
+      const dialback = report.dialbackAfterTls === true;
+      const said = `${external.condition}${external.text ? ` (${JSON.stringify(external.text)})` : ''}`;
+      const text = `the Edge offered SASL EXTERNAL and then refused the partner's certificate: <failure/> ${said}${dialback ? '; a partner may fall back to dialback, which the Edge offers' : ''} (${summary(report)})`;
+      return { outcome: fail(dialback ? { probe: 'mismatch' } : { s2s: 'refused' }, text), ...latency };
+    }
 
     const differences: string[] = [];
     if (check.tls && report.tlsVersion !== check.tls) differences.push(`TLS ${report.tlsVersion ?? 'none'}, expected ${check.tls}`);

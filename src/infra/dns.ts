@@ -78,10 +78,12 @@ const RCODE_NAMES = new Map<number, DnsQueryLog['rcode']>([
   [RCODE_NXDOMAIN, 'NXDOMAIN'],
 ]);
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 3_000;
+/** A TCP client gets this long to send its whole query. */
+const TCP_QUERY_BOUND_MS = 5_000;
 /** The UDP payload every client takes; dns2 re-encodes a query's EDNS OPT with this size too. */
 const UDP_PAYLOAD_MIN = 512;
-// @types/dns2 lacks Packet.parse (it takes no `this`).
-const parsePacket = (Packet as unknown as { parse(bytes: Buffer): { header: ReplyHeader } }).parse;
+/** A DNS message over TCP is at most its 2-byte length prefix plus 65535 bytes (RFC 1035 4.2.2). */
+const TCP_MESSAGE_MAX = 2 + 0xffff;
 const TYPE_NAMES = new Map<number, string>(Object.entries(Packet.TYPE).map(([k, v]) => [v as number, k]));
 
 /**
@@ -188,16 +190,27 @@ export class TestDnsServer extends EventEmitter {
     const handler = (viaTcp: boolean) => (request: unknown, send: (r: never) => unknown) => {
       void this.respond(request as Request, viaTcp)
         .then((response) => send(response as never))
-        .catch((err: Error) => this.emit('error', err));
+        .catch((err: Error) => this.refused(err.message));
     };
     const udp = dns2.createUDPServer({ type: 'udp4' });
     udp.on('request', handler(false));
-    udp.on('requestError', (err: Error) => this.emit('error', err));
+    udp.on('requestError', (err: Error) => this.refused(err.message));
+    // Only what dns2 parses without looping reaches it (isSafeQuery); the rest is dropped.
+    const [parse] = udp.listeners('message') as Array<(msg: Buffer, rinfo: dgram.RemoteInfo) => void>;
+    udp.removeAllListeners('message');
+    udp.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) =>
+      isSafeQuery(msg) ? parse!(msg, rinfo) : this.refused(`an unreadable query from ${rinfo.address}`),
+    );
     await udp.listen(port, this.host);
     this.udp = udp;
     // TCP on the same port number: resolvers retry over TCP when an answer is truncated.
     const tcp = dns2.createTCPServer(handler(true) as never);
-    tcp.on('requestError', (err: Error) => this.emit('error', err));
+    tcp.on('requestError', (err: Error) => this.refused(err.message));
+    // dns2 reads a TCP query until the length its prefix says, for as long as the client waits,
+    // and parses it unchecked: the query is read here, bounded in size and time, and checked.
+    const [handle] = tcp.listeners('connection') as Array<(socket: net.Socket) => void>;
+    tcp.removeAllListeners('connection');
+    tcp.on('connection', (socket: net.Socket) => this.acceptTcp(socket, handle!));
     const udpPort = udp.address().port;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -219,6 +232,36 @@ export class TestDnsServer extends EventEmitter {
     this.tcp = undefined;
     if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
     if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+  }
+
+  /** A query that could not be answered: told to listeners (`refused`), never thrown. */
+  private refused(why: string): void {
+    this.emit('refused', why);
+  }
+
+  private acceptTcp(socket: net.Socket, handle: (socket: net.Socket) => void): void {
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(TCP_QUERY_BOUND_MS, () => {
+      this.refused(`no whole TCP query from ${socket.remoteAddress} in ${TCP_QUERY_BOUND_MS} ms`);
+      socket.destroy();
+    });
+    let received = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk.subarray(0, TCP_MESSAGE_MAX - received.length)]);
+      if (received.length < 2 || received.length < 2 + received.readUInt16BE(0)) return;
+      socket.off('data', onData);
+      socket.pause();
+      const query = received.subarray(2, 2 + received.readUInt16BE(0));
+      if (!isSafeQuery(query)) {
+        this.refused(`an unreadable TCP query from ${socket.remoteAddress}`);
+        socket.destroy();
+        return;
+      }
+      // dns2 reads the query again from the stream: it is handed back unread.
+      socket.unshift(received.subarray(0, 2 + query.length));
+      handle(socket);
+    };
+    socket.on('data', onData);
   }
 
   private isLocal(name: string): boolean {
@@ -325,15 +368,59 @@ function norm(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
-/** The header of `bytes` when they are a reply to query `id`, else undefined. */
+/**
+ * The header of `bytes` when they are a reply to query `id`, else undefined. Only the fixed
+ * 12-byte header is read (RFC 1035 4.1.1): the reply is relayed unchanged, and dns2's full parser
+ * follows compression pointers without a bound, so a reply whose pointer points at itself from an
+ * upstream xfed does not control would hang the process.
+ */
 function readReply(bytes: Buffer, id: number): Reply | undefined {
   if (bytes.length < 12) return undefined;
-  try {
-    const { header } = parsePacket(bytes);
-    return header.qr === 1 && header.id === id ? { bytes, header } : undefined;
-  } catch {
-    return undefined;
+  const flags = bytes.readUInt16BE(2);
+  const header: ReplyHeader = { id: bytes.readUInt16BE(0), qr: flags >> 15, tc: (flags >> 9) & 1, rcode: flags & 0xf, ancount: bytes.readUInt16BE(6) };
+  return header.qr === 1 && header.id === id ? { bytes, header } : undefined;
+}
+
+/**
+ * Whether dns2 can parse `bytes` as a query without looping: a plain query (no answer or authority
+ * records; additional records only EDNS's OPT, whose name is the root) whose question names
+ * compress only backwards (RFC 1035 4.1.4). dns2's parser follows any pointer, and a client on
+ * the test network could send one that points at itself.
+ */
+function isSafeQuery(bytes: Buffer): boolean {
+  if (bytes.length < 12 || bytes.length > 0xffff) return false;
+  const qd = bytes.readUInt16BE(4);
+  if (bytes.readUInt16BE(6) !== 0 || bytes.readUInt16BE(8) !== 0 || qd === 0 || qd > 16) return false;
+  let at = 12;
+  const name = (): boolean => {
+    const start = at;
+    for (;;) {
+      if (at >= bytes.length) return false;
+      const len = bytes[at]!;
+      if (len === 0) {
+        at += 1;
+        return true;
+      }
+      if ((len & 0xc0) === 0xc0) {
+        if (at + 1 >= bytes.length) return false;
+        const target = ((len & 0x3f) << 8) | bytes[at + 1]!;
+        at += 2;
+        // Backwards, into an earlier name: dns2 then reads a name that ends.
+        return target < start;
+      }
+      if ((len & 0xc0) !== 0) return false;
+      at += 1 + len;
+    }
+  };
+  for (let i = 0; i < qd; i++) {
+    if (!name()) return false;
+    at += 4;
   }
+  for (let i = bytes.readUInt16BE(10); i > 0; i--) {
+    if (bytes[at] !== 0 || at + 11 > bytes.length || bytes.readUInt16BE(at + 1) !== 41) return false;
+    at += 11 + bytes.readUInt16BE(at + 9);
+  }
+  return at <= bytes.length;
 }
 
 /** Runs `start` until it settles or `timeoutMs` passes; `cleanup` runs either way. */
@@ -380,7 +467,8 @@ function queryTcp(query: Buffer, to: DnsUpstream & { timeoutMs: number }): Promi
       socket.on('error', reject);
       socket.on('close', () => reject(new Error('upstream DNS closed the connection without an answer')));
       socket.on('data', (chunk: Buffer) => {
-        received = Buffer.concat([received, chunk]);
+        // One message is all that is read: never more than its largest size is kept.
+        received = Buffer.concat([received, chunk.subarray(0, TCP_MESSAGE_MAX - received.length)]);
         if (received.length < 2 || received.length < 2 + received.readUInt16BE(0)) return;
         const reply = readReply(received.subarray(2, 2 + received.readUInt16BE(0)), query.readUInt16BE(0));
         if (reply) resolve(reply);

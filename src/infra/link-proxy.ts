@@ -5,6 +5,10 @@ import { withDeadline } from './deadline.js';
 
 export type LinkState = 'up' | 'cut' | 'slow';
 
+/** Bytes the relay holds per direction of one connection before it stops reading the sender. */
+const RELAY_BUFFER_MAX = 1024 * 1024;
+const UPSTREAM_CONNECT_BOUND_MS = 10_000;
+
 /** A chunk the relay passed on: which connection (numbered from 1), which way, and its bytes. */
 export interface LinkData {
   connection: number;
@@ -131,11 +135,22 @@ export class LinkProxy extends EventEmitter {
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     upstream.once('connect', () => this.note({ kind: 'connected', remote, detail: `${this.upstream.host}:${this.upstream.port}` }));
-    upstream.once('error', (err) => {
+    // `on`, not `once`: a socket can emit a second error (a reset after a timeout), and an
+    // unheard one would end the process.
+    let failed = false;
+    upstream.on('error', (err) => {
+      if (failed) return;
+      failed = true;
       this.note({ kind: 'upstream-failed', remote, detail: err.message });
       client.resetAndDestroy();
     });
-    client.once('error', () => upstream.destroy());
+    client.on('error', () => upstream.destroy());
+    // An upstream that neither accepts nor refuses (its packets dropped) holds no client for ever.
+    upstream.setTimeout(UPSTREAM_CONNECT_BOUND_MS, () => {
+      if (upstream.connecting)
+        upstream.destroy(new Error(`no connection to ${this.upstream.host}:${this.upstream.port} within ${UPSTREAM_CONNECT_BOUND_MS} ms`));
+    });
+    upstream.once('connect', () => upstream.setTimeout(0));
     const end = () => {
       if (!this.pairs.delete(pair)) return;
       this.note({ kind: 'closed', remote });
@@ -148,18 +163,46 @@ export class LinkProxy extends EventEmitter {
     this.relay(upstream, client, id, 'to-client');
   }
 
-  /** Every chunk is told as a `data` event (a test reads the bytes on the wire: keep-alives, say). */
+  /**
+   * Every chunk is told as a `data` event (a test reads the bytes on the wire: keep-alives, say).
+   * The relay holds at most RELAY_BUFFER_MAX bytes per direction: past it, it stops reading from
+   * `from` until `to` has taken them (TCP backpressure reaches the sender), so a peer that sends
+   * faster than the other reads, or a slowed link, cannot grow xfed's memory.
+   */
   private relay(from: net.Socket, to: net.Socket, connection: number, direction: LinkData['direction']): void {
+    let held = 0;
+    let unflushed = 0;
+    let draining = false;
     // Chunks keep their order under a delay: each waits for the one before it.
     let chain = Promise.resolve();
+    const release = (n: number) => {
+      held -= n;
+      if (held <= RELAY_BUFFER_MAX && from.isPaused() && !from.destroyed) from.resume();
+    };
     from.on('data', (chunk: Buffer) => {
       this.emit('data', { connection, direction, chunk } satisfies LinkData);
+      held += chunk.length;
+      if (held > RELAY_BUFFER_MAX) from.pause();
       const delay = this.state === 'slow' ? this.delayMs : 0;
       chain = chain.then(
         () =>
           new Promise<void>((resolve) => {
             const write = () => {
-              if (!to.destroyed) to.write(chunk);
+              const flushed = to.destroyed || to.write(chunk);
+              if (flushed && unflushed === 0) release(chunk.length);
+              else {
+                // Released together once `to` drains: one listener, however many chunks wait.
+                unflushed += chunk.length;
+                if (!flushed && !draining) {
+                  draining = true;
+                  to.once('drain', () => {
+                    draining = false;
+                    const n = unflushed;
+                    unflushed = 0;
+                    release(n);
+                  });
+                }
+              }
               resolve();
             };
             if (delay > 0) setTimeout(write, delay);

@@ -5,7 +5,9 @@ import { performance } from 'node:perf_hooks';
 import { XfedError } from '../errors.js';
 import { withDeadline } from '../infra/deadline.js';
 import {
+  SIP_LIMITS,
   SipHeaders,
+  SipTooLarge,
   formatVia,
   newBranch,
   newTag,
@@ -78,6 +80,8 @@ const T2 = 4_000;
 const SERVER_TX_LINGER_MS = 64 * T1;
 const HANDLER_BOUND_MS = 64 * T1;
 const SOCKET_OP_BOUND_MS = 5_000;
+/** A message's bytes must all arrive within this of each other (timer F's 64*T1). */
+const PARTIAL_MESSAGE_BOUND_MS = 64 * T1;
 
 interface ClientTx {
   method: string;
@@ -281,34 +285,62 @@ export class SipEndpoint extends EventEmitter {
     return pending;
   }
 
-  // Frames a TCP byte stream by Content-Length (RFC 3261 18.3).
+  // Frames a TCP byte stream by Content-Length (RFC 3261 18.3), within SIP_LIMITS: a message
+  // must be whole within the header and body bounds, and within PARTIAL_MESSAGE_BOUND_MS of its
+  // first byte (a drip or a stall holds nothing for ever).
   private attach(socket: net.Socket): void {
     this.sockets.add(socket);
     let buffered: Buffer = Buffer.alloc(0);
+    let stall: NodeJS.Timeout | undefined;
+    const remote = () => ({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 });
     socket.on('error', (err) => this.emit('transport-error', err));
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      clearTimeout(stall);
+      this.sockets.delete(socket);
+    });
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
-      const remote = { host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 };
       for (;;) {
         let cut: ReturnType<typeof takeSipFrame>;
         try {
           cut = takeSipFrame(buffered);
         } catch (err) {
-          // A stream that lost its framing cannot be resynchronised.
-          this.malformed(buffered, 'tcp', remote, (err as Error).message);
-          socket.destroy();
+          // A stream that lost its framing cannot be resynchronised; a request too large to
+          // read is still answered when its head can be.
+          this.malformed(buffered, 'tcp', remote(), (err as Error).message);
+          socket.removeAllListeners('data');
+          if (err instanceof SipTooLarge && this.answerTooLarge(buffered, remote(), socket, err.message)) socket.end(() => socket.destroy());
+          else socket.destroy();
           return;
         }
         if (!cut) break;
         buffered = cut.rest;
-        this.receive(cut.frame, 'tcp', remote, socket);
+        this.receive(cut.frame, 'tcp', remote(), socket);
       }
-      if (buffered.length > 65_536) {
-        this.malformed(buffered, 'tcp', remote, 'no complete SIP message in 64 KiB');
+      if (buffered.length > SIP_LIMITS.headerBytes + SIP_LIMITS.bodyBytes) {
+        this.malformed(buffered, 'tcp', remote(), `no complete SIP message in ${buffered.length} bytes`);
         socket.destroy();
+        return;
+      }
+      clearTimeout(stall);
+      stall = undefined;
+      if (buffered.some((b) => b !== 0x0d && b !== 0x0a)) {
+        stall = setTimeout(() => {
+          this.malformed(buffered, 'tcp', remote(), `a SIP message left unfinished for ${PARTIAL_MESSAGE_BOUND_MS} ms`);
+          socket.destroy();
+        }, PARTIAL_MESSAGE_BOUND_MS);
+        stall.unref();
       }
     });
+  }
+
+  /** Answers 513 when the head of the message is a request that can be answered; says whether it was. */
+  private answerTooLarge(buf: Buffer, remote: { host: string; port: number }, socket: net.Socket, why: string): boolean {
+    const head = parseSipHeadLeniently(buf.subarray(0, SIP_LIMITS.headerBytes));
+    if (head?.kind !== 'request' || head.method === 'ACK' || !REQUIRED.every((h) => head.headers.has(h)) || !stampVia(head, remote)) return false;
+    this.trace('in', 'tcp', this.localOf('tcp', socket), addr(remote.host, remote.port), head);
+    this.answer(head, { status: 513, headers: { Warning: `399 ${this.host} "${warningText(why)}"` } }, 'tcp', remote, socket);
+    return true;
   }
 
   private receive(buf: Buffer, transport: SipTransport, remote: { host: string; port: number }, socket?: net.Socket): void {
@@ -319,7 +351,8 @@ export class SipEndpoint extends EventEmitter {
       const head = parseSipHeadLeniently(buf);
       if (head?.kind === 'request' && REQUIRED.every((h) => head.headers.has(h)) && head.method !== 'ACK' && stampVia(head, remote)) {
         this.trace('in', transport, this.localOf(transport, socket), addr(remote.host, remote.port), head);
-        this.answer(head, { status: 400, headers: { Warning: `399 ${this.host} "${warningText((err as Error).message)}"` } }, transport, remote, socket);
+        const status = err instanceof SipTooLarge ? 513 : 400;
+        this.answer(head, { status, headers: { Warning: `399 ${this.host} "${warningText((err as Error).message)}"` } }, transport, remote, socket);
       } else {
         this.malformed(buf, transport, remote, (err as Error).message);
       }

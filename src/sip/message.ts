@@ -6,6 +6,11 @@ import { XfedError } from '../errors.js';
  * simulated SfB pools and whatever a real peer (sipp, a gateway) sends them.
  */
 export class SipParseError extends XfedError {}
+/** A message bigger than xfed reads (RFC 3261 21.5.14: answered 513 Message Too Large). */
+export class SipTooLarge extends SipParseError {}
+
+/** Bounds on what a peer's message may hold: far above what SfB sends, far below what hurts. */
+export const SIP_LIMITS = { headerBytes: 64 * 1024, headerLines: 256, bodyBytes: 64 * 1024 } as const;
 
 // RFC 3261 7.3.3 compact forms, plus the ones RFC 3265/3903 added.
 const COMPACT: Record<string, string> = {
@@ -160,8 +165,10 @@ interface Head {
 function parseHead(buf: Buffer): Head {
   // Without a blank line the message is broken, but its head may still be enough to answer 400.
   const [headEnd, bodyStart] = headerEnd(buf) ?? [buf.length, buf.length];
+  if (headEnd > SIP_LIMITS.headerBytes) throw new SipTooLarge(`a header block of ${headEnd} bytes (limit ${SIP_LIMITS.headerBytes})`);
   const lines = buf.subarray(0, headEnd).toString('utf8').split(/\r?\n/);
   while (lines[0] === '') lines.shift(); // stray CRLFs before the start line are allowed (7.5)
+  if (lines.length > SIP_LIMITS.headerLines + 1) throw new SipTooLarge(`${lines.length - 1} header lines (limit ${SIP_LIMITS.headerLines})`);
   const startLine = lines.shift();
   if (!startLine) throw new SipParseError('empty SIP message');
   const headers = new SipHeaders();
@@ -200,7 +207,9 @@ function contentLength(headers: SipHeaders): number | undefined {
   const raw = headers.get('Content-Length');
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw)) throw new SipParseError(`bad Content-Length: "${raw}"`);
-  return Number(raw);
+  const length = Number(raw);
+  if (length > SIP_LIMITS.bodyBytes) throw new SipTooLarge(`Content-Length ${raw} (limit ${SIP_LIMITS.bodyBytes})`);
+  return length;
 }
 
 /**

@@ -1,13 +1,17 @@
-import { Parser, type Element } from '@xmpp/xml';
+import type { Element } from '@xmpp/xml';
 import net from 'node:net';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { withDeadline } from '../infra/deadline.js';
+import { XmlStreamReader, streamErrorOf } from './stream-reader.js';
 
 /**
  * A raw server-to-server probe (RFC 6120 4-6, XEP-0220, XEP-0178): xmpp.js has no S2S side, so
  * this opens the stream itself with node's net and tls, reads what the server offers before and
- * after STARTTLS, and inspects its certificate. It never authenticates nor sends a stanza.
+ * after STARTTLS, and inspects its certificate. Where the server offers SASL EXTERNAL and the probe
+ * holds the partner's certificate, it tries the exchange (XEP-0178): an offer the server then
+ * refuses is no offer. It never sends a stanza. Everything it reads goes through the bounded
+ * parser (`bounded-xml.ts`), and each read has a deadline.
  */
 export interface S2sProbeOptions {
   host: string;
@@ -18,7 +22,7 @@ export interface S2sProbeOptions {
   from: string;
   /** PEM certificates to verify the server's chain against (else the system's CAs). */
   ca?: string;
-  /** Our certificate and key, so a server that would accept SASL EXTERNAL from us offers it. */
+  /** Our certificate and key: a server that would accept SASL EXTERNAL from us offers it, and the probe tries it. */
   clientCert?: { certPem: string; keyPem: string };
   timeoutMs: number;
 }
@@ -51,70 +55,28 @@ export interface S2sProbeReport {
   /** Features offered on the stream restarted over TLS. */
   saslMechanisms?: string[];
   dialbackAfterTls?: boolean;
+  /** The SASL EXTERNAL exchange, when the server offered it and the probe had a certificate to try. */
+  saslExternal?: SaslExternalOutcome;
   /** Where the probe stopped and why, when it could not go all the way. */
   error?: string;
   elapsedMs: number;
 }
+
+export type SaslExternalOutcome = { outcome: 'success' } | { outcome: 'failure'; condition: string; text?: string };
 
 const STREAMS = 'http://etherx.jabber.org/streams';
 const TLS_NS = 'urn:ietf:params:xml:ns:xmpp-tls';
 const SASL_NS = 'urn:ietf:params:xml:ns:xmpp-sasl';
 const DIALBACK_FEATURE = 'urn:xmpp:features:dialback';
 
-/** Reads XML elements from a socket, one promise at a time, with a bound on each. */
-class StreamReader {
-  private readonly parser = new Parser();
-  private readonly queue: Element[] = [];
-  private waiter: ((el: Element | Error) => void) | undefined;
-  private failure: Error | undefined;
-
-  constructor(socket: net.Socket | tls.TLSSocket) {
-    this.parser.on('element', (el: Element) => this.push(el));
-    this.parser.on('error', (err: Error) => this.fail(new Error(`invalid XML from the server: ${err.message}`)));
-    this.parser.on('end', () => this.fail(new Error('the server closed the stream')));
-    socket.on('data', (d: Buffer) => this.parser.write(d.toString('utf8')));
-    socket.on('close', () => this.fail(new Error('the server closed the connection')));
-    socket.on('error', (err: Error) => this.fail(err));
-  }
-
-  next(timeoutMs: number, what: string): Promise<Element> {
-    const el = this.queue.shift();
-    if (el) return Promise.resolve(el);
-    if (this.failure) return Promise.reject(this.failure);
-    return withDeadline(
-      new Promise<Element>((resolve, reject) => {
-        this.waiter = (x) => (x instanceof Error ? reject(x) : resolve(x));
-      }),
-      timeoutMs,
-      what,
-    ).finally(() => (this.waiter = undefined));
-  }
-
-  private push(el: Element): void {
-    if (this.waiter) this.waiter(el);
-    else this.queue.push(el);
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    this.waiter?.(err);
-  }
-}
-
 const header = (o: S2sProbeOptions) =>
   `<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='${STREAMS}' xmlns:db='jabber:server:dialback' from='${o.from}' to='${o.domain}' version='1.0'>`;
 
-async function features(reader: StreamReader, o: S2sProbeOptions, stage: string): Promise<Element> {
-  const el = await reader.next(o.timeoutMs, `the stream features ${stage}`);
-  if (el.getName() === 'error') {
-    const condition =
-      el
-        .getChildElements()
-        .find((c) => c.getName() !== 'text')
-        ?.getName() ?? 'unknown';
-    throw new Error(`stream error ${condition} ${stage}`);
-  }
-  if (el.getName() !== 'features') throw new Error(`expected stream features ${stage}, got <${el.getName()}/>`);
+async function features(reader: XmlStreamReader, timeoutMs: number, stage: string): Promise<Element> {
+  const el = await reader.next(timeoutMs, `the stream features ${stage}`);
+  const streamError = streamErrorOf(el);
+  if (streamError) throw new Error(`the peer sent the stream error ${streamError} ${stage}`);
+  if (el.getName() !== 'features') throw new Error(`expected stream features ${stage}, got <${el.name}/>`);
   return el;
 }
 
@@ -140,6 +102,9 @@ export function inspectCertificate(pem: string | Buffer, domain: string): Omit<C
 export async function probeS2s(o: S2sProbeOptions): Promise<S2sProbeReport> {
   const started = performance.now();
   const report: S2sProbeReport = { connected: false, elapsedMs: 0 };
+  // Each read is bounded by timeoutMs, and the whole probe by three of them.
+  const until = started + 3 * o.timeoutMs;
+  const bound = () => Math.max(1, Math.round(Math.min(o.timeoutMs, until - performance.now())));
   const socket = net.connect({ host: o.host, port: o.port });
   socket.setNoDelay(true);
   let secure: tls.TLSSocket | undefined;
@@ -147,16 +112,16 @@ export async function probeS2s(o: S2sProbeOptions): Promise<S2sProbeReport> {
     await withDeadline(
       new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
-        socket.once('error', reject);
+        socket.on('error', reject);
       }),
-      o.timeoutMs,
+      bound(),
       `a TCP connection to ${o.host}:${o.port}`,
     );
     report.connected = true;
     report.connectMs = performance.now() - started;
-    const plain = new StreamReader(socket);
+    const plain = new XmlStreamReader(socket);
     socket.write(header(o));
-    const before = await features(plain, o, 'before STARTTLS');
+    const before = await features(plain, bound(), 'before STARTTLS');
     const starttls = before.getChild('starttls', TLS_NS);
     report.starttls = !starttls ? 'absent' : starttls.getChild('required') ? 'required' : 'offered';
     report.dialbackBeforeTls = before.getChild('dialback', DIALBACK_FEATURE) !== undefined;
@@ -165,9 +130,9 @@ export async function probeS2s(o: S2sProbeOptions): Promise<S2sProbeReport> {
       return report;
     }
     socket.write(`<starttls xmlns='${TLS_NS}'/>`);
-    const proceed = await plain.next(o.timeoutMs, 'the answer to STARTTLS');
-    if (proceed.getName() !== 'proceed') throw new Error(`STARTTLS refused: <${proceed.getName()}/>`);
-    socket.removeAllListeners('data');
+    const proceed = await plain.next(bound(), 'the answer to STARTTLS');
+    if (proceed.getName() !== 'proceed') throw new Error(`STARTTLS refused: <${proceed.name}/>`);
+    plain.detach();
     secure = tls.connect({
       socket,
       servername: o.domain,
@@ -177,12 +142,17 @@ export async function probeS2s(o: S2sProbeOptions): Promise<S2sProbeReport> {
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
     });
+    const tlsSocket = secure;
     await withDeadline(
       new Promise<void>((resolve, reject) => {
-        secure!.once('secureConnect', () => resolve());
-        secure!.once('error', reject);
+        tlsSocket.once('secureConnect', () => resolve());
+        // `on`, not `once`: a reset can follow an alert, and a second error must not go unheard.
+        tlsSocket.on('error', (err: NodeJS.ErrnoException) =>
+          reject(new Error(`the TLS handshake failed: ${err.code === 'ECONNRESET' ? 'the peer reset the connection' : err.message}`)),
+        );
+        tlsSocket.once('close', () => reject(new Error('the TLS handshake failed: the peer closed the connection')));
       }),
-      o.timeoutMs,
+      bound(),
       'the TLS handshake',
     );
     report.tlsVersion = secure.getProtocol() ?? undefined;
@@ -195,11 +165,16 @@ export async function probeS2s(o: S2sProbeOptions): Promise<S2sProbeReport> {
       const nameError = inspected.coversBareDomain ? undefined : `the certificate does not name ${o.domain} (SANs: ${inspected.sans.join(', ') || 'none'})`;
       report.certificate = { ...inspected, trusted: !chainError && !nameError, ...(chainError || nameError ? { trustError: chainError ?? nameError } : {}) };
     }
-    const reader = new StreamReader(secure);
+    const reader = new XmlStreamReader(secure);
     secure.write(header(o));
-    const after = await features(reader, o, 'after STARTTLS');
+    const after = await features(reader, bound(), 'after STARTTLS');
     report.saslMechanisms = mechanisms(after);
     report.dialbackAfterTls = after.getChild('dialback', DIALBACK_FEATURE) !== undefined;
+    if (o.clientCert && report.saslMechanisms.includes('EXTERNAL')) {
+      // XEP-0178 section 4: the authorization identity is the initiating domain.
+      secure.write(`<auth xmlns='${SASL_NS}' mechanism='EXTERNAL'>${Buffer.from(o.from).toString('base64')}</auth>`);
+      report.saslExternal = saslOutcome(await reader.next(bound(), 'the answer to SASL EXTERNAL'));
+    }
     secure.write('</stream:stream>');
     return report;
   } catch (err) {
@@ -210,6 +185,18 @@ export async function probeS2s(o: S2sProbeOptions): Promise<S2sProbeReport> {
     secure?.destroy();
     socket.destroy();
   }
+}
+
+/** `<success/>`, or `<failure/>` with its condition and text (RFC 6120 6.4.5, 6.5). */
+function saslOutcome(el: Element): SaslExternalOutcome {
+  if (el.getName() === 'success') return { outcome: 'success' };
+  if (el.getName() === 'failure') {
+    const children = el.getChildElements();
+    const text = children.find((c) => c.getName() === 'text')?.getText();
+    return { outcome: 'failure', condition: children.find((c) => c.getName() !== 'text')?.getName() ?? 'no condition', ...(text ? { text } : {}) };
+  }
+  const streamError = streamErrorOf(el);
+  throw new Error(streamError ? `the peer answered SASL EXTERNAL with the stream error ${streamError}` : `the peer answered SASL EXTERNAL with <${el.name}/>`);
 }
 
 function mechanisms(features: Element): string[] {

@@ -1,6 +1,7 @@
 import net from 'node:net';
-import { Parser, type Element } from '@xmpp/xml';
+import type { Element } from '@xmpp/xml';
 import { withDeadline } from '../infra/deadline.js';
+import { XmlStreamReader, streamErrorOf } from './stream-reader.js';
 
 export type StreamNamespace = 'jabber:client' | 'jabber:server';
 
@@ -16,7 +17,8 @@ export interface StreamProbeResult {
 /**
  * Opens a raw XMPP stream (RFC 6120 4.2) to `host:port` for domain `to`, reads the server's stream
  * header and features, and closes. Proves that a server really serves the domain, not merely that
- * a port accepts. A `<stream:error/>` or a closed connection rejects with its reason.
+ * a port accepts. A `<stream:error/>`, a closed connection or whatever the bounded parser refuses
+ * rejects with its reason.
  */
 export async function probeStream(opts: {
   host: string;
@@ -30,36 +32,24 @@ export async function probeStream(opts: {
   const socket = net.connect({ host: opts.host, port: opts.port });
   socket.setNoDelay(true);
   try {
-    return await withDeadline(
-      new Promise<StreamProbeResult>((resolve, reject) => {
-        const parser = new Parser();
-        let header: Record<string, string> = {};
-        parser.on('start', (el: Element) => {
-          header = el.attrs as Record<string, string>;
-        });
-        parser.on('element', (el: Element) => {
-          if (el.getName() === 'features') {
-            resolve({ header, features: el, elapsedMs: Date.now() - started });
-          } else if (el.getName() === 'error') {
-            const condition = el.children.find((c) => typeof c !== 'string' && c.getName() !== 'text') as Element | undefined;
-            reject(new Error(`stream error: ${condition?.getName() ?? 'unknown'}`));
-          }
-        });
-        parser.on('end', () => reject(new Error('the server closed the stream without features')));
-        parser.on('error', (err: Error) => reject(new Error(`invalid XML from the server: ${err.message}`)));
-        socket.on('data', (data) => parser.write(data.toString('utf8')));
-        socket.on('error', (err) => reject(err));
-        socket.on('close', () => reject(new Error('connection closed before stream features')));
-        socket.on('connect', () => {
-          const from = opts.from ? ` from='${opts.from}'` : '';
-          socket.write(
-            `<?xml version='1.0'?><stream:stream xmlns='${opts.ns}' xmlns:stream='http://etherx.jabber.org/streams' to='${opts.to}'${from} version='1.0'>`,
-          );
-        });
+    await withDeadline(
+      new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.on('error', reject);
       }),
       opts.timeoutMs,
-      `stream features from ${opts.host}:${opts.port} for ${opts.to}`,
+      `a connection to ${opts.host}:${opts.port}`,
     );
+    const reader = new XmlStreamReader(socket);
+    const from = opts.from ? ` from='${opts.from}'` : '';
+    socket.write(
+      `<?xml version='1.0'?><stream:stream xmlns='${opts.ns}' xmlns:stream='http://etherx.jabber.org/streams' to='${opts.to}'${from} version='1.0'>`,
+    );
+    const el = await reader.next(Math.max(1, opts.timeoutMs - (Date.now() - started)), `stream features from ${opts.host}:${opts.port} for ${opts.to}`);
+    const streamError = streamErrorOf(el);
+    if (streamError) throw new Error(`stream error: ${streamError}`);
+    if (el.getName() !== 'features') throw new Error(`expected stream features, got <${el.name}/>`);
+    return { header: reader.header ?? {}, features: el, elapsedMs: Date.now() - started };
   } finally {
     socket.destroy();
   }
