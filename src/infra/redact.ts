@@ -6,10 +6,26 @@ export class Redactor {
   static readonly MASK = '[redacted]';
   private secrets: string[] = [];
 
-  /** Registers a secret; its base64 form too, as it appears in SASL PLAIN or a log of one. */
+  /**
+   * Registers a secret, and the forms it takes on the way out: escaped in XML, JSON or a URL, and
+   * base64, at each of the three alignments it can have inside a longer blob (SASL PLAIN's
+   * `\0user\0password`), where only the characters that depend on the secret alone are matched.
+   */
   add(secret: string): void {
     if (secret.length === 0) return;
-    const forms = [secret, Buffer.from(secret).toString('base64').replace(/=+$/, '')];
+    const bytes = Buffer.from(secret);
+    const aligned = [1, 2].map((k) => {
+      const groups = Math.floor((k + bytes.length) / 3);
+      return Buffer.concat([Buffer.alloc(k), bytes])
+        .toString('base64')
+        .slice(4, groups * 4);
+    });
+    const escaped = [
+      secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;'),
+      JSON.stringify(secret).slice(1, -1),
+      encodeURIComponent(secret),
+    ];
+    const forms = [secret, ...escaped, bytes.toString('base64').replace(/=+$/, ''), ...aligned.filter((f) => f.length >= 6)];
     // Longest first, so a secret that contains another is masked whole.
     this.secrets = [...new Set([...this.secrets, ...forms.filter((f) => f.length >= 3)])].sort((a, b) => b.length - a.length);
   }

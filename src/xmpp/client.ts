@@ -2,11 +2,13 @@ import { client, xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { setTimeout as pause } from 'node:timers/promises';
 import type { Socket } from 'node:net';
 import { XfedError } from '../errors.js';
 import { withDeadline } from '../infra/deadline.js';
 import { Inbox } from '../infra/inbox.js';
 import type { Endpoint } from '../infra/endpoint.js';
+import { readBounded } from './bounded-transport.js';
 import { trustTestCa } from './trust.js';
 
 export { xml };
@@ -29,7 +31,37 @@ export interface ConnectOptions {
   /** Fetch the roster and send initial presence, so Prosody routes presence and subscriptions here. */
   available?: boolean;
   timeoutMs?: number;
+  /** What a failed login names, as the suite wrote it: the endpoint, the CA file, where the password came from. */
+  names?: { endpoint?: string; ca?: string; password?: string };
+  /** Log in again when the session drops (a restarted server), within these bounds; without it a drop ends the session. */
+  reconnect?: ReconnectPolicy;
 }
+
+/**
+ * Bounds of logging in again after a drop. @xmpp/client's own reconnect module would retry every
+ * second for ever, behind a test's back; this one says what happened and gives up in time.
+ */
+export interface ReconnectPolicy {
+  attempts: number;
+  /** Pause before the first attempt; it doubles after each failed one, up to `maxDelayMs`. */
+  firstDelayMs: number;
+  maxDelayMs: number;
+  /** Bound on one attempt: a server that accepts the connection while it starts may not answer yet. */
+  attemptMs: number;
+  /** Bound on the whole reconnection, pauses included. */
+  totalMs: number;
+}
+
+/** What happened to a session after its login: it dropped, came back, or was given up. */
+export type SessionEvent =
+  | { kind: 'dropped'; at: number; reason: string }
+  | { kind: 'reconnected'; at: number; attempts: number; downMs: number }
+  | { kind: 'lost'; at: number; attempts: number; reason: string };
+
+/** A wait or a send of a user whose session dropped: the verdict of a check that needed it. */
+export class SessionDropped extends XfedError {}
+
+const ROSTER_NS = 'jabber:iq:roster';
 
 export type StanzaMatcher = (stanza: Element) => boolean;
 
@@ -41,15 +73,33 @@ export class XmppUser implements AsyncDisposable {
   private readonly inbox = new Inbox<ReceivedStanza>();
   /** Aborted at stop(): pending waits end at once instead of holding their timers. */
   private readonly stopped = new AbortController();
+  /** Set while the session is down: since when, and why its stream ended. */
+  private down: SessionDropped | undefined;
+  private lastError: Error | undefined;
+  private readonly dropWatchers = new Set<(err: SessionDropped) => void>();
+  private readonly sessionListeners = new Set<(e: SessionEvent) => void>();
+  /** The last presence broadcast (no `to`), sent again after a reconnect. */
+  private broadcast: Element | undefined;
 
   private constructor(
     private readonly xmpp: Client,
     readonly jid: string,
     private readonly untrust: () => void,
+    private readonly opts: ConnectOptions,
   ) {
     xmpp.on('stanza', (stanza: Element) => this.inbox.push({ at: Date.now(), stanza }));
     // Every pending wait listens on this signal; many concurrent waits are normal, not a leak.
     setMaxListeners(0, this.stopped.signal);
+    xmpp.on('error', (err: Error) => {
+      this.lastError = err;
+    });
+    // Only what went wrong in the session that drops says why it dropped.
+    xmpp.on('online', () => {
+      this.lastError = undefined;
+    });
+    xmpp.on('disconnect', () => {
+      if (!this.stopped.signal.aborted && !this.down) void this.recover();
+    });
   }
 
   static async connect(opts: ConnectOptions): Promise<XmppUser> {
@@ -63,6 +113,8 @@ export class XmppUser implements AsyncDisposable {
       password: opts.password,
       resource: opts.resource ?? `xfed-${randomUUID().slice(0, 8)}`,
     });
+    // A server xfed does not control (a lab's Edge) is read through bounds (bounded-xml.ts).
+    readBounded(xmpp);
     // The reconnect module would retry forever behind a test's back.
     xmpp.reconnect.stop();
     let lastError: Error | undefined;
@@ -74,21 +126,105 @@ export class XmppUser implements AsyncDisposable {
       // At 'connect' the socket is still the plain TCP one; the option stays on it under TLS.
       (xmpp as unknown as { socket?: Socket }).socket?.setNoDelay?.(true);
     });
+    answerRosterPushes(xmpp, opts.jid);
     const timeoutMs = opts.timeoutMs ?? 10_000;
+    const endpoint = opts.names?.endpoint ?? `${opts.endpoint.host}:${opts.endpoint.port}`;
     try {
-      const address = await withDeadline(xmpp.start(), timeoutMs, `login of ${opts.jid} on ${opts.endpoint.host}:${opts.endpoint.port}`);
-      const user = new XmppUser(xmpp, address.toString(), untrust);
-      if (opts.available) {
-        await withDeadline(xmpp.iqCaller.get(xml('query', { xmlns: 'jabber:iq:roster' })), timeoutMs, `roster of ${opts.jid}`);
-        await xmpp.send(xml('presence'));
-      }
+      const address = await withDeadline(xmpp.start(), timeoutMs, `login of ${opts.jid} on ${endpoint}`);
+      const user = new XmppUser(xmpp, address.toString(), untrust, opts);
+      if (opts.available) await user.announce(timeoutMs);
       return user;
     } catch (err) {
       untrust();
       await xmpp.stop().catch(() => undefined);
-      const reason = lastError && lastError !== err ? `${(err as Error).message} (${lastError.message})` : (err as Error).message;
-      throw new XfedError(`cannot log in as ${opts.jid}: ${reason}`);
+      throw new XfedError(
+        `cannot log in as ${opts.jid} on ${endpoint}${opts.names?.ca ? ` (ca: ${opts.names.ca})` : ''}: ${loginFailure(err, lastError, opts)}`,
+      );
     }
+  }
+
+  /** Follows the session: drops, reconnections, and a session given up. */
+  onSession(listener: (e: SessionEvent) => void): () => void {
+    this.sessionListeners.add(listener);
+    return () => this.sessionListeners.delete(listener);
+  }
+
+  /** Fetches the roster and sends presence, so the server routes presence and subscriptions here. */
+  private async announce(timeoutMs: number): Promise<void> {
+    await withDeadline(this.xmpp.iqCaller.get(xml('query', { xmlns: ROSTER_NS })), timeoutMs, `roster of ${this.bare}`);
+    await this.xmpp.send(this.broadcast ?? xml('presence'));
+  }
+
+  /**
+   * The stream ended without stop(): every wait in flight fails with the reason, then the user logs
+   * in again within the policy's bounds and sends its presence again, or the session is given up.
+   */
+  private async recover(): Promise<void> {
+    const at = Date.now();
+    const reason = streamEnd(this.lastError);
+    const dropped = new SessionDropped(`the session of ${this.bare} dropped at ${new Date(at).toISOString()}: ${reason}`);
+    this.down = dropped;
+    for (const watcher of this.dropWatchers) watcher(dropped);
+    this.tell({ kind: 'dropped', at, reason });
+    const policy = this.opts.reconnect;
+    if (!policy) return;
+    const started = performance.now();
+    const left = () => policy.totalMs - (performance.now() - started);
+    let delay = policy.firstDelayMs;
+    let attempts = 0;
+    let last = reason;
+    while (attempts < policy.attempts && left() > 0 && !this.stopped.signal.aborted) {
+      // The backoff's pacing between attempts, not a wait for an event; stop() ends it.
+      const ok = await pause(Math.min(delay, left()), undefined, { signal: this.stopped.signal }).then(
+        () => true,
+        () => false,
+      );
+      if (!ok || left() <= 0) break;
+      attempts++;
+      delay = Math.min(delay * 2, policy.maxDelayMs);
+      this.lastError = undefined;
+      try {
+        await withDeadline(this.relogin(), Math.min(policy.attemptMs, left()), `the login of ${this.bare} again`, this.stopped.signal);
+        this.down = undefined;
+        this.tell({ kind: 'reconnected', at: Date.now(), attempts, downMs: Date.now() - at });
+        return;
+      } catch (err) {
+        const reported = this.lastError as Error | undefined;
+        last = reported && reported !== err ? `${(err as Error).message} (${reported.message})` : (err as Error).message;
+        // A socket still connecting or open is dropped, so the next attempt starts clean; with an
+        // error, so that a connect still pending settles. After STARTTLS it is @xmpp/tls's
+        // wrapper, whose `socket` is the TLS socket.
+        const socket = (this.xmpp as unknown as { socket?: (Socket & { socket?: Socket | null }) | null }).socket;
+        (typeof socket?.destroy === 'function' ? socket : socket?.socket)?.destroy(new Error(`attempt ${attempts} ended`));
+      }
+    }
+    if (this.stopped.signal.aborted) return;
+    this.down = new SessionDropped(`${dropped.message}; not logged in again after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last}`);
+    this.tell({ kind: 'lost', at: Date.now(), attempts, reason: last });
+  }
+
+  private async relogin(): Promise<void> {
+    const { service, domain, lang } = this.xmpp.options as { service: string; domain: string; lang?: string };
+    let settle: { online: () => void; error: (err: Error) => void } | undefined;
+    const online = new Promise<void>((resolve, reject) => {
+      settle = { online: () => resolve(), error: reject };
+      this.xmpp.on('online', settle.online);
+      this.xmpp.on('error', settle.error);
+    });
+    online.catch(() => undefined);
+    try {
+      await this.xmpp.connect(service);
+      await this.xmpp.open({ domain, lang });
+      await online;
+    } finally {
+      this.xmpp.off('online', settle!.online);
+      this.xmpp.off('error', settle!.error);
+    }
+    if (this.opts.available) await this.announce(this.opts.timeoutMs ?? 10_000);
+  }
+
+  private tell(e: SessionEvent): void {
+    for (const listener of this.sessionListeners) listener(e);
   }
 
   /** Calls `listener` for every stanza this user sends or receives (for message ladders). */
@@ -130,6 +266,8 @@ export class XmppUser implements AsyncDisposable {
   }
 
   async send(stanza: Element): Promise<void> {
+    if (this.down) throw this.down;
+    if (stanza.is('presence') && stanza.attrs.to === undefined && stanza.attrs.type !== 'probe') this.broadcast = stanza;
     await this.xmpp.send(stanza);
   }
 
@@ -146,6 +284,7 @@ export class XmppUser implements AsyncDisposable {
 
   /** Sends an IQ and waits for its result; an error reply rejects with the stanza error. */
   async iq(type: 'get' | 'set', to: string | undefined, child: Element, timeoutMs = 5_000): Promise<Element> {
+    if (this.down) throw this.down;
     return this.xmpp.iqCaller.request(xml('iq', { type, ...(to ? { to } : {}) }, child), timeoutMs);
   }
 
@@ -158,12 +297,22 @@ export class XmppUser implements AsyncDisposable {
 
   /** The first stanza (received earlier and not yet taken, or still to come) that matches; it is taken. */
   waitFor(match: StanzaMatcher, timeoutMs: number, what = 'a matching stanza', signal?: AbortSignal): Promise<ReceivedStanza> {
-    return this.inbox.waitFor((r) => match(r.stanza), {
-      timeoutMs,
-      what: `${what} at ${this.bare}`,
-      signal: signal ? AbortSignal.any([signal, this.stopped.signal]) : this.stopped.signal,
-      claim: true,
-    });
+    // A session that drops ends the wait with the reason: its check's verdict says so.
+    if (this.down) return Promise.reject(this.down);
+    const dropped = new AbortController();
+    const watcher = (err: SessionDropped) => dropped.abort(err);
+    this.dropWatchers.add(watcher);
+    return this.inbox
+      .waitFor((r) => match(r.stanza), {
+        timeoutMs,
+        what: `${what} at ${this.bare}`,
+        signal: AbortSignal.any([...(signal ? [signal] : []), this.stopped.signal, dropped.signal]),
+        claim: true,
+      })
+      .catch((err: unknown) => {
+        throw dropped.signal.aborted ? (dropped.signal.reason as SessionDropped) : err;
+      })
+      .finally(() => this.dropWatchers.delete(watcher));
   }
 
   async stop(): Promise<void> {
@@ -184,6 +333,37 @@ export const stanza = {
   presence: (type: string | undefined, from?: string) => (s: Element) =>
     s.is('presence') && s.attrs.type === type && (from === undefined || bareOf(s.attrs.from) === from),
 };
+
+/**
+ * RFC 6121 section 2.1.6: a client acknowledges a roster push with an empty result, and ignores
+ * (here: refuses) one whose `from` is neither absent nor the user's own bare JID or domain.
+ */
+function answerRosterPushes(xmpp: Client, jid: string): void {
+  const own = new Set([jid.toLowerCase(), jid.split('@').pop()!.toLowerCase()]);
+  xmpp.iqCallee.set(ROSTER_NS, 'query', (ctx: { stanza: Element }) => {
+    const from = ctx.stanza.attrs.from as string | undefined;
+    return from === undefined || own.has(from.toLowerCase()) ? true : xml('error', { type: 'cancel' }, xml('service-unavailable', { xmlns: STANZAS_NS }));
+  });
+}
+
+/** Why a login failed, with the fix where the reason points at one. */
+function loginFailure(err: unknown, lastError: Error | undefined, opts: ConnectOptions): string {
+  const sasl = [err, lastError].find((e): e is Error & { condition: string; text?: string } => (e as Error | undefined)?.name === 'SASLError');
+  if (sasl) {
+    const hint = sasl.condition === 'not-authorized' && opts.names?.password ? `: check the password in ${opts.names.password}` : '';
+    return `${sasl.condition}${sasl.text ? ` (${sasl.text})` : ''}${hint}`;
+  }
+  const message = (err as Error).message;
+  return lastError && lastError !== err ? `${message} (${lastError.message})` : message;
+}
+
+/** Why a stream ended, from the last error it reported. */
+function streamEnd(err: Error | undefined): string {
+  if (!err) return 'the server closed the stream';
+  const xmppError = err as Error & { condition?: string; text?: string };
+  if (err.name === 'StreamError') return `stream error ${xmppError.condition}${xmppError.text ? ` (${xmppError.text})` : ''}`;
+  return (err as NodeJS.ErrnoException).code ?? err.message;
+}
 
 export function bareOf(jid: string | undefined): string | undefined {
   return jid?.split('/')[0];

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,6 +21,10 @@ export interface EjabberdStandIn {
   s2s: { host: string; port: number };
   log: LineLog;
   register(user: string, password: string): void;
+  /** Registers the account, or gives an existing one this password. */
+  setPassword(user: string, password: string): void;
+  /** `ejabberdctl restart`: every session ends (stream error system-shutdown) and the listeners come back. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +49,8 @@ export interface EjabberdOptions {
   resolver?: { host: string; port: number };
   /** Reuse these ports (a restart with another certificate keeps the DNS records right). */
   ports?: { c2s: number; s2s: number };
+  /** Refuse TLS 1.3 (and anything below 1.2) on c2s and s2s, as an older Edge does. */
+  tls12Only?: boolean;
 }
 
 export async function startEjabberd(opts: EjabberdOptions): Promise<EjabberdStandIn> {
@@ -63,6 +69,7 @@ export async function startEjabberd(opts: EjabberdOptions): Promise<EjabberdStan
   const dns = opts.resolver
     ? `{lookup, [file, dns]}.\n{nameserver, {${opts.resolver.host.split('.').join(',')}}, ${opts.resolver.port}}.\n`
     : '{lookup, [file]}.\n';
+  const tlsOptions = opts.tls12Only ? '["no_sslv3", "no_tlsv1", "no_tlsv1_1", "no_tlsv1_3"]' : undefined;
   await writeFile(path.join(dir, 'inetrc'), `{resolv_conf, ""}.\n{hosts_file, ""}.\n${dns}{host, {127,0,0,1}, ["localhost"]}.\n`);
   await writeFile(
     path.join(dir, 'ejabberdctl.cfg'),
@@ -89,11 +96,11 @@ listen:
     ip: 127.0.0.1
     module: ejabberd_c2s
     starttls_required: true
-  - port: ${s2sPort}
+${tlsOptions ? `    protocol_options: ${tlsOptions}\n` : ''}  - port: ${s2sPort}
     ip: 127.0.0.1
     module: ejabberd_s2s_in
 s2s_use_starttls: ${opts.s2sTls ?? 'required'}
-s2s_dns_timeout: 3
+${tlsOptions ? `s2s_protocol_options: ${tlsOptions}\n` : ''}s2s_dns_timeout: 3
 s2s_max_retry_delay: 1
 auth_method: internal
 auth_password_format: scram
@@ -178,9 +185,31 @@ ${opts.dialback ? '  mod_s2s_dialback: {}\n' : ''}`,
     c2s: { host: '127.0.0.1', port: c2sPort },
     s2s: { host: '127.0.0.1', port: s2sPort },
     log,
+    restart: async () => {
+      const from = log.mark();
+      // Not spawnSync: the sessions it ends are seen as it ends them.
+      await new Promise<void>((resolve, reject) =>
+        execFile('runuser', ctl(['restart']), { timeout: 20_000 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`ejabberdctl restart: ${stdout}${stderr}`)) : resolve(),
+        ),
+      );
+      await log.waitFor(/Start accepting TCP connections at 127\.0\.0\.1:\d+ for ejabberd_s2s_in/, {
+        timeoutMs: 30_000,
+        since: from,
+        what: 'ejabberd to listen again',
+      });
+    },
     register: (user, password) => {
       const r = spawnSync('runuser', ctl(['register', user, opts.domain, password]), { encoding: 'utf8', timeout: 20_000 });
       if (r.status !== 0) throw new Error(`ejabberdctl register ${user}: ${r.stdout}${r.stderr}`);
+    },
+    setPassword: (user, password) => {
+      const r = spawnSync('runuser', ctl(['register', user, opts.domain, password]), { encoding: 'utf8', timeout: 20_000 });
+      if (r.status === 0) return;
+      // change_password lives in mod_admin_extra; unregister and register are ejabberd's own.
+      const u = spawnSync('runuser', ctl(['unregister', user, opts.domain]), { encoding: 'utf8', timeout: 20_000 });
+      const again = spawnSync('runuser', ctl(['register', user, opts.domain, password]), { encoding: 'utf8', timeout: 20_000 });
+      if (again.status !== 0) throw new Error(`ejabberdctl unregister and register ${user}: ${u.stdout}${u.stderr}${again.stdout}${again.stderr}`);
     },
     stop,
   };

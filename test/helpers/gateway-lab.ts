@@ -36,7 +36,11 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-export async function startLab(): Promise<Lab> {
+/** Bots come back after an Edge restart within these bounds (the lab's bots are not under test). */
+const BOT_RECONNECT = { attempts: 60, firstDelayMs: 100, maxDelayMs: 1_000, attemptMs: 3_000, totalMs: 60_000 };
+
+/** `tls12Only`: the Edge refuses TLS 1.3 (c2s and s2s), as an Edge on an older Windows Server does. */
+export async function startLab(opts: { tls12Only?: boolean } = {}): Promise<Lab> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gateway-lab-'));
   const ca = await TestCa.create();
   const dns = new TestDnsServer();
@@ -46,7 +50,13 @@ export async function startLab(): Promise<Lab> {
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
   };
   try {
-    const edge = await startEjabberd({ domain: SFB_DOMAIN, cert: await ca.issue(SFB_DOMAIN), caPem: ca.certPem, resolver: { host: dns.host, port: dns.port } });
+    const edge = await startEjabberd({
+      domain: SFB_DOMAIN,
+      cert: await ca.issue(SFB_DOMAIN),
+      caPem: ca.certPem,
+      resolver: { host: dns.host, port: dns.port },
+      ...(opts.tls12Only ? { tls12Only: true } : {}),
+    });
     stops.push(() => edge.stop());
     const listenPort = await freePort('127.0.0.1');
     const pointSrv = (port: number | undefined) => {
@@ -85,6 +95,7 @@ export async function startLab(): Promise<Lab> {
         role,
         sfbDomain: SFB_DOMAIN,
         showMapping: DEFAULT_SHOW_MAPPING,
+        reconnect: BOT_RECONNECT,
       });
       bots.push(bot);
       stops.push(() => bot.stop());

@@ -20,21 +20,34 @@ export const S2S_PORT = 5269;
 export const C2S_PORT = 5222;
 const DNS_PORT = 53;
 
+/** A driven user's password and where it came from (`$XFED_ERIN_PASSWORD`), for a failed login to name. */
+interface LabPassword {
+  value: string;
+  source: string;
+}
+
 /** The passwords of the users xfed drives, from their environment variables, registered as secrets. */
-export function readPasswords(spec: LabSpec, redactor: Redactor): Map<string, string> {
-  const passwords = new Map<string, string>();
+export function readPasswords(spec: LabSpec, redactor: Redactor): Map<string, LabPassword> {
+  const passwords = new Map<string, LabPassword>();
   for (const user of spec.users) {
     if (!user.login) continue;
-    const value = process.env[user.login.passwordEnv];
-    if (!value) throw new XfedError(`target.gateway.users ${user.name}: the environment variable ${user.login.passwordEnv} (login.passwordEnv) is not set`);
+    const name = user.login.passwordEnv;
+    const value = process.env[name];
+    // A name that does not look like one may be the password itself, written where its variable goes: not repeated.
+    const named = /^[A-Z_][A-Z0-9_]*$/.test(name)
+      ? `the environment variable ${name} (login.passwordEnv) is not set`
+      : 'the environment variable named in login.passwordEnv is not set (if that is the password itself, move it into a variable and name the variable there)';
+    if (!value) throw new XfedError(`target.gateway.users ${user.name}: ${named}`);
     redactor.add(value);
-    passwords.set(user.name, value);
+    passwords.set(user.name, { value, source: `$${user.login.passwordEnv}` });
   }
   return passwords;
 }
 
 /** A file a suite names, relative to the suite's directory. */
 export async function readSuiteFile(baseDir: string, file: string, what: string): Promise<string> {
+  // A key pasted where its file name goes is not repeated on the console.
+  if (/-----BEGIN|[\r\n]/.test(file)) throw new XfedError(`${what}: expected a file name, got PEM text (put it in a file and name the file here)`);
   const full = path.resolve(baseDir, file);
   try {
     return await readFile(full, 'utf8');

@@ -10,7 +10,7 @@ import { startRuntime } from '../../prosody/runtime-choice.js';
 import type { RuntimeKind } from '../../prosody/types.js';
 import { DEFAULT_SHOW_MAPPING } from '../../sfb/availability.js';
 import type { ResolvedPartnerProfile } from '../../sfb/partner-profile.js';
-import { xml, type XmppUser } from '../../xmpp/client.js';
+import { xml, type ReconnectPolicy, type SessionEvent, type XmppUser } from '../../xmpp/client.js';
 import { FlowRecorder } from '../flow.js';
 import { PartnerSide, recordXmppTraffic } from '../partner-side.js';
 import type { EdgeLocation, PartnerIdentity, SuiteTarget, TargetOptions, TargetSetup } from '../target.js';
@@ -18,6 +18,24 @@ import { addressOf, C2S_PORT, expectAnswers, labResolver, pinEdge, readPasswords
 import { LabSfbUser } from './lab-users.js';
 import { startResponder, type Responder } from './responder.js';
 import type { LabSpec } from './spec.js';
+
+/**
+ * A lab user's session that drops (the Edge restarted) is logged in again: the pauses double from
+ * 250 ms to 1 s (a refused connection costs the Edge nothing, and the user is back about a second
+ * after the Edge), at most 60 attempts within 60 s, since an Edge's services take tens of seconds
+ * to restart; an Edge that takes longer is said. Checks meanwhile do not wait for it.
+ */
+const LAB_RECONNECT: ReconnectPolicy = { attempts: 60, firstDelayMs: 250, maxDelayMs: 1_000, attemptMs: 3_000, totalMs: 60_000 };
+/** Bound on removing the run's partner contacts from one driven user's roster at teardown. */
+const ROSTER_RESTORE_MS = 5_000;
+
+/** One line for a driven user's session event: who, when, why. */
+function sessionLine(jid: string, e: SessionEvent): string {
+  const when = new Date(e.at).toISOString();
+  if (e.kind === 'dropped') return `the session of ${jid} dropped at ${when}: ${e.reason}; logging in again`;
+  if (e.kind === 'reconnected') return `${jid} logged in again at ${when}, ${(e.downMs / 1000).toFixed(1)} s after the drop (attempt ${e.attempts})`;
+  return `${jid} could not log in again (${e.attempts} attempts, given up at ${when}): ${e.reason}`;
+}
 
 interface Parts {
   spec: LabSpec;
@@ -77,6 +95,20 @@ export class LabTarget implements SuiteTarget {
 
   static async start(setup: TargetSetup, spec: LabSpec, opts: TargetOptions): Promise<LabTarget> {
     const redactor = opts.redactor ?? new Redactor();
+    try {
+      return await LabTarget.startWith(setup, spec, opts, redactor);
+    } catch (err) {
+      // A failure to start is printed as it is: it must not carry a secret either.
+      if (err instanceof Error) {
+        err.message = redactor.text(err.message);
+        if (err.stack) err.stack = redactor.text(err.stack);
+      }
+      throw err;
+    }
+  }
+
+  private static async startWith(setup: TargetSetup, spec: LabSpec, opts: TargetOptions, redactor: Redactor): Promise<LabTarget> {
+    const notice = (text: string) => opts.notice?.(redactor.text(text));
     // Everything that can be wrong with the suite's inputs is found before anything starts.
     const passwords = readPasswords(spec, redactor);
     const edgeTrustPem = spec.ca ? await readSuiteFile(setup.baseDir, spec.ca, 'target.gateway.ca') : '';
@@ -86,6 +118,8 @@ export class LabTarget implements SuiteTarget {
           keyPem: await readSuiteFile(setup.baseDir, spec.certificate.key, 'target.gateway.certificate.key'),
         }
       : undefined;
+    // The partner's private key is a secret too: none of its lines may reach a report or the console.
+    for (const line of certificate?.keyPem.split(/\r?\n/) ?? []) if (line.trim() && !line.startsWith('-----')) redactor.add(line.trim());
     const resolver = await labResolver(spec);
     const listen = await addressOf(spec.listen, S2S_PORT, 'target.gateway.listen');
     await expectAnswers(resolver, spec.domain, spec.resolver ? 'target.gateway.resolver' : "this machine's DNS server (set target.gateway.resolver)");
@@ -115,18 +149,32 @@ export class LabTarget implements SuiteTarget {
       const responders = new Map<string, Responder>();
       for (const user of spec.users) {
         if (!user.login) continue;
-        const c2s = await addressOf(user.login.c2s ?? { host: spec.domain }, C2S_PORT, `target.gateway.users ${user.name}: login.c2s`);
+        const c2sSpec = user.login.c2s ?? { host: spec.domain };
+        const c2s = await addressOf(c2sSpec, C2S_PORT, `target.gateway.users ${user.name}: login.c2s`);
+        const password = passwords.get(user.name)!;
         const responder = await startResponder({
           jid: `${user.name}@${spec.domain}`,
-          password: passwords.get(user.name)!,
+          password: password.value,
           endpoint: c2s,
           trustPem: edgeTrustPem,
           role: user.role,
           sfbDomain: spec.domain,
           showMapping: DEFAULT_SHOW_MAPPING,
+          names: { endpoint: `${c2sSpec.host}:${c2s.port}`, password: password.source, ...(spec.ca ? { ca: spec.ca } : {}) },
+          reconnect: LAB_RECONNECT,
+          partnerDomains: setup.partner.domains,
         });
-        teardown.defer(`responder ${user.name}`, () => responder.stop());
+        teardown.defer(`responder ${user.name}`, async () => {
+          const left = await responder.restoreRoster(ROSTER_RESTORE_MS);
+          if (left) notice(left);
+          await responder.stop();
+        });
         recordXmppTraffic(flow, responder.user, { self: 'sfb-user', peer: 'edge' }, user.name);
+        responder.user.onSession((e) => {
+          const line = sessionLine(responder.user.bare, e);
+          flow.record({ from: 'edge', to: 'sfb-user', protocol: 'xmpp', label: line, actor: user.name, wire: '' });
+          notice(line);
+        });
         responders.set(user.name.toLowerCase(), responder);
       }
       return new LabTarget({ spec, setup, runtime: runtime.kind, flow, partner, resolver, pinnedEdge, listen, edgeTrustPem, responders, teardown });
@@ -174,11 +222,24 @@ export class LabTarget implements SuiteTarget {
    */
   diagnose(): string | undefined {
     const lines = this.partner.logs();
+    // The way there first: the partner's own stream to the Edge must have come up.
+    if (!lines.some((l) => l.includes(`xfed: outgoing s2s stream ${this.partner.domains[0]}->${this.sfbDomain} authenticated`))) {
+      const last = lines
+        .findLast((l) => /s2sout/.test(l))
+        ?.replace(/\s+/g, ' ')
+        .trim();
+      return `the partner's stream to the Edge never came up: the Edge did not answer or did not accept it (an s2s-probe check shows what it answers)${last ? `; the partner's last word on it: "${last.slice(0, 300)}"` : ''}`;
+    }
     if (lines.some((l) => l.includes(`xfed: incoming s2s stream ${this.sfbDomain}->`))) return undefined;
     const where = `${this.p.listen.host}:${this.p.listen.port}`;
     if (lines.some((l) => /^s2sin/.test(l)))
       return `a stream from the Edge reached the partner at ${where} but did not authenticate; the partner's log says why`;
     return `the Edge never opened its stream back to the partner: the DNS the Edge uses needs the partner domain's SRV record pointing at ${where} (xfed sfb-config), and the Edge must reach that address`;
+  }
+
+  /** xfed's own side: the partner Prosody (a lab's DNS and Edge are the system under test). */
+  harnessFault(): Promise<string | undefined> {
+    return this.partnerSide.harnessFault(undefined);
   }
 
   logs(): { partner: string[]; edge: string[] } {

@@ -6,14 +6,20 @@ import { PartnerProfileSpec } from '../../sfb/partner-profile.js';
 export const ROLES = ['echo', 'accept', 'none'] as const;
 export type LabUserRole = (typeof ROLES)[number];
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 const LabUserSpec = z.strictObject({
   name: UserName,
   role: z.enum(ROLES).describe('echo: answers IMs with their text and accepts subscriptions; accept: accepts subscriptions only; none: does neither'),
   login: z
     .strictObject({
+      // A custom issue, not a regex: the validator would quote the value, which may be the password itself.
       passwordEnv: z
         .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as XFED_ERIN_PASSWORD')
+        .refine((v) => ENV_NAME.test(v), {
+          message:
+            'expected an environment variable name such as XFED_ERIN_PASSWORD (if this is the password itself, move it into a variable and name the variable here)',
+        })
         .describe('The environment variable holding the password'),
       c2s: Address.optional().describe("The XMPP client endpoint of the user's server (default: the SfB domain, port 5222)"),
     })

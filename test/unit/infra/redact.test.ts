@@ -14,6 +14,28 @@ describe('Redactor', () => {
     expect(value.outcome.text).toBe('got s3cret-pw');
   });
 
+  it('masks a secret inside a SASL PLAIN blob at any alignment, and escaped in XML, JSON or a URL', () => {
+    const secret = 'p&ss<w0rd>"é"';
+    const r = new Redactor();
+    r.add(secret);
+    for (const user of ['erin', 'erin1', 'erin12']) {
+      const plain = Buffer.from(`\0${user}\0${secret}`).toString('base64');
+      // What is left around the mask is at most the group shared with the user name, and the padding.
+      const [head, tail] = r.text(`<auth mechanism="PLAIN">${plain}</auth>`).split(Redactor.MASK) as [string, string];
+      expect([user, head.length - '<auth mechanism="PLAIN">'.length <= Math.ceil((user.length + 2) / 3) * 4, tail.length <= 4 + '</auth>'.length]).toEqual([
+        user,
+        true,
+        true,
+      ]);
+      // A blob that does not hold the secret is left alone.
+      expect(r.text(Buffer.from(`\0${user}\0other-password`).toString('base64'))).not.toContain(Redactor.MASK);
+    }
+    const xmlText = '<body>p&amp;ss&lt;w0rd&gt;&quot;é&quot;</body>';
+    expect(r.text(xmlText)).toBe('<body>[redacted]</body>');
+    expect(r.text(JSON.stringify({ text: secret }))).toBe('{"text":"[redacted]"}');
+    expect(r.text(`https://x/?pw=${encodeURIComponent(secret)}`)).toBe('https://x/?pw=[redacted]');
+  });
+
   it('masks a secret that contains another one whole, and ignores empty secrets', () => {
     const r = new Redactor();
     r.add('');
