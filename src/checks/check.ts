@@ -1,13 +1,16 @@
 import { z } from 'zod';
-import { Duration, Name } from '../infra/format.js';
+import { TimeoutError } from '../errors.js';
+import { Duration, Name, durationMs, type Conflict } from '../infra/format.js';
 import type { OutcomeJson } from '../report/results.js';
 import type { SuiteTarget, TargetSetup } from '../targets/target.js';
-import { Expectation } from './expectation.js';
+import { Expectation, type Failures } from './expectation.js';
 
 /** What a check kind reports: the outcome, and the latency it measured when it measures one. */
 export interface CheckRun {
   outcome: OutcomeJson;
   latencyMs?: number;
+  /** Where an answer that never came was lost, when the check's outcome is a silence (a pending subscription). */
+  diagnosis?: string;
 }
 
 export interface CheckContext {
@@ -18,6 +21,20 @@ export interface CheckContext {
   /** The check's own bound on every wait. */
   timeoutMs: number;
 }
+
+/** How long a check may wait when it gives no timeout. */
+export const DEFAULT_CHECK_TIMEOUT_MS = 5_000;
+
+/** A latency budget longer than the check's own timeout: the timeout ends the check first, so the budget never applies. */
+export const budgetWithinTimeout: Conflict<{ within?: Duration | undefined; timeout?: Duration | undefined }> = {
+  at: 'within',
+  why: (c) => {
+    const timeoutMs = c.timeout !== undefined ? durationMs(c.timeout) : DEFAULT_CHECK_TIMEOUT_MS;
+    if (c.within === undefined || durationMs(c.within) <= timeoutMs) return undefined;
+    const shown = (d: Duration) => (typeof d === 'number' ? `${d}ms` : d);
+    return `within ${shown(c.within)} is longer than the check's timeout (${c.timeout !== undefined ? shown(c.timeout) : `${timeoutMs / 1000}s by default`}): the check gives up at its timeout, before the budget runs out; shorten within or lengthen timeout`;
+  },
+};
 
 /** The fields every check has, whatever its kind. */
 const common = {
@@ -44,6 +61,10 @@ export interface CheckKind<C extends { kind: string }> {
   readonly users: { partner?: string; sfb?: string; sfbMayBeDomain?: boolean; sfbPassNeedsXmpp?: boolean };
   /** The expectation when the suite gives none. */
   readonly defaultExpectation: Expectation;
+  /** The failures it reports (an expectation of another is a contradiction); undefined: not declared, nothing is refused. */
+  readonly failures: Failures | undefined;
+  /** Combinations of its fields that can never be met. */
+  readonly conflicts: readonly Conflict<C>[];
   /** Where the behaviour it observes is specified (RFC sections, Microsoft pages, this project's docs/). */
   readonly references: readonly string[];
   title(check: C, setup: TargetSetup): string;
@@ -68,6 +89,8 @@ export function defineCheck<const K extends string, F extends z.ZodRawShape>(def
   description?: string;
   users?: { partner?: keyof F & string; sfb?: keyof F & string; sfbMayBeDomain?: boolean; sfbPassNeedsXmpp?: boolean };
   defaultExpectation?: Expectation;
+  failures?: Failures;
+  conflicts?: Conflict<CheckOf<K, F>>[];
   references?: string[];
   title(check: CheckOf<K, F>, setup: TargetSetup): string;
   sfbUserNeeds?(check: CheckOf<K, F>): SfbUserNeed | undefined;
@@ -79,6 +102,8 @@ export function defineCheck<const K extends string, F extends z.ZodRawShape>(def
     schema: def.description ? object.describe(def.description) : object,
     users: def.users ?? {},
     defaultExpectation: def.defaultExpectation ?? 'pass',
+    failures: def.failures,
+    conflicts: def.conflicts ?? [],
     references: def.references ?? [],
     title: def.title,
     sfbUserNeeds: def.sfbUserNeeds ?? (() => undefined),
@@ -102,4 +127,23 @@ export function noteBounce(ctx: CheckContext, condition: string, text: string | 
   if (condition === 'remote-server-not-found') ctx.target.behaviours?.cite('partner-server.unreachable-not-found');
   else if (condition === 'remote-server-timeout' && text?.startsWith('Server-to-server connection failed'))
     ctx.target.behaviours?.cite('partner-server.negotiation-failed-timeout');
+}
+
+/**
+ * The system under test did not answer within the check's bound. Unless the harness broke meanwhile
+ * (the runner asks the target), it is a federation failure: the message says what was awaited, and
+ * the target's diagnosis says where the answer was lost.
+ */
+export class NoAnswer extends Error {}
+
+/**
+ * A wait on the system under test (an echo, a stanza error, a SIP final response, a barrier through
+ * the Edge): its timeout becomes a `NoAnswer`. Waits on xfed's own parts (a login to the partner,
+ * the partner's log) stay plain timeouts, which are the harness's.
+ */
+export function answerFrom<T>(wait: Promise<T>): Promise<T> {
+  return wait.catch((err: unknown) => {
+    if (err instanceof TimeoutError) throw new NoAnswer(err.message);
+    throw err;
+  });
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserName } from '../infra/format.js';
 import { stanzaError, xml } from '../xmpp/client.js';
-import { defineCheck, noteBounce } from './check.js';
+import { answerFrom, defineCheck, noteBounce } from './check.js';
 import { fail, pass } from './expectation.js';
 
 const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
@@ -11,6 +11,7 @@ export const discoCheck = defineCheck({
   kind: 'disco',
   fields: { from: UserName, to: z.string().optional(), feature: z.string().optional() },
   users: { partner: 'from', sfb: 'to', sfbMayBeDomain: true },
+  failures: { error: [], disco: { 'missing-feature': ['feature'] } },
   references: ['XEP-0030 (Service Discovery) section 3'],
   title: (c, setup) => `${c.from} discovers ${c.to ?? setup.sfbDomain}${c.feature ? ` (${c.feature})` : ''}`,
   async run(check, ctx) {
@@ -19,7 +20,7 @@ export const discoCheck = defineCheck({
     const started = performance.now();
     const id = `disco-${Math.random().toString(36).slice(2)}`;
     await sender.send(xml('iq', { type: 'get', to, id }, xml('query', { xmlns: DISCO_INFO })));
-    const reply = (await sender.waitFor((s) => s.is('iq') && s.attrs.id === id, ctx.timeoutMs, `the disco#info answer of ${to}`)).stanza;
+    const reply = (await answerFrom(sender.waitFor((s) => s.is('iq') && s.attrs.id === id, ctx.timeoutMs, `the disco#info answer of ${to}`))).stanza;
     const latencyMs = performance.now() - started;
     if (reply.attrs.type === 'error') {
       const { condition, text } = stanzaError(reply);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Duration, UserName, durationMs } from '../infra/format.js';
-import { bodyFor, defineCheck, overBudget } from './check.js';
+import { answerFrom, bodyFor, budgetWithinTimeout, defineCheck, overBudget } from './check.js';
 import { fail, pass } from './expectation.js';
 
 /**
@@ -12,6 +12,9 @@ export const imFromSfbCheck = defineCheck({
   kind: 'im-from-sfb',
   fields: { from: UserName, to: UserName, body: z.string().optional(), within: Duration.optional() },
   users: { partner: 'to', sfb: 'from' },
+  // A simulated pool refuses with a SIP status; a lab user's XMPP session sees a stanza error.
+  failures: { sip: [], error: [], latency: { 'over-budget': ['within'] } },
+  conflicts: [budgetWithinTimeout],
   references: ['RFC 7572 section 6 (SIP to XMPP, page mode)'],
   title: (c) => `${c.from} (SfB) IMs ${c.to}`,
   sfbUserNeeds: (c) => ({ acts: `${c.from} writes first` }),
@@ -24,9 +27,9 @@ export const imFromSfbCheck = defineCheck({
     receipt.catch(() => undefined);
     const started = performance.now();
     try {
-      const answer = await writer.sendIm(recipient.bare, body, { timeoutMs: ctx.timeoutMs, signal: done.signal });
+      const answer = await answerFrom(writer.sendIm(recipient.bare, body, { timeoutMs: ctx.timeoutMs, signal: done.signal }));
       if (!answer.accepted) return { outcome: fail(answer.detail, answer.text), latencyMs: performance.now() - started };
-      await receipt;
+      await answerFrom(receipt);
       const latencyMs = performance.now() - started;
       if (check.within !== undefined && latencyMs > durationMs(check.within)) return overBudget(latencyMs, durationMs(check.within));
       return { outcome: pass([answer.text, 'received'].filter(Boolean).join(', ')), latencyMs };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Duration, UserName, durationMs } from '../infra/format.js';
 import { stanzaError } from '../xmpp/client.js';
-import { bodyFor, defineCheck, noteBounce, overBudget } from './check.js';
+import { answerFrom, bodyFor, budgetWithinTimeout, defineCheck, noteBounce, overBudget } from './check.js';
 import { fail, pass } from './expectation.js';
 
 /**
@@ -19,6 +19,15 @@ export const imCheck = defineCheck({
     within: Duration.optional().describe('Latency budget of the round trip'),
   },
   users: { partner: 'from', sfb: 'to' },
+  failures: { error: [], latency: { 'over-budget': ['within'] } },
+  conflicts: [
+    budgetWithinTimeout,
+    {
+      at: 'body',
+      why: (c) =>
+        c.body !== undefined && c.size !== undefined ? 'body and size both give the body: size generates one of that many bytes; keep one' : undefined,
+    },
+  ],
   references: ['RFC 7572 section 5 (XMPP to SIP, page mode)', 'RFC 6121 section 5 (messages)'],
   title: (c) => `${c.from} IMs ${c.to}`,
   sfbUserNeeds: () => ({ seesIms: true }),
@@ -43,7 +52,7 @@ export const imCheck = defineCheck({
       )
       .then((r) => r.stanza);
     answer.catch(() => undefined);
-    const first = await Promise.race([answer, ...(received ? [received.then(() => undefined)] : [])]).finally(() => done.abort());
+    const first = await answerFrom(Promise.race([answer, ...(received ? [received.then(() => undefined)] : [])])).finally(() => done.abort());
     const latencyMs = performance.now() - started;
     if (first?.attrs.type === 'error') {
       const { condition, text } = stanzaError(first);

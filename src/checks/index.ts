@@ -45,4 +45,5 @@ export function checkKindOf(check: Check): CheckKind<Check> {
 }
 
 export { describeExpectation, describeOutcome, expectationMet } from './expectation.js';
+export { NoAnswer } from './check.js';
 export type { CheckContext, CheckKind, CheckRun } from './check.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserName } from '../infra/format.js';
-import { bodyFor, defineCheck } from './check.js';
+import { answerFrom, bodyFor, defineCheck } from './check.js';
 import { fail, pass } from './expectation.js';
 
 /** An IM from a partner user that must not reach the SfB user (nor echo back), proved with a barrier. */
@@ -8,6 +8,7 @@ export const noDeliveryCheck = defineCheck({
   kind: 'no-delivery',
   fields: { from: UserName, to: UserName, body: z.string().optional() },
   users: { partner: 'from', sfb: 'to', sfbPassNeedsXmpp: false },
+  failures: { delivery: { delivered: [] } },
   references: ['docs/sfb-xmpp-federation.md section 6 (the migration rule)'],
   title: (c) => `${c.from}'s IM does not reach ${c.to}`,
   sfbUserNeeds: () => ({ seesIms: true }),
@@ -23,7 +24,7 @@ export const noDeliveryCheck = defineCheck({
     const started = performance.now();
     try {
       await sender.sendMessage(recipient.jid, body);
-      await ctx.target.barrier(sender, ctx.timeoutMs);
+      await answerFrom(ctx.target.barrier(sender, ctx.timeoutMs));
       // An echo comes back before the barrier's own.
       if (recipient.echoes)
         delivered = sender

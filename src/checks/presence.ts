@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { UserName } from '../infra/format.js';
 import { SfbAvailability } from '../sfb/availability.js';
 import { bareOf, stanzaError, type Element, type XmppUser } from '../xmpp/client.js';
-import { defineCheck, type CheckContext } from './check.js';
+import { answerFrom, type CheckContext, defineCheck } from './check.js';
 import { fail, pass } from './expectation.js';
 
 /** What a watcher saw of a presence stanza: `unavailable`, a show value, or `none` (plain available). */
@@ -33,10 +33,12 @@ async function ensureSubscribed(ctx: CheckContext, watcher: XmppUser, jid: strin
   if (last?.attrs.type === 'subscribed') return undefined;
   if (last) return { detail: { subscription: 'unsubscribed' }, text: `the subscription to ${jid} was revoked (unsubscribed)` };
   await watcher.sendPresence({ to: jid, type: 'subscribe' });
-  const r = await watcher.waitFor(
-    (s) => isAnswerOf(jid)(s) || (s.is('presence') && s.attrs.type === 'error' && bareOf(s.attrs.from as string) === jid),
-    ctx.timeoutMs,
-    `an answer to the subscription to ${jid}`,
+  const r = await answerFrom(
+    watcher.waitFor(
+      (s) => isAnswerOf(jid)(s) || (s.is('presence') && s.attrs.type === 'error' && bareOf(s.attrs.from as string) === jid),
+      ctx.timeoutMs,
+      `an answer to the subscription to ${jid}`,
+    ),
   );
   if (r.stanza.attrs.type === 'subscribed') return undefined;
   if (r.stanza.attrs.type === 'unsubscribed') return { detail: { subscription: 'unsubscribed' }, text: `the subscription to ${jid} was refused` };
@@ -59,6 +61,7 @@ export const presenceCheck = defineCheck({
     show: z.enum(['chat', 'away', 'xa', 'dnd', 'none', 'unavailable']).optional().describe('What the watcher must see (default: the mapping of `set`)'),
   },
   users: { partner: 'by', sfb: 'of' },
+  failures: { error: [], subscription: { unsubscribed: [] }, presence: { none: [], mismatch: [] } },
   references: ['RFC 8048 section 5 (presence: PIDF and XMPP)', 'docs/sfb-xmpp-federation.md section 5 (availability)'],
   title: (c) => `${c.by} sees ${c.of}${c.set ? ` ${c.set}` : ''}${c.show ? ` as ${c.show}` : ''}`,
   sfbUserNeeds: (c) => (c.set ? { acts: `${c.of} sets ${c.set}` } : undefined),
@@ -130,6 +133,7 @@ export const noPresenceLeakCheck = defineCheck({
   kind: 'no-presence-leak',
   fields: { of: UserName, by: UserName, set: SfbAvailability.optional() },
   users: { partner: 'by', sfb: 'of', sfbPassNeedsXmpp: false },
+  failures: { presence: { leaked: [] } },
   references: ['RFC 6121 section 4.2.2 (presence goes to approved subscribers only)', 'docs/sfb-xmpp-federation.md section 6'],
   title: (c) => `${c.by} sees no presence of ${c.of}`,
   sfbUserNeeds: (c) => ({ acts: `${c.of} publishes a presence` }),
@@ -141,7 +145,7 @@ export const noPresenceLeakCheck = defineCheck({
     const started = performance.now();
     const now = user.presence();
     await user.setAvailability(check.set ?? now?.availability ?? 'Available', now?.note);
-    await ctx.target.barrier(watcher, ctx.timeoutMs);
+    await answerFrom(ctx.target.barrier(watcher, ctx.timeoutMs));
     const leaked = watcher
       .received()
       .slice(mark)

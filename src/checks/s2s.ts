@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { s2sStreamFromLog } from '../prosody/s2s-log.js';
 import { stanzaError, xml } from '../xmpp/client.js';
-import { defineCheck, noteBounce } from './check.js';
+import { answerFrom, defineCheck, noteBounce } from './check.js';
 import { fail, pass } from './expectation.js';
 
 /**
@@ -12,6 +12,7 @@ import { fail, pass } from './expectation.js';
 export const s2sCheck = defineCheck({
   kind: 's2s',
   fields: { tls: z.enum(['TLSv1.2', 'TLSv1.3']).optional(), auth: z.enum(['sasl-external', 'dialback']).optional() },
+  failures: { s2s: { refused: [], mismatch: ['tls', 'auth'] } },
   references: ['RFC 6120 section 5 (STARTTLS)', 'XEP-0178 (SASL EXTERNAL for S2S)', 'XEP-0220 (dialback)', 'docs/sfb-xmpp-federation.md sections 2 and 3'],
   title: (c, setup) => `S2S ${setup.partner.domains[0]} -> ${setup.sfbDomain}${c.tls ? ` over ${c.tls}` : ''}${c.auth ? ` with ${c.auth}` : ''}`,
   async run(check, ctx) {
@@ -23,7 +24,9 @@ export const s2sCheck = defineCheck({
     const started = performance.now();
     const id = `s2s-${Math.random().toString(36).slice(2)}`;
     await sender.send(xml('iq', { type: 'get', to: target.sfbDomain, id }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
-    const reply = (await sender.waitFor((s) => s.is('iq') && s.attrs.id === id, ctx.timeoutMs, `a ping over a new S2S stream to ${target.sfbDomain}`)).stanza;
+    const reply = (
+      await answerFrom(sender.waitFor((s) => s.is('iq') && s.attrs.id === id, ctx.timeoutMs, `a ping over a new S2S stream to ${target.sfbDomain}`))
+    ).stanza;
     const latencyMs = performance.now() - started;
     if (reply.attrs.type === 'error') {
       const { condition, text } = stanzaError(reply);

@@ -1,6 +1,6 @@
 import { UserName } from '../infra/format.js';
 import { bareOf, stanzaError, type Element } from '../xmpp/client.js';
-import { defineCheck, noteBounce } from './check.js';
+import { answerFrom, defineCheck, noteBounce } from './check.js';
 import { fail, pass } from './expectation.js';
 
 /**
@@ -11,6 +11,7 @@ export const subscribeCheck = defineCheck({
   kind: 'subscribe',
   fields: { from: UserName, to: UserName },
   users: { partner: 'from', sfb: 'to' },
+  failures: { subscription: { pending: [], unsubscribed: [] }, error: [] },
   references: ['RFC 8048 section 4 (subscriptions)', 'RFC 6121 section 3', 'docs/sfb-xmpp-federation.md section 3 (partner types)'],
   title: (c) => `${c.from} subscribes to ${c.to}`,
   async run(check, ctx) {
@@ -26,7 +27,7 @@ export const subscribeCheck = defineCheck({
     // user: his answer is awaited. Otherwise silence before the barrier is the answer (pending).
     const awaited = contact.answersSubscriptionsHimself;
     if (awaited) await watcher.waitFor(answered, ctx.timeoutMs, `an answer from ${to}`).catch(() => undefined);
-    else await ctx.target.barrier(watcher, ctx.timeoutMs);
+    else await answerFrom(ctx.target.barrier(watcher, ctx.timeoutMs));
     const answer = watcher
       .received()
       .slice(mark)
@@ -41,8 +42,12 @@ export const subscribeCheck = defineCheck({
     )
       // Subscribed before: his server keeps a second 'subscribed' to itself (RFC 6121 3.1.5).
       ctx.target.behaviours?.cite('partner-server.repeated-subscribed-kept');
-    if (!answer)
-      return { outcome: fail({ subscription: 'pending' }, awaited ? `no answer within ${ctx.timeoutMs} ms` : 'no answer before the barrier'), latencyMs };
+    if (!answer) {
+      // What was seen, and where the answer may have been lost (a way back the Edge never opened).
+      const seen = `the subscribe left ${watcher.bare} for ${to}; no subscribed, unsubscribed or error came back ${awaited ? `within ${ctx.timeoutMs} ms` : 'before the barrier'}`;
+      const diagnosis = ctx.target.diagnose();
+      return { outcome: fail({ subscription: 'pending' }, seen), latencyMs, ...(diagnosis ? { diagnosis } : {}) };
+    }
     if (answer.attrs.type === 'subscribed') return { outcome: pass('subscribed'), latencyMs };
     if (answer.attrs.type === 'unsubscribed') return { outcome: fail({ subscription: 'unsubscribed' }), latencyMs };
     const { condition, text } = stanzaError(answer);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserName } from '../infra/format.js';
 import { stanzaError, xml, type Element } from '../xmpp/client.js';
-import { defineCheck } from './check.js';
+import { answerFrom, defineCheck } from './check.js';
 import { fail, pass } from './expectation.js';
 
 const FEATURES = ['groupchat', 'muc-invitation', 'file-transfer', 'jingle', 'xhtml-only'] as const;
@@ -32,6 +32,7 @@ export const unsupportedCheck = defineCheck({
   kind: 'unsupported',
   fields: { from: UserName, to: UserName, feature: z.enum(FEATURES) },
   users: { partner: 'from', sfb: 'to', sfbPassNeedsXmpp: false },
+  failures: { error: [] },
   defaultExpectation: { error: '*' },
   references: ['docs/sfb-xmpp-federation.md section 1 (only 1:1 IM and presence cross the gateway)', 'RFC 6120 section 8.3 (stanza errors)'],
   title: (c) => `${c.from} tries ${c.feature} with ${c.to}`,
@@ -40,7 +41,7 @@ export const unsupportedCheck = defineCheck({
     const id = `unsupported-${Math.random().toString(36).slice(2)}`;
     const started = performance.now();
     await sender.send(attempt(check.feature, sender.jid, ctx.target.sfbUser(check.to).jid, id));
-    await ctx.target.barrier(sender, ctx.timeoutMs);
+    await answerFrom(ctx.target.barrier(sender, ctx.timeoutMs));
     const error = sender.received().find((r) => r.stanza.attrs.id === id && r.stanza.attrs.type === 'error');
     const latencyMs = performance.now() - started;
     if (!error) return { outcome: pass('no error before the barrier: silence'), latencyMs };

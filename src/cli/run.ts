@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { RuntimeChoice } from '../prosody/types.js';
 import { exitCodeOf, formatSummary, formatVerdictMatrix } from '../report/console.js';
-import { fileReporters, reportFiles } from '../report/files.js';
+import { fileReporters, reportFiles, unwrittenReports } from '../report/files.js';
 import { LiveReporter } from '../report/live.js';
 import { runSuite } from '../runner/run-suite.js';
 import { loadSuites } from '../scenario/loader.js';
@@ -44,18 +44,22 @@ export async function runRun(files: string[], opts: RunCommandOptions): Promise<
     const outDir = opts.out ? (loaded.length > 1 ? path.join(opts.out, suite.name) : opts.out) : defaultOutDir(suite.name);
     const files = reportFiles(outDir);
     write(`xfed run ${file}: ${suite.name}${suite.description ? ` - ${suite.description.trim().split('\n')[0]}` : ''}\n`);
+    const writers = fileReporters(outDir);
     const results = await runSuite(suite, {
       runtime: opts.runtime,
       baseImage: opts.baseImage,
       phases: opts.phase,
       grep: opts.grep,
       assumeDone: opts.assumeDone,
-      reporters: [new LiveReporter({ live, color, write }), ...fileReporters(outDir)],
+      reporters: [new LiveReporter({ live, color, write }), ...writers],
     });
     write(`\n${formatVerdictMatrix(results, { color })}\n${formatSummary(results, { color })}\n`);
     write(`  reports: ${files.html}, ${files.junit}, ${files.results}\n`);
     if (results.status === 'failed') write(`  the run stopped early: ${results.reason}\n`);
-    if (exitCodeOf(results) !== EXIT.ok) exit = EXIT.unmet;
+    // A report that could not be written is an environment fault (exit 2), said with the file and why.
+    const unwritten = unwrittenReports(writers);
+    for (const why of unwritten) write(`  not written: ${why}\n`);
+    exit = Math.max(exit, exitCodeOf(results), unwritten.length > 0 ? EXIT.invalid : EXIT.ok);
   }
   return exit;
 }

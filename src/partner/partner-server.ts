@@ -8,10 +8,12 @@ import { projectRoot } from '../infra/project-root.js';
 import { TeardownStack } from '../infra/teardown.js';
 import { workDirFor } from '../infra/work-dir.js';
 import { planAccounts } from './accounts.js';
+import { expectListenable } from './listen-address.js';
 import { writeAccounts } from '../prosody/accounts.js';
 import { renderProsodyConfig, validateS2sSecurity } from '../prosody/config.js';
 import { layoutSettings, type ProsodyInstance, type ProsodyRuntime } from '../prosody/runtimes/runtime.js';
 import { DEFAULT_S2S_SECURITY, type RuntimeKind, type S2sSecurity } from '../prosody/types.js';
+import { probeStream } from '../xmpp/stream-probe.js';
 import type { Endpoint } from '../infra/endpoint.js';
 import type { PartnerAccount, PartnerHandle, PartnerOptions } from './types.js';
 
@@ -75,6 +77,13 @@ export class PartnerServer implements PartnerHandle, AsyncDisposable {
     validateS2sSecurity(s2s);
     const accounts = planAccounts(domains, options.users ?? []);
     const label = domains[0]!;
+    // Prosody on a taken port only logs it and keeps running: found here, before anything starts.
+    if (options.s2sListen)
+      await expectListenable(
+        options.s2sListen,
+        `the S2S listen address of the partner ${label}`,
+        'stop what holds it, or publish the partner elsewhere (target.gateway.listen)',
+      );
 
     return TeardownStack.start(`partner ${label}`, async (teardown) => {
       const workDir = await workDirFor(teardown, label);
@@ -174,6 +183,30 @@ export class PartnerServer implements PartnerHandle, AsyncDisposable {
   /** Its Prosody log as it grows, to wait on a line without copying the log. */
   get log(): LogView {
     return this.instance.log;
+  }
+
+  /** Its Prosody ended (killed, crashed): xfed's side of the federation is gone. */
+  get exited(): boolean {
+    return this.instance.exited;
+  }
+
+  /** Ends its Prosody at once with SIGKILL (a crash, an OOM kill): for rehearsing xfed's own faults. */
+  kill(): Promise<void> {
+    return this.instance.kill();
+  }
+
+  /**
+   * Why this server cannot serve now, or undefined when it answers: it exited, or its c2s port gives
+   * no stream header and features within `timeoutMs` (hung, or its port gone).
+   */
+  async fault(timeoutMs: number): Promise<string | undefined> {
+    const name = `xfed's partner Prosody (${this.domains[0]})`;
+    if (this.instance.exited) return `${name} has exited`;
+    const { host, port } = this.c2s;
+    return probeStream({ host, port, to: this.domains[0]!, ns: 'jabber:client', timeoutMs }).then(
+      () => undefined,
+      (err: Error) => `${name} does not answer on ${host}:${port}: ${err.message}`,
+    );
   }
 
   waitForLog(pattern: RegExp, timeoutMs: number): Promise<string> {

@@ -19,8 +19,8 @@ export function formatCheckLine(check: CheckResult, opts: ConsoleOptions): strin
   const paint = { met: k.green, unmet: k.red, error: k.yellow, 'not-possible': k.cyan }[v];
   const why = {
     met: '',
-    unmet: `expected ${safe(check.expected)}, got ${safe(check.actual)}`,
-    error: `not run: ${safe(check.error ?? '')}`,
+    unmet: `expected ${safe(check.expected)}, got ${safe(check.actual)}${check.diagnosis ? `; diagnosis: ${safe(check.diagnosis)}` : ''}`,
+    error: `harness failure: ${safe(check.error ?? '')}`,
     'not-possible': `not possible: ${safe(check.notPossible ?? '')}`,
   }[v];
   const reason = why ? `  ${paint(why)}` : '';
@@ -44,7 +44,7 @@ export function formatPhaseHeader(name: string, index: number, total: number, op
 const MATRIX_WIDTH = 30;
 
 /**
- * One row per phase with a mark per check (✓ met, ✗ unmet, ! not run, ○ not possible) and the phase's count;
+ * One row per phase with a mark per check (✓ met, ✗ unmet, ! harness failure, ○ not possible) and the phase's count;
  * a phase with many checks wraps after 30 marks.
  */
 export function formatVerdictMatrix(results: RunResults, opts: ConsoleOptions): string {
@@ -73,19 +73,26 @@ export function formatVerdictMatrix(results: RunResults, opts: ConsoleOptions): 
 
 /**
  * The exit code `xfed run` gives for these results: 0 for a complete run where no check was
- * unmet, else 1. A check the target cannot perform is not a failure of what is tested: it is
+ * unmet; 1 where the system under test failed a check or the run did not complete; 2 where xfed
+ * itself broke under a check (a harness failure: an environment fault, not a verdict on the
+ * federation). A check the target cannot perform is not a failure of what is tested: it is
  * counted and shown apart, and does not fail the run (as Smack's "impossible" tests).
  */
-export function exitCodeOf(results: RunResults): 0 | 1 {
+export function exitCodeOf(results: RunResults): 0 | 1 | 2 {
+  if (harnessFailures(results) > 0) return 2;
   return results.status === 'complete' && results.summary.unmet === 0 ? 0 : 1;
 }
+
+const harnessFailures = (results: RunResults): number => results.phases.flatMap((p) => p.checks).filter((c) => verdictOf(c) === 'error').length;
 
 /** Counts and duration, then what the exit code means for this run. */
 export function formatSummary(results: RunResults, opts: ConsoleOptions): string {
   const k = pc.createColors(opts.color);
   const s = results.summary;
-  const notRun = results.phases.flatMap((p) => p.checks).filter((c) => c.error !== undefined).length;
-  const unmet = `${s.unmet} unmet${notRun > 0 ? ` (${notRun} not run)` : ''}`;
+  const harness = harnessFailures(results);
+  const federation = s.unmet - harness;
+  const plural = (n: number, what: string) => `${n} ${what} failure${n === 1 ? '' : 's'}`;
+  const unmet = `${s.unmet} unmet${harness > 0 ? ` (${plural(federation, 'federation')}, ${plural(harness, 'harness')})` : ''}`;
   const notPossible = s.notPossible ? `, ${k.cyan(`${s.notPossible} not possible on this target`)}` : '';
   const counts = `${k.green(`${s.met} of ${s.checks} checks met`)}, ${s.unmet > 0 ? k.red(unmet) : unmet}${notPossible} in ${s.phases} phase${s.phases === 1 ? '' : 's'}`;
   const first = `${counts}; ${formatMs(results.durationMs)} (setup ${formatMs(results.setupMs)})`;
@@ -97,8 +104,16 @@ export function formatSummary(results: RunResults, opts: ConsoleOptions): string
       : 'every check met its expectation';
     second = s.unmet === 0 ? k.green(`exit 0: ${met}`) : k.red(`exit 1: ${s.unmet} check${s.unmet === 1 ? '' : 's'} did not meet the expectation`);
   } else {
-    const what = { running: 'did not finish', interrupted: 'was interrupted', failed: 'failed' }[results.status];
+    const what = { running: 'did not finish', interrupted: 'was interrupted', failed: 'failed', killed: 'was killed' }[results.status];
     second = k.red(`exit 1: the run ${what}${reason}; only the checks that ran are counted`);
+  }
+  // A harness failure overrides: what failed says nothing about the federation.
+  if (harness > 0) {
+    const also = federation > 0 ? `; ${plural(federation, 'federation')} besides` : '';
+    const run = results.status === 'complete' ? '' : `; the run ${results.status}${reason}`;
+    second = k.red(
+      `exit 2: ${harness} check${harness === 1 ? '' : 's'} failed because xfed itself broke (a harness failure, not a verdict on the federation)${also}${run}`,
+    );
   }
   return `${first}\n${second}`;
 }

@@ -59,9 +59,21 @@ export function isoTime(ms: number): string {
 
 export type Verdict = 'met' | 'unmet' | 'error' | 'not-possible';
 
-/** `not-possible` when the target cannot perform the check, `error` when the harness could not run it, else whether it was met. */
-export function verdictOf(c: { met: boolean; error?: string; notPossible?: string }): Verdict {
+/**
+ * `not-possible` when the target cannot perform the check; `error` when the harness broke (it could
+ * not run or judge the check: a harness failure); `unmet` when the system under test did not do
+ * what was expected (a federation failure); else `met`.
+ */
+export function verdictOf(c: { met: boolean; error?: string; notPossible?: string; failure?: 'federation' | 'harness' }): Verdict {
   if (c.notPossible !== undefined) return 'not-possible';
-  if (c.error !== undefined) return 'error';
+  if (c.failure === 'harness' || c.error !== undefined) return 'error';
   return c.met ? 'met' : 'unmet';
 }
+
+/** How each verdict reads in reports. */
+export const VERDICT_LABEL: Record<Verdict, string> = {
+  met: 'met',
+  unmet: 'federation failure',
+  error: 'harness failure',
+  'not-possible': 'not possible',
+};

@@ -1,18 +1,22 @@
 import { behaviourOf, MICROSOFT_PAGES, sourceText, type Source } from '../sfb/behaviours/index.js';
 import { escapeHtml } from './escape.js';
-import { formatMs, verdictOf } from './format.js';
+import { VERDICT_LABEL, formatMs, verdictOf } from './format.js';
 import { LADDER_CSS, ladderLegend, renderLadder } from './ladder.js';
 import { htmlPage } from './page.js';
 import type { Reporter } from './reporter.js';
 import type { CheckResult, PhaseResult, RunResults, StepResult } from './results.js';
-import { writeAtomically } from './results-file.js';
+import { ReportFile } from './results-file.js';
 
 /** report.html, written when the run ends (also an interrupted or failed one). */
 export class HtmlReporter implements Reporter {
-  constructor(readonly file: string) {}
+  readonly output: ReportFile;
+
+  constructor(readonly file: string) {
+    this.output = new ReportFile(file);
+  }
 
   onEnd(results: RunResults) {
-    return writeAtomically(this.file, renderHtml(results));
+    return this.output.write(renderHtml(results));
   }
 }
 
@@ -48,9 +52,13 @@ const MARK = { met: '✓', unmet: '✗', error: '!', 'not-possible': '○' } as 
  * check), then per phase its steps and, per check, expected vs actual and the message ladder.
  */
 export function renderHtml(results: RunResults): string {
-  const body = [banner(results), header(results), matrix(results), ...results.phases.map((p, i) => phase(p, i, results.phases.length, results.target))].join(
-    '\n',
-  );
+  const body = [
+    banner(results),
+    header(results),
+    notices(results),
+    matrix(results),
+    ...results.phases.map((p, i) => phase(p, i, results.phases.length, results.target)),
+  ].join('\n');
   return htmlPage(`xfed: ${results.suite.name} (${results.status})`, body, LADDER_CSS + CSS, SCRIPT);
 }
 
@@ -58,9 +66,20 @@ const checkAnchor = (pi: number, ci: number): string => `c-${pi}-${ci}`;
 
 function banner(r: RunResults): string {
   if (r.status === 'complete') return '';
-  const what = { running: 'did not finish (the results file was never closed)', interrupted: 'was interrupted', failed: 'failed' }[r.status];
+  const what = {
+    running: 'did not finish (the results file was never closed)',
+    interrupted: 'was interrupted',
+    failed: 'failed',
+    killed: 'was killed',
+  }[r.status];
   const reason = r.reason ? `: ${escapeHtml(r.reason)}` : '';
   return `<div class="banner" role="alert">This run ${what}${reason}. Only the checks that ran are reported.</div>`;
+}
+
+/** What the run said outside its checks (a lab user's session dropped), in order. */
+function notices(r: RunResults): string {
+  if (!r.notices?.length) return '';
+  return `<ul class="notices">${r.notices.map((n) => `<li><time>${escapeHtml(n.at)}</time> ${escapeHtml(n.text)}</li>`).join('')}</ul>`;
 }
 
 function header(r: RunResults): string {
@@ -79,10 +98,13 @@ function header(r: RunResults): string {
     `<h1>${escapeHtml(r.suite.name)} <span class="badge ${escapeHtml(r.status)}">${escapeHtml(r.status)}</span></h1>`,
     r.suite.description ? `<p>${escapeHtml(r.suite.description)}</p>` : '',
     `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`,
-    `<p><strong class="met">${s.met} met</strong>, <strong class="unmet">${s.unmet} unmet</strong>${s.notPossible ? `, <strong class="not-possible">${s.notPossible} not possible</strong>` : ''} of ${s.checks} checks in ${s.phases} phases</p>`,
+    `<p><strong class="met">${s.met} met</strong>, <strong class="unmet">${s.unmet} unmet</strong>${harnessCount(r) ? ` (<strong class="error">${harnessCount(r)} of them harness failures</strong>: xfed broke, not the system under test)` : ''}${s.notPossible ? `, <strong class="not-possible">${s.notPossible} not possible</strong>` : ''} of ${s.checks} checks in ${s.phases} phases</p>`,
     '</header>',
   ].join('\n');
 }
+
+/** Unmet checks the harness could not run or judge (counted from the checks: older files have no summary field). */
+const harnessCount = (r: RunResults): number => r.phases.flatMap((p) => p.checks).filter((c) => verdictOf(c) === 'error').length;
 
 function matrix(r: RunResults): string {
   const rows = r.phases.map((p, pi) => {
@@ -128,11 +150,12 @@ function check(c: CheckResult, anchor: string): string {
     ['actual', c.actual],
   ];
   if (c.outcome.text) rows.push(['wire text', c.outcome.text]);
-  if (c.error) rows.push(['harness error', c.error]);
+  if (c.diagnosis) rows.push(['diagnosis', c.diagnosis]);
+  if (c.error) rows.push(['harness failure', c.error]);
   if (c.notPossible) rows.push(['not possible', c.notPossible]);
   return [
     `<article class="check ${v}" id="${anchor}">`,
-    `<h3><span class="${v}">${MARK[v]}</span> <code>${escapeHtml(c.id)}</code> ${escapeHtml(c.title)} <span class="badge ${v}">${v.replace('-', ' ')}</span><a class="top" href="#matrix">verdicts</a></h3>`,
+    `<h3><span class="${v}">${MARK[v]}</span> <code>${escapeHtml(c.id)}</code> ${escapeHtml(c.title)} <span class="badge ${v}">${VERDICT_LABEL[v]}</span><a class="top" href="#matrix">verdicts</a></h3>`,
     `<p class="muted">${meta}</p>`,
     `<table class="vs"><tbody>${rows.map(([k, val]) => `<tr><th>${k}</th><td>${escapeHtml(val)}</td></tr>`).join('')}</tbody></table>`,
     c.references?.length

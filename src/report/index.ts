@@ -3,7 +3,7 @@ export type * from './results.js';
 export { ReporterMux, type CheckStart, type Reporter } from './reporter.js';
 export { LiveReporter } from './live.js';
 export { ResultsFileReporter } from './results-file.js';
-export { fileReporters, reportFiles } from './files.js';
+export { fileReporters, reportFiles, unwrittenReports } from './files.js';
 export { JunitReporter, renderJunit } from './junit.js';
 export { HtmlReporter, renderHtml } from './html.js';
 export { renderComparisonMarkdown, renderComparisonText } from './compare-render.js';

@@ -1,23 +1,27 @@
 import { cdata, escapeXmlAttr, escapeXmlText } from './escape.js';
-import { formatMs, ladderText } from './format.js';
+import { formatMs, ladderText, verdictOf } from './format.js';
 import type { Reporter } from './reporter.js';
 import type { CheckResult, PhaseResult, RunResults, StepResult } from './results.js';
-import { writeAtomically } from './results-file.js';
+import { ReportFile } from './results-file.js';
 
 /** junit.xml, written when the run ends (also an interrupted or failed one). */
 export class JunitReporter implements Reporter {
-  constructor(readonly file: string) {}
+  readonly output: ReportFile;
+
+  constructor(readonly file: string) {
+    this.output = new ReportFile(file);
+  }
 
   onEnd(results: RunResults) {
-    return writeAtomically(this.file, renderJunit(results));
+    return this.output.write(renderJunit(results));
   }
 }
 
 /**
  * JUnit XML in the shape Jenkins, GitLab, GitHub Actions reporters and Azure Pipelines all read:
- * one testsuite per phase, one testcase per check. A check the harness could not run is an
- * `<error>`, an unmet one a `<failure>`, one the target cannot perform `<skipped>` with the reason;
- * the evidence ladder goes to the testcase's system-out.
+ * one testsuite per phase, one testcase per check. A check the harness could not run or judge
+ * (xfed broke) is an `<error>`, one the system under test failed a `<failure>`, one the target
+ * cannot perform `<skipped>` with the reason; the evidence ladder goes to the testcase's system-out.
  */
 export function renderJunit(results: RunResults): string {
   const checks = results.phases.flatMap((p) => p.checks);
@@ -68,6 +72,7 @@ function testsuite(results: RunResults, phase: PhaseResult, index: number, start
     ['xfed.status', results.status],
   ];
   if (results.reason) props.push(['xfed.reason', results.reason]);
+  for (const [i, n] of (results.notices ?? []).entries()) props.push([`xfed.notice.${i + 1}`, `${n.at} ${n.text}`]);
   if (phase.description) props.push(['xfed.phase.description', phase.description]);
   for (const s of phase.steps) props.push([`xfed.step.${s.index}`, stepText(s)]);
   for (const [name, value] of props) out.push(`      <property${attrs({ name, value })}/>`);
@@ -83,7 +88,7 @@ function testcase(results: RunResults, phase: PhaseResult, c: CheckResult): stri
   if (isSkipped(c)) {
     out.push(`      <skipped${attrs({ message: `not possible: ${c.notPossible}` })}/>`);
   } else if (isError(c)) {
-    out.push(`      <error${attrs({ message: c.error ?? '', type: 'harness' })}>${escapeXmlText(detailText(c))}</error>`);
+    out.push(`      <error${attrs({ message: c.error ?? c.actual, type: 'harness' })}>${escapeXmlText(detailText(c))}</error>`);
   } else if (isFailure(c)) {
     out.push(`      <failure${attrs({ message: `expected ${c.expected}, got ${c.actual}`, type: c.kind })}>${escapeXmlText(detailText(c))}</failure>`);
   }
@@ -92,14 +97,17 @@ function testcase(results: RunResults, phase: PhaseResult, c: CheckResult): stri
   return out;
 }
 
-const isSkipped = (c: CheckResult): boolean => c.notPossible !== undefined;
-const isError = (c: CheckResult): boolean => c.error !== undefined && !isSkipped(c);
-const isFailure = (c: CheckResult): boolean => !c.met && c.error === undefined && !isSkipped(c);
+// JUnit's own split: an <error> is the test itself breaking (xfed, the harness), a <failure> the
+// thing under test not holding (the federation).
+const isSkipped = (c: CheckResult): boolean => verdictOf(c) === 'not-possible';
+const isError = (c: CheckResult): boolean => verdictOf(c) === 'error';
+const isFailure = (c: CheckResult): boolean => verdictOf(c) === 'unmet';
 
 function detailText(c: CheckResult): string {
   const lines = [c.title, `expected: ${c.expected}`, `actual:   ${c.actual}`];
   if (c.outcome.text) lines.push(`text:     ${c.outcome.text}`);
-  if (c.error) lines.push(`harness error: ${c.error}`);
+  if (c.diagnosis) lines.push(`diagnosis: ${c.diagnosis}`);
+  if (c.error) lines.push(`harness failure (xfed broke, not the system under test): ${c.error}`);
   if (c.latencyMs !== undefined) lines.push(`latency:  ${formatMs(c.latencyMs)}`);
   lines.push(`evidence: ${c.evidence.length} message(s), see system-out`);
   return lines.join('\n');

@@ -1,6 +1,6 @@
 import { formatCheckLine, formatPhaseHeader, formatStepLine } from './console.js';
 import type { CheckStart, Reporter } from './reporter.js';
-import type { CheckResult, PhaseResult, RunResults, StepResult } from './results.js';
+import type { CheckResult, Notice, PhaseResult, RunResults, StepResult } from './results.js';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -43,6 +43,11 @@ export class LiveReporter implements Reporter {
 
   onEnd(): void {
     this.clear();
+  }
+
+  /** Over the spinner's line, which the next frame draws again. */
+  onNotice(notice: Notice): void {
+    this.o.write(`${this.o.live ? '\r\x1b[2K' : ''}  ! ${notice.text}\n`);
   }
 
   private clear(): void {

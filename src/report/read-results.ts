@@ -32,7 +32,9 @@ const Check = z.looseObject({
   expected: z.string(),
   actual: z.string(),
   evidence: z.array(FlowEvent),
+  failure: z.enum(['federation', 'harness']).optional(),
   error: z.string().optional(),
+  diagnosis: z.string().optional(),
   notPossible: z.string().optional(),
   references: z.array(z.string()).optional(),
   behaviours: z.array(z.string()).optional(),
@@ -47,10 +49,11 @@ const Results = z.looseObject({
   finishedAt: z.string().optional(),
   durationMs: Num,
   setupMs: Num,
-  status: z.enum(['running', 'complete', 'interrupted', 'failed']),
+  status: z.enum(['running', 'complete', 'interrupted', 'failed', 'killed']),
   reason: z.string().optional(),
-  summary: z.looseObject({ phases: Num, checks: Num, met: Num, unmet: Num, notPossible: Num.optional() }),
+  summary: z.looseObject({ phases: Num, checks: Num, met: Num, unmet: Num, harness: Num.optional(), notPossible: Num.optional() }),
   phases: z.array(z.looseObject({ name: z.string(), description: z.string().optional(), steps: z.array(Step), checks: z.array(Check) })),
+  notices: z.array(z.looseObject({ at: z.string(), text: z.string() })).optional(),
 });
 
 /**

@@ -1,4 +1,5 @@
-import type { CheckResult, PhaseResult, RunResults, StepResult } from './results.js';
+import { XfedError } from '../errors.js';
+import type { CheckResult, Notice, PhaseResult, RunResults, StepResult } from './results.js';
 
 /** A check about to run, before it has a result. */
 export interface CheckStart {
@@ -23,6 +24,8 @@ export interface Reporter {
   onCheckEnd?(check: CheckResult, phase: PhaseResult, results: RunResults): void | Promise<void>;
   /** The run is over, whatever ended it (complete, failed, interrupted): the final results. */
   onEnd?(results: RunResults): void | Promise<void>;
+  /** The target said something that belongs to no check (a lab user's session dropped), at any time; also after onEnd, from teardown. */
+  onNotice?(notice: Notice, results: RunResults): void | Promise<void>;
 }
 
 type Event = keyof Reporter;
@@ -37,7 +40,12 @@ export class ReporterMux implements Reporter {
   constructor(
     private readonly reporters: readonly Reporter[],
     private readonly onError: (err: unknown, event: Event) => void = (err, event) =>
-      process.stderr.write(`xfed: a reporter failed at ${event}: ${(err as Error)?.message ?? String(err)}\n`),
+      process.stderr.write(
+        // A report that cannot be written says which and why (its own message); the run goes on.
+        err instanceof XfedError
+          ? `xfed: ${err.message}; the run goes on\n`
+          : `xfed: a reporter failed at ${event}: ${(err as Error)?.message ?? String(err)}\n`,
+      ),
   ) {}
 
   onBegin(results: RunResults) {
@@ -60,6 +68,9 @@ export class ReporterMux implements Reporter {
   }
   onEnd(results: RunResults) {
     return this.each('onEnd', (r) => r.onEnd?.(results));
+  }
+  onNotice(notice: Notice, results: RunResults) {
+    return this.each('onNotice', (r) => r.onNotice?.(notice, results));
   }
 
   private async each(event: Event, call: (r: Reporter) => void | Promise<void>): Promise<void> {

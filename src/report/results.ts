@@ -14,11 +14,20 @@ export interface RunResults {
   durationMs: number;
   /** Time from start until the topology (partner, target) was ready. */
   setupMs: number;
-  status: 'running' | 'complete' | 'interrupted' | 'failed';
-  /** Why the run ended early (`failed`, `interrupted`), one line. */
+  /** `killed`: the process died without finishing (SIGKILL, OOM); set by its watchdog, the next run or `xfed clean`. */
+  status: 'running' | 'complete' | 'interrupted' | 'failed' | 'killed';
+  /** Why the run ended early (`failed`, `interrupted`, `killed`), one line. */
   reason?: string;
   summary: Summary;
   phases: PhaseResult[];
+  /** What the run said that belongs to no check (a lab user's session dropped and came back), in order. */
+  notices?: Notice[];
+}
+
+export interface Notice {
+  at: string;
+  /** One line, redacted. */
+  text: string;
 }
 
 export interface Summary {
@@ -27,6 +36,8 @@ export interface Summary {
   met: number;
   /** Checks that ran and did not meet their expectation, and checks the harness could not run. */
   unmet: number;
+  /** Of the unmet, those the harness could not run or judge (present once there is one). */
+  harness?: number;
   /** Checks the target cannot perform (absent in files written before the verdict existed). */
   notPossible?: number;
 }
@@ -83,8 +94,16 @@ export interface CheckResult {
   actual: string;
   /** The messages the check caused, in order, with their hops. */
   evidence: FlowEvent[];
-  /** The harness could not run the check (not an outcome of the system under test). */
+  /**
+   * Whose failure an unmet check is: `federation` (the system under test did not behave as
+   * expected, or did not answer) or `harness` (xfed itself broke: its partner Prosody or test DNS
+   * died, a bug). Absent for met and not-possible checks, and in files written before it existed.
+   */
+  failure?: 'federation' | 'harness';
+  /** The harness could not run or judge the check (not an outcome of the system under test): why. */
   error?: string;
+  /** For a federation failure where an answer never came: what xfed saw and where the fault lies. */
+  diagnosis?: string;
   /** The target cannot perform the check, and why (a lab user xfed does not drive cannot write): neither met nor failed. */
   notPossible?: string;
   /** Where the behaviour the check observes is specified: RFC sections, Microsoft pages, xfed's docs/. */

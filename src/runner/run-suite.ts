@@ -67,13 +67,20 @@ export async function runSuite(suite: ResolvedSuite, opts: RunOptions): Promise<
       results.durationMs = performance.now() - started;
       await reporter.onEnd(results);
     })());
+  // What the target says outside any check, kept in the results and told as it comes, in order.
+  let noticed = Promise.resolve();
+  const notice = (text: string) => {
+    const said = { at: new Date().toISOString(), text: redactor.text(text) };
+    (results.notices ??= []).push(said);
+    noticed = noticed.then(() => reporter.onNotice(said, results));
+  };
   // Registered first, so it runs last: after the target is gone, also on SIGINT/SIGTERM.
   const run = new TeardownStack(`suite ${suite.name}`);
   run.defer('the results of the run', () => finish('interrupted', 'interrupted before the end of the run'));
   await reporter.onBegin(results);
 
   try {
-    const target = await startTarget(suite, { runtime: opts.runtime, baseImage: opts.baseImage, redactor });
+    const target = await startTarget(suite, { runtime: opts.runtime, baseImage: opts.baseImage, redactor, notice });
     run.defer('the target', () => target.stop());
     results.runtime = target.runtime;
     results.setupMs = performance.now() - started;
@@ -101,20 +108,28 @@ export async function runSuite(suite: ResolvedSuite, opts: RunOptions): Promise<
         const title = check.title ?? checkKindOf(check).title(check, suite);
         if (opts.grep && !`${check.id} ${title}`.toLowerCase().includes(opts.grep.toLowerCase())) continue;
         await reporter.onCheckBegin({ id: check.id, kind: check.kind, title }, result, results);
-        const checkResult = redactor.deep(await runCheck(target, suite, phase.name, check, title, phaseRows));
+        const { harnessFault, ...checkResult } = redactor.deep(await runCheck(target, suite, phase.name, check, title, phaseRows));
         result.checks.push(checkResult);
         results.summary.checks++;
         if (checkResult.met) results.summary.met++;
         else if (checkResult.notPossible !== undefined) results.summary.notPossible = (results.summary.notPossible ?? 0) + 1;
-        else results.summary.unmet++;
+        else {
+          results.summary.unmet++;
+          if (checkResult.failure === 'harness') results.summary.harness = (results.summary.harness ?? 0) + 1;
+        }
         await reporter.onCheckEnd(checkResult, result, results);
+        // With a part of xfed's own broken, every later check would fail for the same reason, each
+        // after its full bound: the run stops and says why.
+        if (harnessFault) throw new RunStopped(`xfed itself broke during check ${check.id}: ${harnessFault}; the remaining checks were not run`);
       }
     }
     await finish('complete');
     await run.close();
+    await noticed;
   } catch (err) {
     await finish('failed', redactor.text((err as Error).message.split('\n')[0]!));
     await run.close().catch(() => undefined);
+    await noticed;
     if (!(err instanceof RunStopped)) throw err;
   }
   return results;

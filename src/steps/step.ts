@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NotPossible } from '../errors.js';
+import type { Conflict, SuiteReference } from '../infra/format.js';
 import type { SfbAvailability } from '../sfb/availability.js';
 import type {
   EdgeCertificate,
@@ -51,7 +52,12 @@ export interface Deployment {
   failOverXmpp(pool: string): Promise<string>;
   /** The Front End -> Edge internal hop (XMPP over MTLS, TCP 23456): the Edge's internal certificate, the internal firewall; resolves with what the gateway could do. */
   setInternalHop(change: { certificate?: InternalHopCertificate | undefined; port?: InternalHopPort | undefined }): Promise<string>;
+  /** A fault of the simulated side (steps/faults.ts): a crash, a restart, the test DNS down or up; resolves with what it did. */
+  injectFault(fault: SimFault): Promise<string>;
 }
+
+/** The faults a suite can inject into the simulated side. */
+export type SimFault = 'kill-edge' | 'restart-edge' | 'kill-component' | 'stop-dns' | 'start-dns';
 
 /** What steps need of a target: its deployment, and its SfB users' presence. */
 export interface StepTarget {
@@ -80,6 +86,10 @@ export interface StepKind<S extends { action: string }> {
   readonly appliesTo: 'sim' | 'any';
   /** The field that names an SfB user, which validation checks against the suite's users. */
   readonly sfbUserField: string | undefined;
+  /** What each of its fields that names something in the suite names (the SfB user field included): the validator looks each up. */
+  readonly names: Readonly<Record<string, SuiteReference>>;
+  /** Combinations of its fields that cannot be applied. */
+  readonly conflicts: readonly Conflict<S>[];
   /** It bounds its own wait (an operator may take half an hour); the runner bounds the others. */
   readonly selfBounded: boolean;
   /** What it makes its SfB user do, which a real gateway's user does only where xfed drives him. */
@@ -106,6 +116,9 @@ export function defineStep<const A extends string, F extends z.ZodRawShape>(def:
   description?: string;
   appliesTo: 'sim' | 'any';
   sfbUserField?: keyof F & string;
+  /** The other fields that name a user, domain or pool of the suite. */
+  names?: Partial<Record<keyof F & string, SuiteReference>>;
+  conflicts?: Conflict<StepOf<A, F>>[];
   selfBounded?: boolean;
   sfbUserActs?(step: StepOf<A, F>): string;
   describe(step: StepOf<A, F>): string;
@@ -117,6 +130,8 @@ export function defineStep<const A extends string, F extends z.ZodRawShape>(def:
     schema: def.description ? object.describe(def.description) : object,
     appliesTo: def.appliesTo,
     sfbUserField: def.sfbUserField,
+    names: { ...(def.names as Record<string, SuiteReference> | undefined), ...(def.sfbUserField ? { [def.sfbUserField]: 'sfb-user' as const } : {}) },
+    conflicts: def.conflicts ?? [],
     selfBounded: def.selfBounded ?? false,
     sfbUserActs: def.sfbUserActs ?? (() => undefined),
     describe: def.describe,

@@ -5,7 +5,7 @@ import type { PartnerServer } from '../partner/partner-server.js';
 import { XmppUser } from '../xmpp/client.js';
 import { xmppLabel } from '../xmpp/label.js';
 import type { FlowRecorder, Lane } from './flow.js';
-import { locateXmppServer } from './locate.js';
+import { locateXmppServer, resolverAt } from './locate.js';
 import type { EdgeLocation, PartnerIdentity } from './target.js';
 
 /** Records every stanza `user` sends (`self` -> `peer`) or receives (`peer` -> `self`) in the flow. */
@@ -89,6 +89,17 @@ export class PartnerSide {
     await via.waitFor((s) => (s.attrs.type === 'error' && s.attrs.id === id) || s.getChildText('body') === marker, timeoutMs, `the barrier through ${to}`);
   }
 
+  /**
+   * What of xfed's own side is broken now: the partner Prosody (exited, or no stream on its c2s
+   * port), and the test DNS it resolves peers with (`dns`, no answer to a query of the partner's
+   * own SRV record, which xfed publishes there). Each probe is bounded by `timeoutMs`.
+   */
+  async harnessFault(dns: Endpoint | undefined, timeoutMs = 2_000): Promise<string | undefined> {
+    const partner = this.partner.fault(timeoutMs);
+    const resolver = dns ? dnsFault(dns, `_xmpp-server._tcp.${this.partner.domains[0]!}`, timeoutMs) : undefined;
+    return (await partner) ?? (await resolver);
+  }
+
   /** How the partner presents itself on S2S: its primary domain and that domain's certificate. */
   partnerIdentity(): PartnerIdentity {
     const cert = this.partner.certificate;
@@ -98,5 +109,17 @@ export class PartnerSide {
   /** Where the partner's S2S finds the SfB domain, as every partner does: SRV first. */
   locateEdge(timeoutMs: number): Promise<EdgeLocation | string> {
     return locateXmppServer(this.o.sfbDomain, this.o.resolver, timeoutMs);
+  }
+}
+
+/** Why the DNS server at `server` does not answer a query for `name`, or undefined when it answers (an NXDOMAIN is an answer). */
+async function dnsFault(server: Endpoint, name: string, timeoutMs: number): Promise<string | undefined> {
+  try {
+    await resolverAt(server, timeoutMs).resolveSrv(name);
+    return undefined;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOTFOUND' || code === 'ENODATA') return undefined;
+    return `xfed's test DNS at ${server.host}:${server.port} does not answer (${code ?? (err as Error).message})`;
   }
 }

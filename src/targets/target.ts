@@ -30,6 +30,8 @@ export interface TargetOptions {
   baseImage?: string;
   /** Secrets the target reads (passwords): reports and logs must never show them. */
   redactor?: Redactor;
+  /** Something the run must say that belongs to no check (a lab user's session dropped), one line. */
+  notice?: (text: string) => void;
 }
 
 /**
@@ -63,8 +65,18 @@ export interface SuiteTarget extends StepTarget, AsyncDisposable {
   readonly partnerLog: LogView;
   /** Prosody log lines of the partner, and of the Edge where xfed runs it (the simulated one). */
   logs(): { partner: string[]; edge: string[] };
-  /** Why a wait may have timed out, when the target can tell (a real Edge that never came back). */
+  /**
+   * Where an answer the system under test never gave was lost, when the target can tell (a real
+   * Edge that never opened its stream back, a simulated Edge a step killed): the diagnosis of a
+   * federation failure.
+   */
   diagnose(): string | undefined;
+  /**
+   * What of xfed's own is broken now, if anything: its partner Prosody exited or does not answer,
+   * its test DNS does not answer. Asked after a check failed, so that a failure the harness caused
+   * is reported as the harness's, never as the federation's. Bounded (a few seconds).
+   */
+  harnessFault(): Promise<string | undefined>;
   /** Where the partner's S2S reaches the SfB domain: the SRV record's target, or a pinned Edge. */
   locateEdge(timeoutMs: number): Promise<EdgeLocation | string>;
   /**

@@ -302,7 +302,8 @@ for (const kind of RUNTIMES) {
         );
         expect(byId(oneWay).get('im')).toMatchObject({
           met: false,
-          actual: expect.stringMatching(/the Edge never opened its stream back to the partner: the DNS the Edge uses needs the partner domain's SRV record/),
+          failure: 'federation',
+          diagnosis: expect.stringMatching(/the Edge never opened its stream back to the partner: the DNS the Edge uses needs the partner domain's SRV record/),
         });
       } finally {
         lab.publishPartner(true);

@@ -79,6 +79,13 @@ export interface ProsodyInstance {
   readonly ports: InstancePorts;
   /** Its log as it grows (process output, or the container's log stream). */
   readonly log: LineLog;
+  /** The process (or container) has ended: stopped, killed, or crashed on its own. */
+  readonly exited: boolean;
+  /**
+   * Ends Prosody at once with SIGKILL, as the OOM killer or a crash would: no stream is closed, and
+   * its peers see their connections drop. Resolves once it is gone; `stop()` still releases what it held.
+   */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -133,15 +140,24 @@ export function serveInstance(o: {
   dns: TestDnsServer;
   endpoints: Pick<ProsodyInstance, 'c2s' | 's2s' | 'peerAddress' | 'component' | 'ports'>;
   log: LineLog;
+  /** Settles when the process or container has ended. */
+  exited: Promise<unknown>;
+  kill: () => Promise<void>;
   release: () => Promise<void>;
 }): ProsodyInstance {
   const published = o.spec.publishDns === false ? [] : o.spec.domains;
   for (const domain of published) {
     o.dns.publishXmppServer(domain, { host: `xmpp.${domain}`, address: o.endpoints.peerAddress.host, port: o.endpoints.peerAddress.port });
   }
+  let exited = false;
+  void o.exited.then(() => (exited = true));
   return {
     ...o.endpoints,
     log: o.log,
+    get exited() {
+      return exited;
+    },
+    kill: o.kill,
     stop: async () => {
       for (const domain of published) o.dns.remove(`_xmpp-server._tcp.${domain}`);
       await o.release();

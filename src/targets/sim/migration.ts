@@ -13,7 +13,8 @@ import type {
   SrvTarget,
 } from '../../sfb/deployment.js';
 import { resolvePartnerProfile, type PartnerProfileSpec, type ResolvedPartnerProfile } from '../../sfb/partner-profile.js';
-import type { Deployment } from '../../steps/index.js';
+import type { TestDnsServer } from '../../infra/dns.js';
+import type { Deployment, SimFault } from '../../steps/index.js';
 import type { EdgeLink } from './edge-link.js';
 import type { LegacyEdge } from './edge/legacy-edge.js';
 import type { XmppSipGateway } from './gateway/xmpp-sip-gateway.js';
@@ -54,6 +55,8 @@ export class SimDeployment implements Deployment {
   private certificate: EdgeCertificate = 'valid';
   private network: 'cut' | 'restored' | 'slow' = 'restored';
   private readonly poolsDown = new Set<string>();
+  /** The faults steps injected that still hold, each with what it means for the checks after it. */
+  private readonly faults = new Map<'edge-killed' | 'component-killed' | 'dns-stopped', string>();
   /** The allowed partners as configured; the legacy Edge holds them while the store is on the legacy pool. */
   private configured: ResolvedPartnerProfile[];
 
@@ -63,6 +66,8 @@ export class SimDeployment implements Deployment {
       edge: LegacyEdge;
       gateway: XmppSipGateway;
       link: EdgeLink;
+      /** The DNS server the partner and the Edge resolve each other with (fault steps stop it). */
+      dns: TestDnsServer;
       /** The partner's domains; the first is the one a profile without a domain is about. */
       partnerDomains: string[];
       /** Says which catalogue behaviour a step applies (docs/sfb-behaviours.md). */
@@ -149,6 +154,8 @@ export class SimDeployment implements Deployment {
 
   async setGateway(state: 'stopped' | 'started' | 'restarted'): Promise<void> {
     this.parts.cite('migration.gateway-stopped');
+    // Starting the service is also how a crashed component comes back.
+    this.faults.delete('component-killed');
     this.state.gatewayService = state === 'stopped' ? 'stopped' : 'started';
     // The service's process ends: the SIP dialogs it held in memory are lost.
     if (state !== 'started') this.parts.gateway.forgetDialogs();
@@ -271,6 +278,47 @@ export class SimDeployment implements Deployment {
     return said.join('; ');
   }
 
+  async injectFault(fault: SimFault): Promise<string> {
+    const { edge, gateway, link, dns } = this.parts;
+    switch (fault) {
+      case 'kill-edge':
+        this.faults.set('edge-killed', "a kill-edge step killed the legacy Edge's Prosody (SIGKILL): partners' connections are refused");
+        await edge.crash();
+        // The gateway sees its component connection drop; its partners' streams went with the Edge.
+        await gateway.detach();
+        await link.edgeRunningChanged();
+        return "the legacy Edge's Prosody was killed: its streams dropped with no close, its port refuses connections";
+      case 'restart-edge': {
+        const wasKilled = this.faults.delete('edge-killed');
+        if (!this.edgeRuns()) return 'the legacy Edge stays down: it is replaced or its XMPP proxy service is stopped';
+        if (wasKilled) await this.applyEdgeRunning();
+        else await this.reconfigureEdge({});
+        return `the legacy Edge's Prosody ${wasKilled ? 'started again' : 'restarted'} on its ports; ${await this.applyGateway()}`;
+      }
+      case 'kill-component':
+        this.faults.set('component-killed', "a kill-component step crashed the XMPP gateway's component: the Edge has no component for the SfB domain");
+        gateway.crash();
+        return "the XMPP gateway's component crashed: its connection to the Edge dropped with no close, its SIP dialogs are lost";
+      case 'stop-dns':
+        this.faults.set('dns-stopped', 'a stop-dns step stopped the DNS server: new lookups of the partner and the Edge time out');
+        await dns.stop();
+        return `the DNS server at ${dns.host}:${dns.port} is stopped`;
+      case 'start-dns':
+        if (this.faults.delete('dns-stopped')) await dns.start(dns.port, dns.host);
+        return `the DNS server at ${dns.host}:${dns.port} answers again`;
+    }
+  }
+
+  /** The faults steps injected that still hold, one line each (the target's diagnosis). */
+  faultsInEffect(): string[] {
+    return [...this.faults.values()];
+  }
+
+  /** A step stopped the DNS: its silence is the rehearsal's, not a harness fault. */
+  get dnsStoppedByStep(): boolean {
+    return this.faults.has('dns-stopped');
+  }
+
   private known(user: string): string {
     const state = this.parts.directory.get(user);
     if (!state)
@@ -304,7 +352,7 @@ export class SimDeployment implements Deployment {
   }
 
   private edgeRuns(): boolean {
-    return !this.edgeReplaced && this.state.xmppProxyService === 'started';
+    return !this.edgeReplaced && this.state.xmppProxyService === 'started' && !this.faults.has('edge-killed');
   }
 
   /** Starts or stops the legacy Edge's Prosody as its place and its XMPP proxy service say. */
@@ -329,7 +377,8 @@ export class SimDeployment implements Deployment {
    */
   private async applyGateway(): Promise<string> {
     const { gateway, edge } = this.parts;
-    if (this.state.gatewayService === 'started' && this.state.routes.xmpp === 'legacy-edge' && edge.running && this.parts.link.xmppPoolUp) {
+    const up = this.state.gatewayService === 'started' && !this.faults.has('component-killed');
+    if (up && this.state.routes.xmpp === 'legacy-edge' && edge.running && this.parts.link.xmppPoolUp) {
       try {
         await gateway.attach(edge.gatewayAttachment);
         return "the XMPP gateway is attached to the Edge's internal interface over MTLS";

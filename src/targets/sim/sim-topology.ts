@@ -1,3 +1,4 @@
+import type { TestDnsServer } from '../../infra/dns.js';
 import type { Endpoint } from '../../infra/endpoint.js';
 import type { LogView } from '../../infra/line-log.js';
 import { TestCa } from '../../infra/pki.js';
@@ -123,6 +124,7 @@ export class SimTopology implements SuiteTarget {
       edge: p.edge,
       gateway: p.gateway,
       link: p.link,
+      dns: p.prosody.dns,
       partnerDomains: p.partner.domains,
       cite: p.behaviours.cite,
     });
@@ -236,6 +238,10 @@ export class SimTopology implements SuiteTarget {
   get resolver(): Endpoint {
     return { host: this.prosody.dns.host, port: this.prosody.dns.port };
   }
+  /** The test DNS server itself: its records, and (for rehearsing xfed's own faults) its stop. */
+  get dns(): TestDnsServer {
+    return this.prosody.dns;
+  }
   /** The allowed partners the Edge holds now (migration steps change them). */
   get partnerProfiles(): ResolvedPartnerProfile[] {
     return this.edge.allowedPartners;
@@ -296,7 +302,20 @@ export class SimTopology implements SuiteTarget {
     return { partner: this.partner.logs(), edge: this.edge.logs() };
   }
 
+  /** The faults the suite's steps injected that still hold: where an answer that never came was lost. */
   diagnose(): string | undefined {
+    const faults = this.deployment.faultsInEffect();
+    return faults.length > 0 ? faults.join('; ') : undefined;
+  }
+
+  /**
+   * xfed's own parts that broke with no step breaking them: the partner Prosody, the test DNS (unless
+   * a stop-dns step stopped it), and the simulated Edge's Prosody (the simulation is xfed's too).
+   */
+  async harnessFault(): Promise<string | undefined> {
+    const partnerSide = await this.partnerSide.harnessFault(this.deployment.dnsStoppedByStep ? undefined : this.resolver);
+    if (partnerSide) return partnerSide;
+    if (this.edge.exitedOnItsOwn) return `the simulated Edge's Prosody (${this.sfbDomain}) exited with no step stopping it`;
     return undefined;
   }
 

@@ -22,7 +22,7 @@ describe('formatCheckLine', () => {
 
   it('marks a check the harness could not run with ! and the reason', () => {
     expect(formatCheckLine(check(0, 4), plain)).toBe(
-      '  ! im-frank  alice IMs frank  not run: could not log in alice@partner.test/xfed-2: stream error conflict (resource already bound)  (5.0 s)',
+      '  ! im-frank  alice IMs frank  harness failure: could not log in alice@partner.test/xfed-2: stream error conflict (resource already bound)  (5.0 s)',
     );
   });
 
@@ -77,12 +77,23 @@ describe('formatVerdictMatrix', () => {
 });
 
 describe('formatSummary', () => {
-  it('counts, times and explains the exit code of a run with unmet checks', () => {
+  it('counts, times and explains the exit code of a run with unmet checks, the harness failures apart (exit 2)', () => {
     const r = loadResults('new.json');
     expect(formatSummary(r, plain)).toBe(
-      '8 of 11 checks met, 3 unmet (1 not run) in 3 phases; 27.5 s (setup 8.2 s)\nexit 1: 3 checks did not meet the expectation',
+      '8 of 11 checks met, 3 unmet (2 federation failures, 1 harness failure) in 3 phases; 27.5 s (setup 8.2 s)\n' +
+        'exit 2: 1 check failed because xfed itself broke (a harness failure, not a verdict on the federation); 2 federation failures besides',
     );
-    expect(exitCodeOf(r)).toBe(1);
+    expect(exitCodeOf(r)).toBe(2);
+    const federationOnly = { ...r, phases: r.phases.map((p) => ({ ...p, checks: p.checks.filter((c) => c.error === undefined) })) };
+    federationOnly.summary = { ...r.summary, unmet: 2 };
+    expect(formatSummary(federationOnly, plain)).toContain('2 unmet in 3 phases');
+    expect(formatSummary(federationOnly, plain).split('\n')[1]).toBe('exit 1: 2 checks did not meet the expectation');
+    expect(exitCodeOf(federationOnly)).toBe(1);
+  });
+
+  it('shows the diagnosis of a federation failure on its line', () => {
+    const c = { ...check(1, 1), met: false, failure: 'federation' as const, actual: 'answer none', diagnosis: 'a kill-edge step killed the Edge' };
+    expect(formatCheckLine(c, plain)).toContain('got answer none; diagnosis: a kill-edge step killed the Edge');
   });
 
   it('says exit 0 when every check met', () => {

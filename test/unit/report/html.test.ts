@@ -94,13 +94,15 @@ describe('renderHtml', () => {
     expect(text(els.find((e) => e.tagName === 'h1')!)).toBe('cutover-night complete');
     const facts = Object.fromEntries(els.filter((e) => e.tagName === 'dt').map((dt) => [text(dt), text(els[els.indexOf(dt) + 1]!)]));
     expect(facts).toMatchObject({ target: 'sim', runtime: 'process', duration: '27.5 s', setup: '8.2 s', started: '2025-03-21T21:00:00.000Z' });
-    expect(html).toContain('<strong class="met">8 met</strong>, <strong class="unmet">3 unmet</strong> of 11 checks in 3 phases');
+    expect(html).toContain(
+      '<strong class="met">8 met</strong>, <strong class="unmet">3 unmet</strong> (<strong class="error">1 of them harness failures</strong>: xfed broke, not the system under test) of 11 checks in 3 phases',
+    );
     const steps = els.filter((e) => e.tagName === 'li');
     expect(steps.map((s) => byClass(within(s), 'span', 'badge').map(text)[0])).toEqual(['ok', 'ok', 'failed']);
     expect(text(steps[2]!)).toContain('DNS server did not answer');
     const frank = byClass(els, 'article', 'check')[4]!;
     expect(classes(frank)).toContain('error');
-    expect(text(frank)).toContain('harness error');
+    expect(text(frank)).toContain('harness failure');
     expect(text(byClass(within(frank), 'div', 'ladder')[0]!)).toContain('No messages recorded');
     const vs = byClass(within(byClass(els, 'article', 'check')[6]!), 'table', 'vs')[0]!;
     expect(
@@ -109,6 +111,27 @@ describe('renderHtml', () => {
         .map(text),
     ).toEqual(['pass', 'error remote-server-timeout "Component unavailable"', 'Component unavailable']);
     expect(byClass(els, 'div', 'banner')).toHaveLength(0);
+  });
+
+  it('labels a federation failure and a harness failure apart, with the diagnosis of a silence', () => {
+    const r = loadResults('new.json');
+    Object.assign(r.phases[1]!.checks[1]!, {
+      failure: 'federation',
+      actual: 'answer none ("timed out after 2000 ms waiting for the echo")',
+      diagnosis: "a kill-edge step killed the legacy Edge's Prosody (SIGKILL): partners' connections are refused",
+    });
+    const els = elements(renderHtml(r));
+    const checks = byClass(els, 'article', 'check');
+    const silent = checks.find((c) => text(c).includes('answer none'))!;
+    expect(byClass(within(silent), 'span', 'badge').map(text)).toEqual(['federation failure']);
+    const vs = byClass(within(silent), 'table', 'vs')[0]!;
+    expect(
+      within(vs)
+        .filter((e) => e.tagName === 'th')
+        .map(text),
+    ).toEqual(['expected', 'actual', 'wire text', 'diagnosis']);
+    expect(text(vs)).toContain("a kill-edge step killed the legacy Edge's Prosody");
+    expect(byClass(within(checks[4]!), 'span', 'badge').map(text)).toEqual(['harness failure']);
   });
 
   it('puts a banner on a run that did not complete', () => {

@@ -86,6 +86,27 @@ describe('renderJunit', () => {
     expect(suites[0]!.cases.slice(0, 4).every((c) => !c.failure && !c.error)).toBe(true);
   });
 
+  it('files a silence of the system under test as a <failure> with its diagnosis, and a broken harness as an <error>', () => {
+    const r = loadResults('new.json');
+    const silent = r.phases[1]!.checks[1]!;
+    Object.assign(silent, {
+      failure: 'federation',
+      outcome: { status: 'fail', detail: { answer: 'none' }, text: 'timed out after 2000 ms waiting for the echo' },
+      actual: 'answer none ("timed out after 2000 ms waiting for the echo")',
+      diagnosis: "the partner's stream to the Edge never came up",
+    });
+    delete silent.error;
+    const broken = r.phases[1]!.checks[0]!;
+    Object.assign(broken, { met: false, failure: 'harness', error: "xfed's partner Prosody (partner.test) has exited", actual: 'harness failure' });
+    const { suites } = parse(renderJunit(r));
+    const [brokenCase, silentCase] = suites[1]!.cases;
+    expect(silentCase!.error).toBeUndefined();
+    expect(silentCase!.failure?.attrs.message).toBe('expected pass, got answer none ("timed out after 2000 ms waiting for the echo")');
+    expect(silentCase!.failure?.text).toContain("diagnosis: the partner's stream to the Edge never came up");
+    expect(brokenCase!.failure).toBeUndefined();
+    expect(brokenCase!.error?.attrs).toEqual({ message: "xfed's partner Prosody (partner.test) has exited", type: 'harness' });
+  });
+
   it('puts the evidence ladder in system-out, wire text indented, SIP CRLF as lines, ]]> intact', () => {
     const { suites } = parse(renderJunit(loadResults('base.json')));
     const out = suites[0]!.cases[0]!.out;

@@ -37,7 +37,7 @@ const undriven: SfbUser = {
 };
 
 /** Only what these checks touch; the rest would be a bug to reach. */
-function fakeTarget(partnerUser: () => Promise<XmppUser>): SuiteTarget {
+function fakeTarget(partnerUser: () => Promise<XmppUser>, harnessFault: string | undefined = undefined): SuiteTarget {
   const unused = () => {
     throw new Error('not used by this test');
   };
@@ -56,6 +56,7 @@ function fakeTarget(partnerUser: () => Promise<XmppUser>): SuiteTarget {
     renewS2s: unused,
     logs: () => ({ partner: [], edge: [] }),
     diagnose: () => 'the Edge never came back',
+    harnessFault: async () => harnessFault,
     locateEdge: unused,
     partnerIdentity: unused,
     allowedProfile: () => undefined,
@@ -89,13 +90,67 @@ describe('runCheck', () => {
     expect(r.references).toEqual(expect.arrayContaining(['RFC 7572 section 5 (XMPP to SIP, page mode)']));
   });
 
-  it('says "could not run" for a harness failure, with the target\'s diagnosis of a timeout', async () => {
+  it('files a wait on the system under test that ran out as a federation failure, with the diagnosis', async () => {
+    const { TimeoutError } = await import('../../../src/errors.js');
+    const silent = {
+      ...alice,
+      send: async () => undefined,
+      waitFor: async () => {
+        throw new TimeoutError('timed out after 5 ms waiting for the answer to the ping of contoso.test at alice@partner.test');
+      },
+    } as unknown as XmppUser;
+    const r = await runCheck(
+      fakeTarget(async () => silent),
+      setup,
+      'p',
+      check({ id: 'ping', kind: 'ping', from: 'alice' }),
+      'alice pings contoso.test',
+    );
+    expect(r).toMatchObject({
+      met: false,
+      failure: 'federation',
+      outcome: { status: 'fail', detail: { answer: 'none' } },
+      actual: 'answer none ("timed out after 5 ms waiting for the answer to the ping of contoso.test at alice@partner.test")',
+      diagnosis: 'the Edge never came back',
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.harnessFault).toBeUndefined();
+  });
+
+  it("files the same silence as the harness's when xfed's own parts are found broken, and says which", async () => {
+    const { TimeoutError } = await import('../../../src/errors.js');
+    const silent = {
+      ...alice,
+      send: async () => undefined,
+      waitFor: async () => {
+        throw new TimeoutError('timed out after 5 ms waiting for the answer');
+      },
+    } as unknown as XmppUser;
+    const broken = "xfed's partner Prosody (partner.test) has exited";
+    const r = await runCheck(
+      fakeTarget(async () => silent, broken),
+      setup,
+      'p',
+      check({ id: 'ping', kind: 'ping', from: 'alice' }),
+      'alice pings',
+    );
+    expect(r).toMatchObject({ met: false, failure: 'harness', error: `timed out after 5 ms waiting for the answer (${broken})`, harnessFault: broken });
+    expect(r.diagnosis).toBeUndefined();
+  });
+
+  it('says "harness failure" for a wait of the harness that ran out (a login), with no diagnosis of the Edge', async () => {
     const { TimeoutError } = await import('../../../src/errors.js');
     const target = fakeTarget(async () => {
       throw new TimeoutError('timed out after 5 ms waiting for a login');
     });
     const r = await runCheck(target, setup, 'p', check({ id: 'ping', kind: 'ping', from: 'alice' }), 'alice pings contoso.test');
-    expect(r).toMatchObject({ met: false, error: 'timed out after 5 ms waiting for a login (the Edge never came back)' });
+    expect(r).toMatchObject({
+      met: false,
+      failure: 'harness',
+      error: 'timed out after 5 ms waiting for a login',
+      actual: 'harness failure: timed out after 5 ms waiting for a login',
+    });
     expect(r.notPossible).toBeUndefined();
+    expect(r.harnessFault).toBeUndefined();
   });
 });

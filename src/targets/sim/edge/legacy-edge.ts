@@ -182,6 +182,26 @@ export class LegacyEdge {
     await instance?.stop();
   }
 
+  /**
+   * Kills the Edge's Prosody with SIGKILL, as a crash or the OOM killer would: its S2S streams and
+   * the gateway's component connection drop with no stream close. Its state is kept for `resume()`.
+   */
+  async crash(): Promise<void> {
+    const instance = this.instance;
+    this.instance = undefined;
+    this.unwatchLog?.();
+    this.unwatchLog = undefined;
+    if (!instance) return;
+    await instance.kill();
+    // What it held (its container, its place in the runtime's teardown) is released all the same.
+    await instance.stop();
+  }
+
+  /** Its Prosody ended with no step stopping it: the simulation itself broke. */
+  get exitedOnItsOwn(): boolean {
+    return this.instance?.exited === true;
+  }
+
   async resume(): Promise<void> {
     if (!this.instance) await this.launch();
   }

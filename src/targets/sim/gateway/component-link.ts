@@ -39,6 +39,10 @@ class MtlsSocket extends EventEmitter {
     this.socket?.end();
   }
 
+  destroy(): void {
+    this.socket?.destroy();
+  }
+
   setNoDelay(on: boolean): void {
     this.socket?.setNoDelay(on);
   }
@@ -93,5 +97,10 @@ export class ComponentLink extends EventEmitter implements XmppLink {
 
   async stop(): Promise<void> {
     await this.component.stop();
+  }
+
+  /** The socket torn down with no `</stream>`: what the Edge sees when the gateway's process dies. */
+  drop(): void {
+    (this.component.socket as { destroy?: () => void } | undefined)?.destroy?.();
   }
 }

@@ -65,6 +65,13 @@ export class DomainLinks extends EventEmitter implements XmppLink {
     await Promise.all([...this.links.values()].map((l) => l.stop()));
   }
 
+  drop(): void {
+    for (const l of this.links.values()) {
+      if (l.drop) l.drop();
+      else void l.stop().catch(() => undefined);
+    }
+  }
+
   private linkFor(stanza: Element): XmppLink {
     const from = stanza.attrs.from as string | undefined;
     const domain = from ? domainOf(from).toLowerCase() : this.primary;

@@ -11,4 +11,6 @@ export interface XmppLink {
   on(event: 'stanza', listener: (stanza: Element) => void): unknown;
   off(event: 'stanza', listener: (stanza: Element) => void): unknown;
   stop(): Promise<void>;
+  /** Ends the connection at once, without closing the stream, as a crashed process's would (default: `stop`). */
+  drop?(): void;
 }

@@ -73,6 +73,17 @@ export class XmppSide {
     link.off('stanza', this.receive);
   }
 
+  /** The link lost at once (the gateway's process crashed): nothing is closed, what waited for an answer ends. */
+  drop(): void {
+    const link = this.link;
+    this.link = undefined;
+    if (!link) return;
+    this.caller.cancelAll();
+    link.off('stanza', this.receive);
+    if (link.drop) link.drop();
+    else void link.stop().catch(() => undefined);
+  }
+
   /** Several stanzas go in one write: two small writes in a row would meet Nagle and a delayed ACK. */
   async send(...stanzas: Element[]): Promise<void> {
     const link = this.link;

@@ -192,6 +192,16 @@ export class XmppSipGateway extends EventEmitter {
     this.partnerWatches.forget();
   }
 
+  /**
+   * The gateway's process crashes: its component connections drop without a stream close (the Edge
+   * sees its component vanish), and the SIP dialogs it held in memory are lost. Attaching again
+   * (`attach`) is its restart.
+   */
+  crash(): void {
+    this.forgetDialogs();
+    this.xmpp.drop();
+  }
+
   async stop(): Promise<void> {
     this.sfbWatches.stop();
     await this.detach();
