@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { XfedError } from '../errors.js';
 import { withDeadline } from '../infra/deadline.js';
 import { Duration, durationMs } from '../infra/format.js';
+import { OWNER_ENV, recordProcess, thisOwner } from '../infra/reaper/marker.js';
 import { defineStep } from './step.js';
 
 const OUTPUT_LIMIT = 4096;
@@ -47,7 +48,14 @@ export const runStep = defineStep({
   async apply(step) {
     const timeoutMs = step.timeout !== undefined ? durationMs(step.timeout) : 60_000;
     // Its own process group, so a timeout ends the whole command, not only the shell.
-    const child = spawn('sh', ['-c', step.command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // The owner id in its environment (inherited by whatever it starts) lets the reaper find the
+    // command and its children after a hard kill of xfed.
+    const child = spawn('sh', ['-c', step.command], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, [OWNER_ENV]: thisOwner().owner },
+    });
+    const forget = child.pid !== undefined ? recordProcess(child.pid, `hook: ${step.command}`) : () => undefined;
     let out = '';
     const collect = (d: Buffer) => {
       out = (out + d.toString('utf8')).slice(-OUTPUT_LIMIT);
@@ -68,6 +76,8 @@ export const runStep = defineStep({
         // already gone
       }
       throw new XfedError(`${(err as Error).message}${out ? `; its last output: ${lastLine(out)}` : ''}`);
+    } finally {
+      forget();
     }
     if (result.code !== 0) throw new XfedError(`the command "${step.command}" exited with ${result.code ?? result.signal}${out ? `: ${lastLine(out)}` : ''}`);
     return out;

@@ -98,7 +98,7 @@ const MOMENTS: Moment[] = [
       pollUntil(
         () => {
           const m = markerOf(run.child.pid!)?.marker;
-          return m && m.prosody.length + m.docker.length > 0 ? true : undefined;
+          return m && m.processes.length + m.docker.length > 0 ? true : undefined;
         },
         { timeoutMs: 60_000, what: 'the run to start its first server' },
       ).then(() => undefined),
@@ -113,7 +113,7 @@ const MOMENTS: Moment[] = [
  */
 async function killAndAwaitNothingLeft(run: ReturnType<typeof startCli>, label: string, out?: string): Promise<void> {
   const { owner, marker } = markerOf(run.child.pid!)!;
-  const ports = listeningPorts([run.child.pid!, ...marker.prosody.map((p) => p.pid)], owner);
+  const ports = listeningPorts([run.child.pid!, ...marker.processes.map((p) => p.pid)], owner);
   run.child.kill('SIGKILL');
   const killedAt = Date.now();
   expect((await run.exit(10_000)).signal).toBe('SIGKILL');
@@ -161,6 +161,63 @@ for (const kind of RUNTIMES) {
   });
 }
 
+/** PIDs of processes whose environment names this owner (what xfed started, and their children). */
+function processesWithOwner(owner: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/environ`, 'latin1').split('\0').includes(`XFED_OWNER_RUN=${owner}`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('a hook command of a run step', () => {
+  it('killed with xfed: the command and what it started are gone within the bound', async () => {
+    const suite = path.join(tmp, 'hook.yaml');
+    // The hook starts a child of its own and blocks; only the reaper can end them after the kill.
+    writeFileSync(
+      suite,
+      `suite: hook-kill
+partner: { domains: [partner.test], users: [alice] }
+target:
+  sim:
+    domain: contoso.test
+    users: [{ name: erin, pool: legacy, behaviour: echo, xmppAccess: true }]
+phases:
+  - name: p
+    steps:
+      - { action: run, command: "sleep 600 & wait", timeout: 10m }
+    checks:
+      - { id: ping, kind: ping, from: alice }
+`,
+    );
+    const run = startCli(['run', suite, '--runtime', 'process', '--out', path.join(tmp, 'hook-out'), '--reporter', 'plain'], {
+      env: { XFED_STATE_DIR: stateDir },
+    });
+    const { owner } = await pollUntil(
+      () => {
+        const found = markerOf(run.child.pid!);
+        return found?.marker.processes.some((p) => p.label.startsWith('hook: ')) ? found : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the hook command to start' },
+    ).catch((err: Error) => {
+      run.child.kill('SIGKILL');
+      throw err;
+    });
+    // The shell and its sleep carry the owner id.
+    expect(processesWithOwner(owner).length).toBeGreaterThanOrEqual(2);
+    await killAndAwaitNothingLeft(run, '[process] hook command');
+    await pollUntil(() => (processesWithOwner(owner).length === 0 ? true : undefined), {
+      timeoutMs: REAPER_BOUND_MS,
+      what: `the hook's processes to go: ${processesWithOwner(owner).join(', ')}`,
+    });
+  });
+});
+
 describe('under Jest (ts-jest)', () => {
   it('the first thing a test starts brings the marker and a watchdog holding a pipe to the test process', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'hard-kill-recorded-'));
@@ -201,7 +258,7 @@ describe('xfed clean', () => {
       format: 'xfed-owner/1',
       command: 'test',
       createdAt: new Date().toISOString(),
-      prosody: [],
+      processes: [],
       dirs: [],
       docker: [],
       results: [],
@@ -223,13 +280,13 @@ describe('xfed clean', () => {
     mkdirSync(resultsDir, { recursive: true });
     const results = path.join(resultsDir, 'results.json');
     writeFileSync(results, JSON.stringify({ format: 'xfed-results/1', status: 'running', phases: [] }));
-    const deadMarker = writeMarker({ owner: dead, prosody: [{ ...listed, label: 'partner.test' }], results: [results] });
+    const deadMarker = writeMarker({ owner: dead, processes: [{ ...listed, label: 'partner.test' }], results: [results] });
 
     // A live owner (this test process) with its own things: never touched.
     const live = identify(process.pid)!;
     const liveChild = lookalike();
     const liveDir = await mkdtemp(path.join(os.tmpdir(), `xfed-clean-${live.pid}.${live.startTime}-`));
-    const liveMarker = writeMarker({ owner: live, prosody: [{ ...liveChild, label: 'live' }], dirs: [liveDir] });
+    const liveMarker = writeMarker({ owner: live, processes: [{ ...liveChild, label: 'live' }], dirs: [liveDir] });
     try {
       const env = { XFED_STATE_DIR: stateDir };
       // What carries the dead owner's id without a marker (the unlisted process, the directory) is

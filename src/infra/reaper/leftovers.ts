@@ -94,14 +94,14 @@ function ownerFilter(only: string | undefined, except: string | undefined): Owne
 
 type MarkerEntry = { file: string; marker: OwnerMarker };
 
-/** Prosody processes of dead owners: the marker's, verified by start time, and any with the owner's id in its environment. */
+/** Processes of dead owners (Prosody, hook commands): the marker's, verified by start time, and any with the owner's id in its environment. */
 function* processes(markers: MarkerEntry[], deadOwner: OwnerFilter): Generator<Found> {
   const seen = new Set<number>();
   for (const { marker } of markers) {
-    for (const p of marker.prosody) {
+    for (const p of marker.processes) {
       if (!isRunning(p)) continue;
       seen.add(p.pid);
-      yield killProcess(p, `prosody ${p.label}`, `${marker.owner.pid}.${marker.owner.startTime}`);
+      yield killProcess(p, p.label.startsWith('hook: ') ? p.label : `prosody ${p.label}`, `${marker.owner.pid}.${marker.owner.startTime}`);
     }
   }
   for (const { pid, owner } of processesWithOwnerEnv()) {
@@ -126,7 +126,7 @@ function killProcess(id: ProcessIdentity, command: string, owner: string): Found
   };
 }
 
-/** Processes of this user whose environment names an xfed owner (Prosody started by xfed). */
+/** Processes of this user whose environment names an xfed owner (started by xfed, or by what xfed started). */
 function processesWithOwnerEnv(): Array<{ pid: number; owner: string }> {
   let pids: string[];
   try {

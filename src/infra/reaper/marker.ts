@@ -19,7 +19,8 @@ export interface OwnerMarker {
   /** What the owner was running (its command line), for `xfed clean`'s listing. */
   command: string;
   createdAt: string;
-  prosody: Array<ProcessIdentity & { label: string }>;
+  /** Processes it started: Prosody instances by their label, hook commands as `hook: <command>`. */
+  processes: Array<ProcessIdentity & { label: string }>;
   /** Temp directories (work directories of servers). */
   dirs: string[];
   /** Names of containers and networks about to be created or created (labelled org.xfed.run too). */
@@ -30,7 +31,7 @@ export interface OwnerMarker {
   watchdog?: ProcessIdentity;
 }
 
-/** Marks Prosody processes: the run that started one is in its environment (found without a marker). */
+/** Marks the processes xfed starts (Prosody, hook commands and their children): the run that started one is in its environment (found without a marker). */
 export const OWNER_ENV = 'XFED_OWNER_RUN';
 /** Docker labels of containers and networks: the owner id, and the owner's PID for people reading `docker ps`. */
 export const RUN_LABEL = 'org.xfed.run';
@@ -115,7 +116,7 @@ function ownMarker(): { file: string; marker: OwnerMarker } {
     owner: id,
     command: process.argv.map((a) => path.basename(a)).join(' '),
     createdAt: new Date().toISOString(),
-    prosody: existing?.prosody ?? [],
+    processes: existing?.processes ?? [],
     dirs: existing?.dirs ?? [],
     docker: existing?.docker ?? [],
     results: [...(existing?.results ?? []), ...waitingResults],
@@ -128,12 +129,12 @@ function ownMarker(): { file: string; marker: OwnerMarker } {
   // marker stays and the watchdog removes what is listed once this process is gone.
   process.on('exit', () => {
     const m = readMarker(file);
-    if (m && m.prosody.length + m.dirs.length + m.docker.length + m.results.length === 0) rmSync(file, { force: true });
+    if (m && m.processes.length + m.dirs.length + m.docker.length + m.results.length === 0) rmSync(file, { force: true });
   });
   return { file, marker };
 }
 
-type Lists = Pick<OwnerMarker, 'prosody' | 'dirs' | 'docker' | 'results'>;
+type Lists = Pick<OwnerMarker, 'processes' | 'dirs' | 'docker' | 'results'>;
 
 function change<K extends keyof Lists>(list: K, edit: (entries: string[]) => void): void {
   const own = ownMarker();
@@ -158,12 +159,12 @@ function record<K extends keyof Lists>(list: K, entry: Lists[K][number]): () => 
 }
 
 /**
- * Records a Prosody process this process started; returns a function that forgets it once it is
- * stopped. One already gone is not recorded: its PID alone could name another process later.
+ * Records a process this process started (a Prosody, a suite's hook command); returns a function
+ * that forgets it once it is stopped. One already gone is not recorded: its PID alone could name another process later.
  */
 export function recordProcess(pid: number, label: string): () => void {
   const id = identify(pid);
-  return id ? record('prosody', { ...id, label }) : () => undefined;
+  return id ? record('processes', { ...id, label }) : () => undefined;
 }
 
 export function recordDir(dir: string): () => void {

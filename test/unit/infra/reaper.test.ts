@@ -31,7 +31,7 @@ function writeMarker(owner: OwnerMarker['owner'], lists: Partial<OwnerMarker> = 
   const dir = process.env.XFED_STATE_DIR!;
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${ownerId(owner)}.json`);
-  const marker: OwnerMarker = { format: 'xfed-owner/1', owner, command: 'test', createdAt: '', prosody: [], dirs: [], docker: [], results: [], ...lists };
+  const marker: OwnerMarker = { format: 'xfed-owner/1', owner, command: 'test', createdAt: '', processes: [], dirs: [], docker: [], results: [], ...lists };
   writeFileSync(file, JSON.stringify(marker));
   return file;
 }
@@ -145,7 +145,7 @@ describe("this process's marker", () => {
       expect(existsSync(file)).toBe(false);
       const forgetDir = recordDir(dir);
       const marker = JSON.parse(readFileSync(file, 'utf8')) as OwnerMarker;
-      expect(marker).toMatchObject({ owner: identify(process.pid), dirs: [dir], results: [path.join(tmp, 'run', 'results.json')], prosody: [], docker: [] });
+      expect(marker).toMatchObject({ owner: identify(process.pid), dirs: [dir], results: [path.join(tmp, 'run', 'results.json')], processes: [], docker: [] });
       forgetDir();
       forgetResults();
       forgetDir();
