@@ -10,7 +10,7 @@ import { percentile } from '../src/report/percentile.js';
 import { parseSuite } from '../src/scenario/loader.js';
 import { startTarget } from '../src/targets/index.js';
 import { ejabberdMissing } from '../test/helpers/ejabberd.js';
-import { PARTNER_DOMAIN, SFB_DOMAIN, startLab } from '../test/helpers/gateway-lab.js';
+import { labSuite, startLab } from '../test/helpers/gateway-lab.js';
 
 const { values } = parseArgs({ options: { restarts: { type: 'string', default: '5' } } });
 const missing = ejabberdMissing();
@@ -26,19 +26,12 @@ const lab = await startLab({ tls12Only: true });
 process.env.XFED_BENCH_ERIN_PASSWORD = lab.register('erin');
 try {
   const { suite } = parseSuite(
-    `suite: lab-reconnect
-partner: { domains: [${PARTNER_DOMAIN}], users: [alice] }
-target:
-  gateway:
-    domain: ${SFB_DOMAIN}
-    resolver: { host: 127.0.0.1, port: ${lab.dns.port} }
-    ca: lab-ca.pem
-    listen: { host: 127.0.0.1, port: ${lab.listenPort} }
-    certificate: { cert: partner.crt, key: partner.key }
-    users:
-      - { name: erin, role: accept, login: { passwordEnv: XFED_BENCH_ERIN_PASSWORD, c2s: { host: 127.0.0.1, port: ${lab.edge.c2s.port} } } }
-phases: [{ name: p, checks: [{ id: ping, kind: ping, from: alice }] }]
-`,
+    labSuite(lab, {
+      name: 'lab-reconnect',
+      partnerUsers: ['alice'],
+      users: `      - { name: erin, role: accept, login: { passwordEnv: XFED_BENCH_ERIN_PASSWORD, c2s: { host: 127.0.0.1, port: ${lab.edge.c2s.port} } } }`,
+      phases: '  - { name: p, checks: [{ id: ping, kind: ping, from: alice }] }\n',
+    }),
     path.join(lab.dir, 'bench.yaml'),
   );
   const events = new Inbox<{ at: number; line: string }>();

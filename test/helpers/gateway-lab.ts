@@ -127,3 +127,26 @@ export async function startLab(opts: { tls12Only?: boolean } = {}): Promise<Lab>
     throw err;
   }
 }
+
+/**
+ * A gateway suite pointed at `lab`: the partner, the lab's domain, DNS and CA, xfed's listen address
+ * and certificate. `users` are list items at the target's level, `phases` at the top level;
+ * `targetExtra` is more of the gateway target, written before its users.
+ */
+export function labSuite(lab: Lab, o: { name: string; users: string; phases: string; partnerUsers?: string[]; targetExtra?: string }): string {
+  return `suite: ${o.name}
+partner:
+  domains: [${PARTNER_DOMAIN}]
+  users: [${(o.partnerUsers ?? ['alice', 'bob']).join(', ')}]
+target:
+  gateway:
+    domain: ${SFB_DOMAIN}
+    resolver: { host: 127.0.0.1, port: ${lab.dns.port} }
+    ca: lab-ca.pem
+    listen: { host: 127.0.0.1, port: ${lab.listenPort} }
+    certificate: { cert: partner.crt, key: partner.key }
+${o.targetExtra ?? ''}    users:
+${o.users}
+phases:
+${o.phases}`;
+}

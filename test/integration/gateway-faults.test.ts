@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { CheckResult } from '../../src/report/results.js';
 import { ejabberdMissing } from '../helpers/ejabberd.js';
-import { PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
+import { labSuite, PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
 import { runCli } from '../helpers/cli-process.js';
 
 // A lab's Edge that fails as the field does (ejabberd standing in, gateway-lab.ts): one that never
@@ -26,24 +26,11 @@ const body = () => {
     const file = path.join(lab.dir, `${name}.yaml`);
     await writeFile(
       file,
-      `suite: ${name}
-partner:
-  domains: [${PARTNER_DOMAIN}]
-  users: [alice, bob]
-target:
-  gateway:
-    domain: ${SFB_DOMAIN}
-    resolver: { host: 127.0.0.1, port: ${lab.dns.port} }
-    ca: lab-ca.pem
-    listen: { host: 127.0.0.1, port: ${lab.listenPort} }
-    certificate: { cert: partner.crt, key: partner.key }
-    users:
-      - { name: xfed.echo, role: echo }
-      - { name: xfed.watch, role: accept }
-phases:
-  - name: faults
-    checks:
-${checks}`,
+      labSuite(lab, {
+        name,
+        users: '      - { name: xfed.echo, role: echo }\n      - { name: xfed.watch, role: accept }',
+        phases: `  - name: faults\n    checks:\n${checks}`,
+      }),
     );
     const out = path.join(lab.dir, `out-${name}`);
     const r = await runCli(['run', file, '--runtime', 'process', '--reporter', 'plain', '--out', out], { timeoutMs: 120_000 });

@@ -12,7 +12,7 @@ import type { RuntimeKind } from '../../src/prosody/types.js';
 import { startTarget, xml } from 'xfed';
 import { TestCa } from '../../src/infra/pki.js';
 import { ejabberdMissing, startEjabberd } from '../helpers/ejabberd.js';
-import { PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
+import { labSuite, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
 import { runCli, startCli } from '../helpers/cli-process.js';
 import { RUNTIMES, countLeftovers, describeRuntime } from '../helpers/support.js';
 
@@ -31,21 +31,7 @@ const unmet = (r: RunResults) =>
 const byId = (r: RunResults) => new Map<string, CheckResult>(r.phases.flatMap((p) => p.checks).map((c) => [c.id, c]));
 
 function gatewaySuite(lab: Lab, users: string, phases: string, extra = ''): string {
-  return `suite: gateway-${Math.random().toString(36).slice(2, 8)}
-partner:
-  domains: [${PARTNER_DOMAIN}]
-  users: [alice, bob]
-target:
-  gateway:
-    domain: ${SFB_DOMAIN}
-    resolver: { host: 127.0.0.1, port: ${lab.dns.port} }
-    ca: lab-ca.pem
-    listen: { host: 127.0.0.1, port: ${lab.listenPort} }
-    certificate: { cert: partner.crt, key: partner.key }
-${extra}    users:
-${users}
-phases:
-${phases}`;
+  return labSuite(lab, { name: `gateway-${Math.random().toString(36).slice(2, 8)}`, users, phases, targetExtra: extra });
 }
 
 /** The run ended its subscriptions: the lab's users keep no partner contact. */

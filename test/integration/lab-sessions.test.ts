@@ -15,7 +15,7 @@ import { parseSuite } from '../../src/scenario/loader.js';
 import { startTarget } from '../../src/targets/index.js';
 import { stanza, xml, XmppUser, type Element, type SessionEvent } from '../../src/xmpp/client.js';
 import { ejabberdMissing } from '../helpers/ejabberd.js';
-import { PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
+import { labSuite, PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
 // The sessions of the lab users xfed drives, against a lab built as the issue's was: ejabberd as a
@@ -30,27 +30,17 @@ const ROSTER = 'jabber:iq:roster';
 const ERIN = `erin@${SFB_DOMAIN}`;
 
 function suiteText(lab: Lab, passwordEnv: string, c2sPort = lab.edge.c2s.port): string {
-  return `suite: lab-sessions
-partner:
-  domains: [${PARTNER_DOMAIN}]
-  users: [alice, bob]
-target:
-  gateway:
-    domain: ${SFB_DOMAIN}
-    resolver: { host: 127.0.0.1, port: ${lab.dns.port} }
-    ca: lab-ca.pem
-    listen: { host: 127.0.0.1, port: ${lab.listenPort} }
-    certificate: { cert: partner.crt, key: partner.key }
-    users:
-      - { name: xfed.echo, role: echo }
+  return labSuite(lab, {
+    name: 'lab-sessions',
+    users: `      - { name: xfed.echo, role: echo }
       - name: erin
         role: accept
-        login: { passwordEnv: ${passwordEnv}, c2s: { host: 127.0.0.1, port: ${c2sPort} } }
-phases:
-  - name: p
+        login: { passwordEnv: ${passwordEnv}, c2s: { host: 127.0.0.1, port: ${c2sPort} } }`,
+    phases: `  - name: p
     checks:
       - { id: ping, kind: ping, from: alice }
-`;
+`,
+  });
 }
 
 /** A relay to the Edge's c2s port for one user; `cut` closes it and every connection through it: the Edge is gone for him. */

@@ -9,7 +9,7 @@ import { withDeadline } from '../../src/infra/deadline.js';
 import { freePort } from '../../src/infra/ports.js';
 import { startCli } from '../helpers/cli-process.js';
 import { ejabberdMissing } from '../helpers/ejabberd.js';
-import { PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
+import { labSuite, PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
 // A password planted wherever a gateway suite can carry one (each driven user's variable, the
@@ -88,27 +88,16 @@ for (const kind of RUNTIMES) {
     afterAll(() => lab?.stop());
 
     function suite(o: { erinPort?: number; name: string }): string {
-      return `suite: secrets-${o.name}
-partner:
-  domains: [${PARTNER_DOMAIN}]
-  users: [alice, bob]
-target:
-  gateway:
-    domain: ${SFB_DOMAIN}
-    resolver: { host: 127.0.0.1, port: ${lab.dns.port} }
-    ca: lab-ca.pem
-    listen: { host: 127.0.0.1, port: ${lab.listenPort} }
-    certificate: { cert: partner.crt, key: partner.key }
-    users:
-      - { name: xfed.echo, role: echo }
+      return labSuite(lab, {
+        name: `secrets-${o.name}`,
+        users: `      - { name: xfed.echo, role: echo }
       - name: erin
         role: accept
         login: { passwordEnv: XFED_SECRET_ERIN, c2s: { host: 127.0.0.1, port: ${o.erinPort ?? lab.edge.c2s.port} } }
       - name: frank
         role: echo
-        login: { passwordEnv: XFED_SECRET_FRANK, c2s: { host: 127.0.0.1, port: ${lab.edge.c2s.port} } }
-phases:
-  - name: secrets
+        login: { passwordEnv: XFED_SECRET_FRANK, c2s: { host: 127.0.0.1, port: ${lab.edge.c2s.port} } }`,
+        phases: `  - name: secrets
     steps:
       - action: run
         command: 'echo "hook sees $XFED_SECRET_ERIN"; echo "at the step" > "$XFED_SECRET_FIFO_OUT"; read go < "$XFED_SECRET_FIFO_IN"; echo "$XFED_SECRET_FRANK" >&2'
@@ -117,7 +106,8 @@ phases:
       - { id: im-frank, kind: im, from: alice, to: frank, body: "frank's is \${FRANK}" }
       - { id: frank-writes, kind: im-from-sfb, from: frank, to: bob, body: "from frank: \${FRANK}" }
       - { id: unmet, kind: im, from: bob, to: erin, body: "\${ERIN} again", expect: { error: forbidden }, timeout: 2s }
-`;
+`,
+      });
     }
 
     /** Runs the suite through the CLI; while its hook step runs, samples the argv of every process xfed started and its temp dirs. */
