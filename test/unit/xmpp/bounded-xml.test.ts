@@ -109,12 +109,37 @@ describe('BoundedXmlParser stops at the first fault and says what the peer did',
     ['an endless stream header', [`<stream:stream ${'x'.repeat(20 * 1024)}`], /^16 KiB without a complete stream header \(limit 16 KiB\)/],
     ['no features in the first bytes', [HEADER, ' '.repeat(70 * 1024)], /without completing its stream features \(limit 64 KiB\)$/],
     ['a tighter stanza limit', [HEADER, FEATURES, `<a>${'x'.repeat(2000)}</a>`], /^a stanza of over 1 KiB/, { maxStanzaBytes: 1024 }],
+    // saxes alone would read on to the next ';', wherever it came, swallowing the stanzas between.
+    ['an & with no ;', [HEADER, FEATURES, "<a b='x&y'/>", '<c>;</c>'], /^the entity reference '&y' in the value of b:/],
+    ['an & with no ; in text', [HEADER, FEATURES, '<a>fish & chips</a>'], /^the entity reference '&' in text inside <a>:/],
+    ['a comment that never ends', [HEADER, FEATURES, '<a><!--', 'x'.repeat(1000)], /^a comment inside <a> \(RFC 6120 11\.1/],
+    ['a DTD that never ends', ['<!DOCTYPE x [', '<!ENTITY a "b">'.repeat(100)], /^a DTD \(<!DOCTYPE>\)/],
+    ["']]>' in text", [HEADER, FEATURES, '<a>]]></a>'], /^']]>' in text inside <a>, which XML does not allow$/],
+    ['an undeclared namespace prefix', [HEADER, FEATURES, "<a x:b='1'/>"], /^the namespace prefix "x" is not declared, in <a>$/],
+    ['a stream header without its prefix declared', ["<stream:stream xmlns='jabber:client'>"], /^the namespace prefix "stream" is not declared/],
+    ['a malformed XML declaration', ["<?xml version='2'?>"], /^a malformed XML declaration/],
+    ['an unquoted attribute value', [HEADER, FEATURES, '<a b=c/>'], /^the value of b in <a> is not quoted$/],
+    ['CDATA between stanzas', [HEADER, FEATURES, '<![CDATA[x]]>'], /^CDATA outside any stanza$/],
   ];
 
   // A loop, not it.each: each's title would print the megabytes of every chunk.
   for (const [name, chunks, message, limits] of faults) {
     it(name, () => expect(parse(chunks, limits).error).toMatch(message));
   }
+
+  it('emits what came before a fault in the same chunk, and not an element closed by the wrong end tag', () => {
+    const r = parse([`${HEADER}${FEATURES}<a/><b>\u0001</b>`]);
+    expect(r.elements.map((e) => e.name)).toEqual(['stream:features', 'a']);
+    expect(r.error).toMatch(/^the control character 0x01 inside <b>/);
+    const wrong = parse([`${HEADER}${FEATURES}<a></b>`]);
+    expect(wrong.elements.map((e) => e.name)).toEqual(['stream:features']);
+  });
+
+  it('stops reading at the end of the stream', () => {
+    const r = parse([`${HEADER}${FEATURES}</stream:stream>`, 'HTTP/1.1 200 OK']);
+    expect(r.ended).toBe(true);
+    expect(r.error).toBeUndefined();
+  });
 
   it('reads nothing more after a fault (one error, no elements)', () => {
     const r = parse([HEADER, '<!-- x -->', FEATURES, '<message/>']);
