@@ -96,10 +96,11 @@ for (const kind of RUNTIMES) {
       });
 
       it('the pool on the XMPP route down: the partner tries the next SRV record, which refuses it too, and SfB users get 503, until XMPP federation fails over', async () => {
-        // A stanza still queued may make the partner reconnect during the step already.
+        // A stanza still queued may make the partner reconnect, and look the records up, during
+        // the step already: the log and the citations are taken from before it.
         const log = topo.logs().partner.length;
-        await apply({ action: 'edge-pool', pool: 'edge-a', state: 'down' });
         const mark = topo.behaviours.mark();
+        await apply({ action: 'edge-pool', pool: 'edge-a', state: 'down' });
         expect(await imEcho(alice, `erin@${CONTOSO}`)).toMatchObject({ delivered: false, condition: 'remote-server-not-found' });
         // Prosody follows the SRV priorities: edge-a (down), then edge-b (off the XMPP route).
         expect(await movedOn(log)).toBe('edge-a');
