@@ -3,21 +3,19 @@ import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { CheckResult } from '../../src/report/results.js';
-import { ejabberdMissing } from '../helpers/ejabberd.js';
+import { ejabberdGate } from '../helpers/ejabberd-gate.js';
 import { labSuite, PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
 import { runCli } from '../helpers/cli-process.js';
 
 // A lab's Edge that fails as the field does (ejabberd standing in, gateway-lab.ts): one that never
 // answers, one that cannot reach back. Its silence is the federation's failure, with a diagnosis,
 // never a harness error. The command line is what a CI job runs, so the verdicts are read there.
-const missing = ejabberdMissing();
-const required = (process.env.XFED_REQUIRE_RUNTIMES ?? '').split(',').includes('ejabberd');
-if (missing) process.stderr.write(`xfed tests: the gateway faults ${required ? 'required but ' : ''}skipped: ${missing}\n`);
+const ejabberd = ejabberdGate('the gateway faults');
 
 const body = () => {
   let lab: Lab;
   beforeAll(async () => {
-    if (missing) throw new Error(`ejabberd is required (XFED_REQUIRE_RUNTIMES) but ${missing}`);
+    ejabberd.check();
     lab = await startLab();
   }, 60_000);
   afterAll(() => lab?.stop());
@@ -103,7 +101,4 @@ const body = () => {
   }, 180_000);
 };
 
-describe(
-  'a lab Edge that fails: verdicts of the federation, with a diagnosis',
-  missing && !required ? () => describe.skip(`(skipped: ${missing})`, body) : body,
-);
+describe('a lab Edge that fails: verdicts of the federation, with a diagnosis', ejabberd.tests(body));

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Check } from '../../src/checks/index.js';
@@ -11,7 +11,8 @@ import type { CheckResult, RunResults } from '../../src/report/results.js';
 import type { RuntimeKind } from '../../src/prosody/types.js';
 import { startTarget, xml } from 'xfed';
 import { TestCa } from '../../src/infra/pki.js';
-import { ejabberdMissing, startEjabberd } from '../helpers/ejabberd.js';
+import { ejabberdGate } from '../helpers/ejabberd-gate.js';
+import { startEjabberd } from '../helpers/ejabberd.js';
 import { labSuite, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
 import { runCli, startCli } from '../helpers/cli-process.js';
 import { RUNTIMES, countLeftovers, describeRuntime } from '../helpers/support.js';
@@ -19,9 +20,7 @@ import { RUNTIMES, countLeftovers, describeRuntime } from '../helpers/support.js
 // The gateway target against a second real XMPP server that is not Prosody: ejabberd from
 // Debian's packages stands in for a lab's legacy Edge (gateway-lab.ts). CI installs it; elsewhere
 // these tests are skipped with the reason, unless XFED_REQUIRE_RUNTIMES names ejabberd.
-const missing = ejabberdMissing();
-const required = (process.env.XFED_REQUIRE_RUNTIMES ?? '').split(',').includes('ejabberd');
-if (missing) process.stderr.write(`xfed tests: the gateway target against ejabberd ${required ? 'required but ' : ''}skipped: ${missing}\n`);
+const ejabberd = ejabberdGate('the gateway target against ejabberd');
 
 const unmet = (r: RunResults) =>
   r.phases
@@ -53,7 +52,7 @@ for (const kind of RUNTIMES) {
   const body = () => {
     let lab: Lab;
     beforeAll(async () => {
-      if (missing) throw new Error(`ejabberd is required (XFED_REQUIRE_RUNTIMES) but ${missing}`);
+      ejabberd.check();
       lab = await startLab();
     }, 60_000);
     afterAll(() => lab?.stop());
@@ -309,5 +308,5 @@ for (const kind of RUNTIMES) {
       }
     });
   };
-  describeRuntime(kind, 'the gateway target against ejabberd', missing && !required ? () => describe.skip(`(skipped: ${missing})`, body) : body);
+  describeRuntime(kind, 'the gateway target against ejabberd', ejabberd.tests(body));
 }

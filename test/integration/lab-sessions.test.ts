@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -14,7 +14,7 @@ import type { RuntimeKind } from '../../src/prosody/types.js';
 import { parseSuite } from '../../src/scenario/loader.js';
 import { startTarget } from '../../src/targets/index.js';
 import { stanza, xml, XmppUser, type Element, type SessionEvent } from '../../src/xmpp/client.js';
-import { ejabberdMissing } from '../helpers/ejabberd.js';
+import { ejabberdGate } from '../helpers/ejabberd-gate.js';
 import { labSuite, PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
@@ -22,9 +22,7 @@ import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 // TLS-1.2-only Edge, with its own DNS. A session that drops is said and logged in again; roster
 // pushes are acknowledged; the run's partner contacts leave the users' rosters; a failed login
 // names what it used.
-const missing = ejabberdMissing();
-const required = (process.env.XFED_REQUIRE_RUNTIMES ?? '').split(',').includes('ejabberd');
-if (missing) process.stderr.write(`xfed tests: the lab sessions against ejabberd ${required ? 'required but ' : ''}skipped: ${missing}\n`);
+const ejabberd = ejabberdGate('the lab sessions against ejabberd');
 
 const ROSTER = 'jabber:iq:roster';
 const ERIN = `erin@${SFB_DOMAIN}`;
@@ -83,7 +81,7 @@ for (const kind of RUNTIMES) {
     };
     const relayToEdge = () => relayToEdgeOf(lab);
     beforeAll(async () => {
-      if (missing) throw new Error(`ejabberd is required (XFED_REQUIRE_RUNTIMES) but ${missing}`);
+      ejabberd.check();
       lab = await startLab({ tls12Only: true });
       erinPassword = lab.register('erin');
       process.env.XFED_TEST_SESSIONS_PASSWORD = erinPassword;
@@ -280,5 +278,5 @@ for (const kind of RUNTIMES) {
       );
     }, 60_000);
   };
-  describeRuntime(kind, 'lab users xfed drives, against ejabberd', missing && !required ? () => describe.skip(`(skipped: ${missing})`, body) : body);
+  describeRuntime(kind, 'lab users xfed drives, against ejabberd', ejabberd.tests(body));
 }

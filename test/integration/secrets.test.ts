@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { withDeadline } from '../../src/infra/deadline.js';
 import { freePort } from '../../src/infra/ports.js';
 import { startCli } from '../helpers/cli-process.js';
-import { ejabberdMissing } from '../helpers/ejabberd.js';
+import { ejabberdGate } from '../helpers/ejabberd-gate.js';
 import { labSuite, PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
@@ -16,9 +16,7 @@ import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 // partner's private key file, an IM body, a hook's output) must never show: not in a file the run
 // writes, not on the console, not in the argv of a process xfed starts. Run through the CLI, on
 // the way that succeeds and on the ways that fail.
-const missing = ejabberdMissing();
-const required = (process.env.XFED_REQUIRE_RUNTIMES ?? '').split(',').includes('ejabberd');
-if (missing) process.stderr.write(`xfed tests: the secrets of a gateway suite ${required ? 'required but ' : ''}skipped: ${missing}\n`);
+const ejabberd = ejabberdGate('the secrets of a gateway suite');
 
 const planted = (who: string) => `Pl4nted-${who}-${randomBytes(9).toString('base64url')}`;
 
@@ -82,7 +80,7 @@ for (const kind of RUNTIMES) {
     const xfedTemps = () => new Set(readdirSync(os.tmpdir()).filter((e) => e.startsWith('xfed-')));
 
     beforeAll(async () => {
-      if (missing) throw new Error(`ejabberd is required (XFED_REQUIRE_RUNTIMES) but ${missing}`);
+      ejabberd.check();
       lab = await startLab({ tls12Only: true });
     }, 60_000);
     afterAll(() => lab?.stop());
@@ -220,5 +218,5 @@ for (const kind of RUNTIMES) {
       }
     }, 180_000);
   };
-  describeRuntime(kind, 'the secrets of a gateway suite', missing && !required ? () => describe.skip(`(skipped: ${missing})`, body) : body);
+  describeRuntime(kind, 'the secrets of a gateway suite', ejabberd.tests(body));
 }
