@@ -33,8 +33,8 @@ function tc(): Promise<Testcontainers> {
  */
 async function chooseReaper(): Promise<void> {
   if (process.env.TESTCONTAINERS_RYUK_DISABLED !== undefined) return;
-  const { REAPER_IMAGE } = await import('testcontainers/build/reaper/reaper.js');
-  const present = await imageExists(REAPER_IMAGE).catch(() => false);
+  const { getReaperImage } = await import('testcontainers/build/reaper/reaper.js');
+  const present = await imageExists(getReaperImage()).catch(() => false);
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= present ? 'false' : 'true';
 }
 

@@ -1,4 +1,4 @@
-import { Component } from '@xmpp/component-core';
+import { ComponentConnection as Component } from './component-connection.js';
 import type { Element } from 'ltx';
 import { EventEmitter } from 'node:events';
 import tls from 'node:tls';
@@ -18,7 +18,7 @@ export interface EdgeAttachment {
   tls?: { ca: string; cert: string; key: string; servername: string };
 }
 
-/** The TLS client socket @xmpp/component-core connects with in place of net.Socket: `connect` once the handshake is done. */
+/** The TLS client socket the component connection connects with in place of net.Socket: `connect` once the handshake is done. */
 class MtlsSocket extends EventEmitter {
   private socket: tls.TLSSocket | undefined;
 
@@ -31,8 +31,8 @@ class MtlsSocket extends EventEmitter {
     socket.on('close', () => this.emit('close'));
   }
 
-  write(data: string, cb?: (err?: Error | null) => void): void {
-    this.socket?.write(data, cb);
+  write(data: string, cb: (err?: Error) => void): void {
+    this.socket?.write(data, (err) => cb(err ?? undefined));
   }
 
   end(): void {
@@ -56,7 +56,7 @@ export class ComponentLink extends EventEmitter implements XmppLink {
   }
 
   static async connect(o: EdgeAttachment & { domain: string; timeoutMs: number }): Promise<ComponentLink> {
-    // component-core, not @xmpp/component: the latter answers every IQ it has no handler for with
+    // Not @xmpp/component: it answers every IQ it has no handler for with
     // service-unavailable, before the gateway's own answer. Nor does it reconnect on its own:
     // re-attaching is the owner's decision (after an Edge restart).
     const xmpp = new Component({ service: `xmpp://${o.component.host}:${o.component.port}`, domain: o.domain });
@@ -74,7 +74,7 @@ export class ComponentLink extends EventEmitter implements XmppLink {
       xmpp.authenticate(el.attrs.id as string, o.secret).catch((err: Error) => xmpp.emit('error', err));
     });
     // 40 ms stalls come from Nagle plus delayed ACK: no Nagle on the component stream.
-    xmpp.on('connect', () => xmpp.socket?.setNoDelay?.(true));
+    xmpp.on('connect', () => (xmpp.socket as { setNoDelay?: (on: boolean) => void } | null)?.setNoDelay?.(true));
     const link = new ComponentLink(xmpp);
     try {
       await withDeadline(xmpp.start(), o.timeoutMs, `the gateway's component connection to ${o.component.host}:${o.component.port}`);

@@ -1,4 +1,4 @@
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import type { Element } from 'ltx';
 import type { Cite } from '../../../sfb/behaviours/log.js';
 import { buildRequest } from '../../../sip/endpoint.js';

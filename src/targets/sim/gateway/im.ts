@@ -1,4 +1,4 @@
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import type { Element } from 'ltx';
 import { randomUUID } from 'node:crypto';
 import { TimeoutError } from '../../../errors.js';

@@ -1,4 +1,4 @@
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import type { Element } from 'ltx';
 import { parsePidf, type PidfPresence, type PidfTuple } from '../../../sip/pidf.js';
 import { jidToSipUri } from '../mapping/address.js';

@@ -1,4 +1,4 @@
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import type { Element } from 'ltx';
 import type { StanzaCaller } from './stanza-caller.js';
 

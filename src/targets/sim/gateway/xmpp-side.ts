@@ -1,4 +1,4 @@
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import type { Element } from 'ltx';
 import { withDeadline } from '../../../infra/deadline.js';
 import { stanzaErrorType } from '../mapping/errors.js';

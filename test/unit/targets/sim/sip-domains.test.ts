@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import type { Element } from 'ltx';
 import type { BehaviourId } from '../../../../src/sfb/behaviours/index.js';
 import { DomainLinks } from '../../../../src/targets/sim/gateway/domain-links.js';

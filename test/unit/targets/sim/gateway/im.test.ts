@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import type { Element } from 'ltx';
 import { TimeoutError } from '../../../../../src/errors.js';
 import { TestDnsServer } from '../../../../../src/infra/dns.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import { pidfPriorityOf, pidfToPresence, presenceToTuple, readPidf, tupleIdOf } from '../../../../../src/targets/sim/gateway/presence-mapping.js';
 
 const ENTITY = 'sip:alice@partner.test';

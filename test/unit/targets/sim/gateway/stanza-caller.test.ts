@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import { TimeoutError } from '../../../../../src/errors.js';
 import { WaitCancelled } from '../../../../../src/infra/deadline.js';
 import { StanzaCaller } from '../../../../../src/targets/sim/gateway/stanza-caller.js';

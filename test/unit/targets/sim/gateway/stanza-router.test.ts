@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import type { Element } from 'ltx';
 import { StanzaCaller } from '../../../../../src/targets/sim/gateway/stanza-caller.js';
 import { StanzaRefusal, StanzaRouter } from '../../../../../src/targets/sim/gateway/stanza-router.js';

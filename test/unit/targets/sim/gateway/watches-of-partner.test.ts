@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import type { Element } from 'ltx';
 import { buildRequest } from '../../../../../src/sip/endpoint.js';
 import { parseNameAddr, type SipRequest, type SipResponse } from '../../../../../src/sip/message.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { xml } from '@xmpp/component-core';
+import xml from '@xmpp/xml';
 import type { Element } from 'ltx';
 import { withDeadline } from '../../../../../src/infra/deadline.js';
 import type { PartnerType } from '../../../../../src/sfb/partner-profile.js';

@@ -1,7 +1,8 @@
-import type { Config } from 'jest';
+// Plain JavaScript, so Jest reads it without a TypeScript loader (ts-node) of its own.
 
 // ESM TypeScript through ts-jest; type errors are caught by `npm run typecheck`, not here,
 // so ts-jest only transpiles (isolatedModules in tsconfig).
+/** @satisfies {import('jest').Config} */
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -9,14 +10,15 @@ const common = {
   moduleNameMapper: { '^xfed$': '<rootDir>/src/index.ts', '^xfed/sim$': '<rootDir>/src/sim.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   testMatch: ['**/*.test.ts'],
-} satisfies Config;
+};
 
 /**
  * Two projects: `unit` (no servers, milliseconds each; `npm run test:unit` runs them in parallel)
  * and `integration` (real Prosody, SIP and ejabberd; `npm run test:integration` runs one file at a
  * time, so the 2-core machines of CI do not starve Prosody).
+ * @type {import('jest').Config}
  */
-const config: Config = {
+const config = {
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/test/unit'] },
     { ...common, displayName: 'integration', roots: ['<rootDir>/test/integration'] },
