@@ -1,16 +1,29 @@
 #!/usr/bin/env node
-// Runs xfed from its TypeScript sources in a clone (through tsx, no build step after `npm ci`),
-// or from dist/ in an installed package that ships no sources.
-import { existsSync } from 'node:fs';
+// Runs xfed from dist/, which `npm ci` (the prepare script) and `npm pack` build. In a clone whose
+// src/ changed after the last build, it runs the sources through tsx instead, so a developer never
+// runs stale code; an installed package ships no src/ and never needs tsx.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const src = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const dist = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+const src = fileURLToPath(new URL('../src/', import.meta.url));
+
+function changedSinceBuild() {
+  if (!existsSync(src)) return false;
+  if (!existsSync(dist)) return true;
+  const built = statSync(dist).mtimeMs;
+  // About 200 files: a few milliseconds.
+  return readdirSync(src, { recursive: true, withFileTypes: true }).some(
+    (entry) => entry.isFile() && statSync(`${entry.parentPath}/${entry.name}`).mtimeMs > built,
+  );
+}
+
 let cli;
-if (existsSync(src)) {
+if (changedSinceBuild()) {
   const { register } = await import('tsx/esm/api');
   register();
-  cli = await import(src);
+  cli = await import(`${src}cli/main.ts`);
 } else {
-  cli = await import('../dist/src/cli/main.js');
+  cli = await import(dist);
 }
 process.exit(await cli.main(process.argv));

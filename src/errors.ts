@@ -9,6 +9,9 @@ export class XfedError extends Error {
   }
 }
 
+/** Bad input whose message is already one `file:line:col: message` line per problem: printed as it is. */
+export class ProblemsError extends XfedError {}
+
 /** Something missing or broken in the environment, with the fix in the message. */
 export class EnvironmentError extends XfedError {}
 

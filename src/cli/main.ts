@@ -1,17 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { closeAllStacks } from '../infra/teardown.js';
-import { runClean } from './clean.js';
-import { runDemo } from './demo.js';
-import { runDoctor } from './doctor.js';
 import { EXIT, reportError } from './output.js';
-import { runCompare } from './compare.js';
-import { runMatrix } from './matrix.js';
-import { runRun, type RunCommandOptions } from './run.js';
-import { runSchema } from './schema.js';
-import { runSfbConfig } from './sfb-config.js';
-import { runUp } from './up.js';
-import { runValidate } from './validate.js';
+import type { RunCommandOptions } from './run.js';
+import { packageVersion } from './version.js';
 
+// Each command's module is imported when that command runs, so `--version`, `--help` and
+// `validate` do not load testcontainers, the XMPP stack or the simulation.
 const runtimeOption = () =>
   new Option('--runtime <kind>', 'how Prosody runs: container (testcontainers), process (local prosody), or auto')
     .choices(['auto', 'container', 'process'])
@@ -24,7 +18,7 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 export function buildProgram(): Command {
   const program = new Command('xfed')
     .description('XMPP federation cutover harness for Skype for Business / Lync migrations')
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(run xfed --help for usage)')
     .exitOverride();
 
@@ -33,7 +27,7 @@ export function buildProgram(): Command {
     .description('check what this machine offers: Docker engine, base image, prosody binary, and what --runtime auto picks')
     .addOption(baseImageOption())
     .action(async (opts: { baseImage?: string }) => {
-      process.exitCode = await runDoctor(opts);
+      process.exitCode = await (await import('./doctor.js')).runDoctor(opts);
     });
 
   program
@@ -48,7 +42,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--certificates <kind>', 'domain certificates').choices(['ca', 'self-signed', 'none']).default('ca'))
     .option('--no-secure-auth', "do not require a verified peer certificate (Prosody's s2s_secure_auth off)")
     .action(async (opts) => {
-      process.exitCode = await runUp(opts);
+      process.exitCode = await (await import('./up.js')).runUp(opts);
     });
 
   program
@@ -58,7 +52,7 @@ export function buildProgram(): Command {
     .addOption(baseImageOption())
     .option('--out <dir>', 'where the reports go (default xfed-results/<suite>-<time>/)')
     .action(async (opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string; out?: string }) => {
-      process.exitCode = await runDemo(opts);
+      process.exitCode = await (await import('./demo.js')).runDemo(opts);
     });
 
   program
@@ -79,7 +73,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--reporter <kind>', 'live view in a terminal, or plain lines (CI)').choices(['live', 'plain']).default('live'))
     .option('--assume-done', 'manual steps count as done without asking (non-interactive runs)')
     .action(async (files: string[], opts: RunCommandOptions) => {
-      process.exitCode = await runRun(files, opts);
+      process.exitCode = await (await import('./run.js')).runRun(files, opts);
     });
 
   program
@@ -87,14 +81,16 @@ export function buildProgram(): Command {
     .description('check suite files; every problem is printed as file:line:col: message')
     .argument('<file...>', 'suite files (YAML)')
     .action(async (files: string[]) => {
-      process.exitCode = await runValidate(files, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+      process.exitCode = await (
+        await import('./validate.js')
+      ).runValidate(files, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
     });
 
   program
     .command('schema')
     .description('print the JSON Schema of suite files (for editors)')
-    .action(() => {
-      process.exitCode = runSchema({ stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+    .action(async () => {
+      process.exitCode = await (await import('./schema.js')).runSchema({ stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
     });
 
   program
@@ -105,7 +101,7 @@ export function buildProgram(): Command {
     .option('--markdown <file>', 'also write the comparison as Markdown')
     .option('--html <file>', 'also write the comparison as HTML')
     .action(async (base: string, next: string, opts: { markdown?: string; html?: string }) => {
-      process.exitCode = await runCompare(base, next, opts);
+      process.exitCode = await (await import('./compare.js')).runCompare(base, next, opts);
     });
 
   program
@@ -115,7 +111,7 @@ export function buildProgram(): Command {
     .addOption(runtimeOption())
     .addOption(baseImageOption())
     .action(async (file: string, opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string }) => {
-      process.exitCode = await runMatrix(file, opts);
+      process.exitCode = await (await import('./matrix.js')).runMatrix(file, opts);
     });
 
   program
@@ -123,7 +119,7 @@ export function buildProgram(): Command {
     .description("print the SfB Management Shell commands and DNS records that match a suite's partner")
     .argument('<file>', 'a suite file')
     .action(async (file: string) => {
-      process.exitCode = await runSfbConfig(file);
+      process.exitCode = await (await import('./sfb-config.js')).runSfbConfig(file);
     });
 
   program
@@ -131,7 +127,7 @@ export function buildProgram(): Command {
     .description('remove what killed xfed runs left behind: Prosody processes, containers, networks, work directories; mark their results.json killed')
     .option('--dry-run', 'only list what would be removed')
     .action(async (opts: { dryRun?: boolean }) => {
-      process.exitCode = await runClean(opts);
+      process.exitCode = await (await import('./clean.js')).runClean(opts);
     });
 
   return program;

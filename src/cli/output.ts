@@ -1,6 +1,5 @@
 import pc from 'picocolors';
-import { isUserError } from '../errors.js';
-import { ScenarioError } from '../scenario/loader.js';
+import { isUserError, ProblemsError } from '../errors.js';
 
 /** Exit codes: 0 all good, 1 something checked did not hold, 2 invalid input or environment. */
 export const EXIT = { ok: 0, unmet: 1, invalid: 2 } as const;
@@ -19,7 +18,7 @@ export function say(line = ''): void {
  * returns exit code 2; anything else is a bug and keeps its stack.
  */
 export function reportError(err: unknown): number {
-  if (err instanceof ScenarioError) {
+  if (err instanceof ProblemsError) {
     // Every problem of every suite file, one `file:line:col: message` line each.
     process.stderr.write(`${err.message}\n`);
     return EXIT.invalid;

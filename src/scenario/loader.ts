@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlias, isCollection, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
-import { XfedError } from '../errors.js';
+import { ProblemsError, XfedError } from '../errors.js';
 import { describeIssues } from './issues.js';
 import { parseInParts } from './parts.js';
 import { yamlLocator, type Locate } from './positions.js';
@@ -23,7 +23,7 @@ export interface LoadedSuite {
 }
 
 /** Everything wrong with one suite file, one `file:line:col: message` line per problem. */
-export class ScenarioError extends XfedError {
+export class ScenarioError extends ProblemsError {
   constructor(readonly problems: SuiteProblem[]) {
     super(problems.map(formatProblem).join('\n'));
   }
