@@ -1,17 +1,8 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../infra/project-root.js';
 
-/**
- * The version in xfed's own package.json: two levels up from src/cli in a clone, three from
- * dist/src/cli in an installed package.
- */
+/** The version in xfed's own package.json, so `--version` cannot drift from the release. */
 export function packageVersion(): string {
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'xfed' && pkg.version) return pkg.version;
-    } catch {
-      // Not at this level: try the next.
-    }
-  }
-  return 'unknown';
+  return (JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
