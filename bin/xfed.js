@@ -26,4 +26,7 @@ if (changedSinceBuild()) {
 } else {
   cli = await import(dist);
 }
-process.exit(await cli.main(process.argv));
+const code = await cli.main(process.argv);
+// Piped output is written asynchronously: exiting before it drains would cut it (at 64 KiB).
+await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+process.exit(code);

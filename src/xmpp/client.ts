@@ -1,4 +1,5 @@
-import { client, xml, type Client } from '@xmpp/client';
+import type { Client } from '@xmpp/client';
+import xml from '@xmpp/xml';
 import type { Element } from '@xmpp/xml';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -106,6 +107,8 @@ export class XmppUser implements AsyncDisposable {
     const [local, domain] = opts.jid.split('@') as [string, string];
     // Empty: the system's roots only (a real server with a publicly issued certificate).
     const untrust = opts.trustPem ? trustTestCa(domain, opts.trustPem) : () => undefined;
+    // Loaded here, not at the top: `xfed validate` and `--help` never open a session.
+    const { client } = await import('@xmpp/client');
     const xmpp = client({
       service: `xmpp://${opts.endpoint.host}:${opts.endpoint.port}`,
       domain,
