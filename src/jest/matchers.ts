@@ -83,3 +83,17 @@ declare module 'expect' {
     toReceiveNothingBefore(barrier: () => Promise<unknown>, pattern?: StanzaPattern, since?: number): Promise<R>;
   }
 }
+
+// The global `expect` of @types/jest (tests that do not import from '@jest/globals') reads its
+// matchers from the `jest` namespace instead.
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace jest {
+    // The same type parameters as @types/jest's declaration, or the two would not merge.
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars, @typescript-eslint/no-empty-object-type
+    interface Matchers<R, T = {}> {
+      toReceive(pattern: StanzaPattern, opts?: { within?: number }): Promise<R>;
+      toReceiveNothingBefore(barrier: () => Promise<unknown>, pattern?: StanzaPattern, since?: number): Promise<R>;
+    }
+  }
+}
