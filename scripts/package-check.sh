@@ -31,8 +31,7 @@ mkdir "$work/consumer"
 
   step "the installed CLI"
   npx --no-install xfed --version
-  npx --no-install xfed validate node_modules/xfed/scenarios/*.yaml --vars node_modules/xfed/scenarios/real-gateway.example.vars.yaml 2>/dev/null ||
-    npx --no-install xfed validate node_modules/xfed/scenarios/smoke.yaml node_modules/xfed/scenarios/sfb2019-cutover.yaml
+  npx --no-install xfed validate node_modules/xfed/scenarios/*.yaml --vars node_modules/xfed/scenarios/example-lab/vars.yaml
   npx --no-install xfed schema | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(`schema: ${Object.keys(j.properties??{}).length} top-level keys, ${s.length} bytes`)})'
   node --input-type=module -e "const m = await import('xfed'); const j = await import('xfed/jest'); const s = await import('xfed/sim'); console.log('import: xfed', Object.keys(m).length, 'exports; xfed/jest', Object.keys(j).join(','), '; xfed/sim', Object.keys(s).length)"
   npx --no-install xfed run node_modules/xfed/scenarios/smoke.yaml --runtime process --reporter plain --out results

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import type { Endpoint } from '../infra/endpoint.js';
 
@@ -46,11 +47,16 @@ function holderOfPort(port: number): string | undefined {
       }
       const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
       if (inode && inodes.has(inode)) {
+        // The executable's name: `comm` can be a thread's name instead (Node 24 calls it MainThread).
         const name = (() => {
           try {
-            return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+            return path.basename(readlinkSync(`/proc/${pid}/exe`));
           } catch {
-            return 'a process';
+            try {
+              return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+            } catch {
+              return 'a process';
+            }
           }
         })();
         return `${name} (pid ${pid})`;

@@ -114,7 +114,11 @@ function ownMarker(): { file: string; marker: OwnerMarker } {
   const marker: OwnerMarker = {
     format: 'xfed-owner/1',
     owner: id,
-    command: process.argv.map((a) => path.basename(a)).join(' '),
+    // The program and its command only: the arguments may carry values (`--var NAME=VALUE`).
+    command: process.argv
+      .slice(0, 3)
+      .map((a) => path.basename(a))
+      .join(' '),
     createdAt: new Date().toISOString(),
     processes: existing?.processes ?? [],
     dirs: existing?.dirs ?? [],
