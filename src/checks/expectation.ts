@@ -92,12 +92,12 @@ export function expectationMet(expectation: Expectation, outcome: OutcomeJson): 
   return Object.entries(expectation).every(([key, want]) => outcome.detail![key] !== undefined && (want === '*' || outcome.detail![key] === want));
 }
 
+/** Failures whose plain `key value` reads as its opposite: `presence none` met looks like a fault. */
+const PHRASES: Readonly<Record<string, string>> = { 'presence none': 'no presence', 'answer none': 'no answer' };
+const phrase = ([k, v]: [string, string]): string => PHRASES[`${k} ${v}`] ?? `${k} ${v}`;
+
 export function describeExpectation(e: Expectation): string {
-  return e === 'pass'
-    ? 'pass'
-    : Object.entries(e)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ');
+  return e === 'pass' ? 'pass' : Object.entries(e).map(phrase).join(', ');
 }
 
 export function describeOutcome(o: OutcomeJson): string {
@@ -105,7 +105,7 @@ export function describeOutcome(o: OutcomeJson): string {
     o.status === 'pass'
       ? 'pass'
       : Object.entries(o.detail ?? {})
-          .map(([k, v]) => `${k} ${v}`)
+          .map(phrase)
           .join(', ');
   return o.text ? `${what} ("${o.text}")` : what;
 }

@@ -11,6 +11,9 @@ function seenState(p: Element): string {
   return p.getChildText('show') ?? 'none';
 }
 
+/** A seen state as a reader takes it: `none` is a presence (available, without <show/>), not the absence of one. */
+const shown = (state: string): string => (state === 'none' ? 'available (no <show/>)' : state);
+
 const isPresenceOf = (jid: string) => (s: Element) =>
   s.is('presence') && bareOf(s.attrs.from as string) === jid && (s.attrs.type === undefined || s.attrs.type === 'unavailable');
 
@@ -63,7 +66,7 @@ export const presenceCheck = defineCheck({
   users: { partner: 'by', sfb: 'of' },
   failures: { error: [], subscription: { unsubscribed: [] }, presence: { none: [], mismatch: [] } },
   references: ['RFC 8048 section 5 (presence: PIDF and XMPP)', 'docs/sfb-xmpp-federation.md section 5 (availability)'],
-  title: (c) => `${c.by} sees ${c.of}${c.set ? ` ${c.set}` : ''}${c.show ? ` as ${c.show}` : ''}`,
+  title: (c) => `${c.by} sees ${c.of}${c.set ? ` ${c.set}` : ''}${c.show ? ` as ${shown(c.show)}` : ''}`,
   sfbUserNeeds: (c) => (c.set ? { acts: `${c.of} sets ${c.set}` } : undefined),
   async run(check, ctx) {
     const watcher = await ctx.target.partnerUser(check.by);
@@ -121,10 +124,10 @@ export const presenceCheck = defineCheck({
     if (revoked(seen)) return { outcome: fail({ subscription: 'unsubscribed' }, `the subscription to ${jid} was revoked (unsubscribed)`), latencyMs };
     const state = seenState(seen);
     const status = seen.getChildText('status');
-    const text = `${state}${status ? ` "${status}"` : ''}`;
+    const text = `${shown(state)}${status ? ` "${status}"` : ''}`;
     return want === undefined || state === want
       ? { outcome: pass(text), latencyMs }
-      : { outcome: fail({ presence: 'mismatch' }, `saw ${text}, expected ${want}`), latencyMs };
+      : { outcome: fail({ presence: 'mismatch' }, `saw ${text}, expected ${shown(want)}`), latencyMs };
   },
 });
 

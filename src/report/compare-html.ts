@@ -33,6 +33,7 @@ export function renderComparisonHtml(c: Comparison): string {
     section('Still failing', c.stillFailing, ['before', 'now'], (x) => [sideText(x.base), sideText(x.next)], 'unmet'),
     section('New', c.new, ['result'], (x) => [sideText(x.next)], ''),
     section('Gone', c.gone, ['result before'], (x) => [sideText(x.base)], ''),
+    section('Not run (neither a regression nor a fix)', c.notRun, ['before', 'now'], (x) => [sideText(x.base), sideText(x.next)], ''),
     latency(c),
   ].join('\n');
   return htmlPage(`xfed compare: ${c.next.suite}`, body, CSS);

@@ -21,6 +21,7 @@ export function formatDeltaPct(pct: number | undefined): string {
 /** One check's state in one run, for "before"/"now" columns. */
 export function sideText(s: CheckSide | undefined): string {
   if (!s) return '-';
+  if (s.skipped !== undefined) return `not run: ${s.skipped}`;
   if (s.notPossible !== undefined) return `not possible: ${s.notPossible}`;
   if (s.error !== undefined) return `not run: ${s.error}`;
   return s.met ? 'met' : `expected ${s.expected}, got ${s.actual}`;
@@ -32,7 +33,7 @@ export function verdictLine(c: Comparison): string {
 }
 
 export function countsLine(c: Comparison): string {
-  return `${c.fixed.length} fixed, ${c.stillFailing.length} still failing, ${c.new.length} new, ${c.gone.length} gone, ${c.stillMet.length} still met`;
+  return `${c.fixed.length} fixed, ${c.stillFailing.length} still failing, ${c.new.length} new, ${c.gone.length} gone, ${c.stillMet.length} still met${c.notRun.length > 0 ? `, ${c.notRun.length} not run in one or both (neither regressed nor fixed)` : ''}`;
 }
 
 /** The largest latency changes first; ties keep suite order. */
@@ -60,6 +61,7 @@ export function renderComparisonText(c: Comparison, opts: { color: boolean }): s
   section('STILL FAILING', c.stillFailing, (x) => [`  ${k.red('✗')} ${ref(x)}`, `      ${sideText(x.next)}`]);
   section('NEW', c.new, (x) => [`  + ${ref(x)}  ${sideText(x.next)}`]);
   section('GONE', c.gone, (x) => [`  - ${ref(x)}  (was ${sideText(x.base)})`]);
+  section('NOT RUN (neither a regression nor a fix)', c.notRun, (x) => [`  - ${ref(x)}  base: ${sideText(x.base)}; next: ${sideText(x.next)}`]);
   const l = c.latency;
   out.push('', k.bold(`LATENCY (${l.samples.base} measured in base, ${l.samples.next} in next)`));
   const stat = (name: string, s: LatencyStat) => {
@@ -90,7 +92,7 @@ function paintDelta(k: ReturnType<typeof pc.createColors>, ms: number, text: str
 }
 
 /** Text safe in a GitHub-flavoured markdown table cell: no markup, no HTML, one line. */
-function md(s: string): string {
+export function markdownCell(s: string): string {
   return s
     .replace(/\s+/g, ' ')
     .replace(/&/g, '&amp;')
@@ -99,17 +101,17 @@ function md(s: string): string {
     .replace(/([\\`*_[\]|#~])/g, '\\$1');
 }
 
-function table(head: string[], rows: string[][]): string[] {
+export function markdownTable(head: string[], rows: string[][]): string[] {
   return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
 /** The comparison as markdown tables, for a pull-request comment. */
 export function renderComparisonMarkdown(c: Comparison): string {
-  const out = [`## xfed compare: ${md(c.next.suite)}`, ''];
+  const out = [`## xfed compare: ${markdownCell(c.next.suite)}`, ''];
   out.push(`${c.hasRegression ? '❌' : '✅'} **${verdictLine(c)}**; ${countsLine(c)}`, '');
-  const runRow = (label: string, f: (r: RunInfo) => string) => [label, md(f(c.base)), md(f(c.next))];
+  const runRow = (label: string, f: (r: RunInfo) => string) => [label, markdownCell(f(c.base)), markdownCell(f(c.next))];
   out.push(
-    ...table(
+    ...markdownTable(
       ['', 'base', 'next'],
       [
         runRow('started', (r) => r.startedAt),
@@ -121,16 +123,16 @@ export function renderComparisonMarkdown(c: Comparison): string {
     ),
     '',
   );
-  for (const note of c.notes) out.push(`> **note:** ${md(note)}`, '');
-  const ref = (x: ComparedCheck) => [md(x.phase), md(x.id), md(x.title)];
+  for (const note of c.notes) out.push(`> **note:** ${markdownCell(note)}`, '');
+  const ref = (x: ComparedCheck) => [markdownCell(x.phase), markdownCell(x.id), markdownCell(x.title)];
   const section = (title: string, items: ComparedCheck[], head: string[], row: (x: ComparedCheck) => string[]) => {
     if (items.length === 0) return;
     out.push(
       `### ${title} (${items.length})`,
       '',
-      ...table(
+      ...markdownTable(
         ['phase', 'check', 'title', ...head],
-        items.map((x) => [...ref(x), ...row(x).map(md)]),
+        items.map((x) => [...ref(x), ...row(x).map(markdownCell)]),
       ),
       '',
     );
@@ -140,21 +142,22 @@ export function renderComparisonMarkdown(c: Comparison): string {
   section('Still failing', c.stillFailing, ['before', 'now'], (x) => [sideText(x.base), sideText(x.next)]);
   section('New', c.new, ['result'], (x) => [sideText(x.next)]);
   section('Gone', c.gone, ['result before'], (x) => [sideText(x.base)]);
+  section('Not run (neither a regression nor a fix)', c.notRun, ['before', 'now'], (x) => [sideText(x.base), sideText(x.next)]);
   const l = c.latency;
   const stat = (name: string, s: LatencyStat) => [name, formatLatency(s.base), formatLatency(s.next), formatDeltaMs(s.deltaMs), formatDeltaPct(s.deltaPct)];
   out.push(`### Latency`, '', `${l.samples.base} latencies measured in base, ${l.samples.next} in next (nearest-rank percentiles).`, '');
-  out.push(...table(['', 'base', 'next', 'Δ', 'Δ %'], [stat('p50', l.p50), stat('p95', l.p95)]), '');
+  out.push(...markdownTable(['', 'base', 'next', 'Δ', 'Δ %'], [stat('p50', l.p50), stat('p95', l.p95)]), '');
   if (l.checks.length > 0) {
     out.push(`<details><summary>Per check (${l.checks.length} measured in both, largest change first)</summary>`, '');
     const rows = byLargestChange(l.checks).map((x) => [
-      md(x.phase),
-      md(x.id),
+      markdownCell(x.phase),
+      markdownCell(x.id),
       formatLatency(x.baseMs),
       formatLatency(x.nextMs),
       formatDeltaMs(x.deltaMs),
       formatDeltaPct(x.deltaPct),
     ]);
-    out.push(...table(['phase', 'check', 'base', 'next', 'Δ', 'Δ %'], rows), '', '</details>', '');
+    out.push(...markdownTable(['phase', 'check', 'base', 'next', 'Δ', 'Δ %'], rows), '', '</details>', '');
   }
   return out.join('\n');
 }

@@ -6,6 +6,8 @@ export interface CheckSide {
   met: boolean;
   error?: string;
   notPossible?: string;
+  /** The check did not run in this run, and why. */
+  skipped?: string;
   expected: string;
   actual: string;
   durationMs: number;
@@ -61,6 +63,8 @@ export interface Comparison {
   stillFailing: ComparedCheck[];
   /** Met in both. */
   stillMet: ComparedCheck[];
+  /** Not run in one run or both (filtered out, or the run stopped before it): neither a regression nor a fix. */
+  notRun: ComparedCheck[];
   /** Only in next. */
   new: ComparedCheck[];
   /** Only in base. */
@@ -91,6 +95,7 @@ export function compareResults(base: RunResults, next: RunResults): Comparison {
     fixed: [],
     stillFailing: [],
     stillMet: [],
+    notRun: [],
     new: [],
     gone: [],
     latency: { checks: [], samples: { base: 0, next: 0 }, p50: {}, p95: {} },
@@ -105,7 +110,8 @@ export function compareResults(base: RunResults, next: RunResults): Comparison {
       continue;
     }
     compared.base = side(b);
-    if (b.met) (n.met ? c.stillMet : c.regressed).push(compared);
+    if (b.skipped !== undefined || n.skipped !== undefined) c.notRun.push(compared);
+    else if (b.met) (n.met ? c.stillMet : c.regressed).push(compared);
     else (n.met ? c.fixed : c.stillFailing).push(compared);
     if (b.latencyMs !== undefined && n.latencyMs !== undefined) {
       c.latency.checks.push({ phase: n.phase, id: n.id, title: n.title, baseMs: b.latencyMs, nextMs: n.latencyMs, ...delta(b.latencyMs, n.latencyMs) });
@@ -132,6 +138,7 @@ function side(c: CheckResult): CheckSide {
   const s: CheckSide = { met: c.met, expected: c.expected, actual: c.actual, durationMs: c.durationMs };
   if (c.error !== undefined) s.error = c.error;
   if (c.notPossible !== undefined) s.notPossible = c.notPossible;
+  if (c.skipped !== undefined) s.skipped = c.skipped;
   if (c.latencyMs !== undefined) s.latencyMs = c.latencyMs;
   return s;
 }
@@ -170,7 +177,9 @@ function notes(base: RunResults, next: RunResults): string[] {
     ['next', next],
   ] as const) {
     if (r.status !== 'complete')
-      out.push(`the ${which} run is ${r.status}${r.reason ? ` (${r.reason})` : ''}: checks it did not reach count as ${which === 'base' ? 'new' : 'gone'}`);
+      out.push(
+        `the ${which} run is ${r.status}${r.reason ? ` (${r.reason})` : ''}: checks it did not reach count as not run (or ${which === 'base' ? 'new' : 'gone'}, in files that do not list them)`,
+      );
   }
   return out;
 }

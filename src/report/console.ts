@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { formatMs, verdictOf } from './format.js';
+import { formatMs, runStatus, verdictOf } from './format.js';
 import type { CheckResult, RunResults, StepResult } from './results.js';
 
 /**
@@ -10,15 +10,16 @@ export interface ConsoleOptions {
   color: boolean;
 }
 
-const MARK = { met: '✓', unmet: '✗', error: '!', 'not-possible': '○' } as const;
+const MARK = { met: '✓', unmet: '✗', error: '!', 'not-possible': '○', skipped: '-' } as const;
 
 /** `  ✓ im-erin  alice IMs erin  (3 ms)`, or with `expected ..., got ...` when unmet. */
 export function formatCheckLine(check: CheckResult, opts: ConsoleOptions): string {
   const k = pc.createColors(opts.color);
   const v = verdictOf(check);
-  const paint = { met: k.green, unmet: k.red, error: k.yellow, 'not-possible': k.cyan }[v];
+  const paint = { met: k.green, unmet: k.red, error: k.yellow, 'not-possible': k.cyan, skipped: k.dim }[v];
   const why = {
     met: '',
+    skipped: `not run: ${safe(check.skipped ?? '')}`,
     unmet: `expected ${safe(check.expected)}, got ${safe(check.actual)}${check.diagnosis ? `; diagnosis: ${safe(check.diagnosis)}` : ''}`,
     error: `harness failure: ${safe(check.error ?? '')}`,
     'not-possible': `not possible: ${safe(check.notPossible ?? '')}`,
@@ -27,12 +28,17 @@ export function formatCheckLine(check: CheckResult, opts: ConsoleOptions): strin
   return `  ${paint(MARK[v])} ${k.bold(safe(check.id))}  ${safe(check.title)}${reason}  ${k.dim(`(${formatMs(check.durationMs)})`)}`;
 }
 
-/** `  ▸ move-user  Move-CsUser judy -> sfb2019  (85 ms)`; a failed step says why. */
+/** `  ▸ move-user  Move-CsUser judy -> sfb2019  (85 ms)`; a failed step says why, a step passed by `--assume-done` says so. */
 export function formatStepLine(step: StepResult, opts: ConsoleOptions): string {
   const k = pc.createColors(opts.color);
-  const mark = step.ok ? k.cyan('▸') : k.red('✗');
-  const failed = step.ok ? '' : `  ${k.red(`failed: ${safe(step.error ?? 'no reason given')}`)}`;
-  return `  ${mark} ${k.bold(safe(step.action))}  ${safe(step.description)}${failed}  ${k.dim(`(${formatMs(step.durationMs)})`)}`;
+  if (step.skipped !== undefined) return `  ${k.dim(`- ${safe(step.action)}  ${safe(step.description)}  not applied: ${safe(step.skipped)}`)}`;
+  const mark = step.ok ? (step.assumedDone ? k.yellow('?') : k.cyan('▸')) : k.red('✗');
+  const note = step.ok
+    ? step.assumedDone
+      ? `  ${k.yellow('assumed done (--assume-done), not confirmed by an operator')}`
+      : ''
+    : `  ${k.red(`failed: ${safe(step.error ?? 'no reason given')}`)}`;
+  return `  ${mark} ${k.bold(safe(step.action))}  ${safe(step.description)}${note}  ${k.dim(`(${formatMs(step.durationMs)})`)}`;
 }
 
 /** `phase 2/3: move-judy`; `index` counts from 0, as the runner reports it. */
@@ -44,19 +50,24 @@ export function formatPhaseHeader(name: string, index: number, total: number, op
 const MATRIX_WIDTH = 30;
 
 /**
- * One row per phase with a mark per check (✓ met, ✗ unmet, ! harness failure, ○ not possible) and the phase's count;
+ * One row per phase with a mark per check (✓ met, ✗ unmet, ! harness failure, ○ not possible, - not run) and the phase's count;
  * a phase with many checks wraps after 30 marks.
  */
 export function formatVerdictMatrix(results: RunResults, opts: ConsoleOptions): string {
   const k = pc.createColors(opts.color);
-  const paint = { met: k.green, unmet: k.red, error: k.yellow, 'not-possible': k.cyan };
+  const paint = { met: k.green, unmet: k.red, error: k.yellow, 'not-possible': k.cyan, skipped: k.dim };
   const nameWidth = Math.max(0, ...results.phases.map((p) => safe(p.name).length));
   const markWidth = Math.min(MATRIX_WIDTH, Math.max(0, ...results.phases.map((p) => p.checks.length)));
   const lines = ['verdicts'];
   for (const p of results.phases) {
     const verdicts = p.checks.map(verdictOf);
     const met = verdicts.filter((v) => v === 'met').length;
-    const count = p.checks.length === 0 ? k.dim('no checks') : `${met}/${p.checks.length} met`;
+    const notRun = verdicts.filter((v) => v === 'skipped').length;
+    const ran = p.checks.length - notRun;
+    const count =
+      p.checks.length === 0
+        ? k.dim('no checks')
+        : `${ran > 0 ? `${met}/${ran} met` : ''}${ran > 0 && notRun > 0 ? ', ' : ''}${notRun > 0 ? k.dim(`${notRun} not run`) : ''}`;
     const rows: string[][] = [];
     for (let i = 0; i < verdicts.length; i += MATRIX_WIDTH) rows.push(verdicts.slice(i, i + MATRIX_WIDTH).map((v) => paint[v](MARK[v])));
     if (rows.length === 0) rows.push([]);
@@ -94,8 +105,13 @@ export function formatSummary(results: RunResults, opts: ConsoleOptions): string
   const plural = (n: number, what: string) => `${n} ${what} failure${n === 1 ? '' : 's'}`;
   const unmet = `${s.unmet} unmet${harness > 0 ? ` (${plural(federation, 'federation')}, ${plural(harness, 'harness')})` : ''}`;
   const notPossible = s.notPossible ? `, ${k.cyan(`${s.notPossible} not possible on this target`)}` : '';
-  const counts = `${k.green(`${s.met} of ${s.checks} checks met`)}, ${s.unmet > 0 ? k.red(unmet) : unmet}${notPossible} in ${s.phases} phase${s.phases === 1 ? '' : 's'}`;
-  const first = `${counts}; ${formatMs(results.durationMs)} (setup ${formatMs(results.setupMs)})`;
+  const notRun = s.skipped ? `, ${s.skipped} not run` : '';
+  // Green only when every check that ran met its expectation: a complete run with failures is red.
+  const ok = runStatus(results).ok;
+  const metCount = `${s.met} of ${s.checks} checks met`;
+  const counts = `${ok ? k.green(metCount) : metCount}, ${s.unmet > 0 ? k.red(unmet) : unmet}${notPossible}${notRun} in ${s.phases} phase${s.phases === 1 ? '' : 's'}`;
+  const headline = (ok ? k.green : k.red)(k.bold(`run ${results.status === 'running' ? 'did not finish' : results.status}`));
+  const first = `${headline}: ${counts}; ${formatMs(results.durationMs)} (setup ${formatMs(results.setupMs)})`;
   const reason = results.reason ? `: ${safe(results.reason)}` : '';
   let second: string;
   if (results.status === 'complete') {
@@ -105,7 +121,7 @@ export function formatSummary(results: RunResults, opts: ConsoleOptions): string
     second = s.unmet === 0 ? k.green(`exit 0: ${met}`) : k.red(`exit 1: ${s.unmet} check${s.unmet === 1 ? '' : 's'} did not meet the expectation`);
   } else {
     const what = { running: 'did not finish', interrupted: 'was interrupted', failed: 'failed', killed: 'was killed' }[results.status];
-    second = k.red(`exit 1: the run ${what}${reason}; only the checks that ran are counted`);
+    second = k.red(`exit 1: the run ${what}${reason}; the checks it did not reach are listed as not run`);
   }
   // A harness failure overrides: what failed says nothing about the federation.
   if (harness > 0) {

@@ -57,14 +57,16 @@ export function isoTime(ms: number): string {
   return Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : '?';
 }
 
-export type Verdict = 'met' | 'unmet' | 'error' | 'not-possible';
+export type Verdict = 'met' | 'unmet' | 'error' | 'not-possible' | 'skipped';
 
 /**
+ * `skipped` when the check did not run (filtered out, or the run stopped before it);
  * `not-possible` when the target cannot perform the check; `error` when the harness broke (it could
  * not run or judge the check: a harness failure); `unmet` when the system under test did not do
  * what was expected (a federation failure); else `met`.
  */
-export function verdictOf(c: { met: boolean; error?: string; notPossible?: string; failure?: 'federation' | 'harness' }): Verdict {
+export function verdictOf(c: { met: boolean; error?: string; notPossible?: string; failure?: 'federation' | 'harness'; skipped?: string }): Verdict {
+  if (c.skipped !== undefined) return 'skipped';
   if (c.notPossible !== undefined) return 'not-possible';
   if (c.failure === 'harness' || c.error !== undefined) return 'error';
   return c.met ? 'met' : 'unmet';
@@ -76,4 +78,19 @@ export const VERDICT_LABEL: Record<Verdict, string> = {
   unmet: 'federation failure',
   error: 'harness failure',
   'not-possible': 'not possible',
+  skipped: 'not run',
 };
+
+/**
+ * The run's state in a word or three, and whether it is good news: `complete` only when every check
+ * that ran met its expectation; `complete, 3 unmet` (`..., 1 harness failure`) when checks failed;
+ * else how the run ended (`failed`, `interrupted, 1 unmet`).
+ */
+export function runStatus(r: { status: string; phases: readonly { checks: readonly Parameters<typeof verdictOf>[0][] }[] }): { text: string; ok: boolean } {
+  const verdicts = r.phases.flatMap((p) => p.checks.map(verdictOf));
+  const unmet = verdicts.filter((v) => v === 'unmet').length;
+  const harness = verdicts.filter((v) => v === 'error').length;
+  const failed = [unmet ? `${unmet} unmet` : '', harness ? `${harness} harness failure${harness === 1 ? '' : 's'}` : ''].filter(Boolean);
+  const status = r.status === 'running' ? 'did not finish' : r.status;
+  return { text: [status, ...failed].join(', '), ok: r.status === 'complete' && failed.length === 0 };
+}

@@ -1,6 +1,6 @@
 import { behaviourOf, MICROSOFT_PAGES, sourceText, type Source } from '../sfb/behaviours/index.js';
 import { escapeHtml } from './escape.js';
-import { VERDICT_LABEL, formatMs, verdictOf } from './format.js';
+import { VERDICT_LABEL, formatMs, runStatus, verdictOf } from './format.js';
 import { LADDER_CSS, ladderLegend, renderLadder } from './ladder.js';
 import { htmlPage } from './page.js';
 import type { Reporter } from './reporter.js';
@@ -25,10 +25,12 @@ const CSS = `
 .cells{display:flex;flex-wrap:wrap;gap:4px}
 .cell{display:inline-block;min-width:2.2em;padding:.15em .5em;border-radius:4px;color:#fff;text-decoration:none;font:12px ui-monospace,Menlo,Consolas,monospace}
 .cell.met{background:var(--met)}.cell.unmet{background:var(--unmet)}.cell.error{background:var(--error)}.cell.not-possible{background:var(--not-possible)}
+.cell.skipped{background:none;color:var(--muted);border:1px dashed var(--line)}
 .cell:hover,.cell:focus{outline:2px solid var(--fg);outline-offset:1px}
 .steps{padding-left:1.5em}.steps li{margin:.2em 0}
 .check{color:var(--fg);border-left:4px solid var(--error);padding:.1em 0 .1em 1em;margin:1.2em 0}
-.check.met{border-color:var(--met)}.check.unmet{border-color:var(--unmet)}.check.not-possible{border-color:var(--not-possible)}
+.check.met{border-color:var(--met)}.check.unmet{border-color:var(--unmet)}.check.not-possible{border-color:var(--not-possible)}.check.skipped{border-color:var(--line)}
+.steps .skipped{color:var(--muted)}
 .refs{font-size:12px}.refs ul{display:inline;margin:0;padding:0}.refs li{display:inline}.refs li+li::before{content:' · '}
 .rests{font-size:12px;margin:.3em 0}.rests li{margin:.1em 0}.rests .src{color:#666}
 .check:target{background:var(--soft)}
@@ -45,7 +47,7 @@ const SCRIPT =
   "if(!b)return;var o=b.getAttribute('data-wire')==='open';" +
   "b.closest('.check').querySelectorAll('details.ev').forEach(function(d){d.open=o;});});";
 
-const MARK = { met: '✓', unmet: '✗', error: '!', 'not-possible': '○' } as const;
+const MARK = { met: '✓', unmet: '✗', error: '!', 'not-possible': '○', skipped: '-' } as const;
 
 /**
  * The run as one self-contained HTML file: header, verdict matrix (each cell links to its
@@ -59,7 +61,7 @@ export function renderHtml(results: RunResults): string {
     matrix(results),
     ...results.phases.map((p, i) => phase(p, i, results.phases.length, results.target)),
   ].join('\n');
-  return htmlPage(`xfed: ${results.suite.name} (${results.status})`, body, LADDER_CSS + CSS, SCRIPT);
+  return htmlPage(`xfed: ${results.suite.name} (${runStatus(results).text})`, body, LADDER_CSS + CSS, SCRIPT);
 }
 
 const checkAnchor = (pi: number, ci: number): string => `c-${pi}-${ci}`;
@@ -73,7 +75,7 @@ function banner(r: RunResults): string {
     killed: 'was killed',
   }[r.status];
   const reason = r.reason ? `: ${escapeHtml(r.reason)}` : '';
-  return `<div class="banner" role="alert">This run ${what}${reason}. Only the checks that ran are reported.</div>`;
+  return `<div class="banner" role="alert">This run ${what}${reason}. The checks it did not reach are listed as not run.</div>`;
 }
 
 /** What the run said outside its checks (a lab user's session dropped), in order. */
@@ -93,12 +95,14 @@ function header(r: RunResults): string {
     ['setup', formatMs(r.setupMs)],
   ];
   const s = r.summary;
+  const status = runStatus(r);
   return [
     '<header>',
-    `<h1>${escapeHtml(r.suite.name)} <span class="badge ${escapeHtml(r.status)}">${escapeHtml(r.status)}</span></h1>`,
+    // Green only when nothing failed: a complete run with unmet checks wears the colour of its failures.
+    `<h1>${escapeHtml(r.suite.name)} <span class="badge ${status.ok ? 'complete' : 'failed'}">${escapeHtml(status.text)}</span></h1>`,
     r.suite.description ? `<p>${escapeHtml(r.suite.description)}</p>` : '',
     `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`,
-    `<p><strong class="met">${s.met} met</strong>, <strong class="unmet">${s.unmet} unmet</strong>${harnessCount(r) ? ` (<strong class="error">${harnessCount(r)} of them harness failures</strong>: xfed broke, not the system under test)` : ''}${s.notPossible ? `, <strong class="not-possible">${s.notPossible} not possible</strong>` : ''} of ${s.checks} checks in ${s.phases} phases</p>`,
+    `<p><strong class="met">${s.met} met</strong>, <strong class="unmet">${s.unmet} unmet</strong>${harnessCount(r) ? ` (<strong class="error">${harnessCount(r)} of them harness failures</strong>: xfed broke, not the system under test)` : ''}${s.notPossible ? `, <strong class="not-possible">${s.notPossible} not possible</strong>` : ''} of ${s.checks} checks in ${s.phases} phases${s.skipped ? `; <strong class="muted">${s.skipped} not run</strong>` : ''}</p>`,
     '</header>',
   ].join('\n');
 }
@@ -109,14 +113,15 @@ const harnessCount = (r: RunResults): number => r.phases.flatMap((p) => p.checks
 function matrix(r: RunResults): string {
   const rows = r.phases.map((p, pi) => {
     const met = p.checks.filter((c) => c.met).length;
+    const ran = p.checks.filter((c) => c.skipped === undefined).length;
     const cells = p.checks
       .map((c, ci) => {
         const v = verdictOf(c);
-        const tip = `${c.id}: ${c.title} (${v}${v === 'met' ? '' : `; expected ${c.expected}, got ${c.actual}`})`;
+        const tip = `${c.id}: ${c.title} (${VERDICT_LABEL[v]}${v === 'met' ? '' : v === 'skipped' ? `: ${c.skipped}` : `; expected ${c.expected}, got ${c.actual}`})`;
         return `<a class="cell ${v}" href="#${checkAnchor(pi, ci)}" title="${escapeHtml(tip)}">${MARK[v]} ${escapeHtml(c.id)}</a>`;
       })
       .join('');
-    return `<tr><th scope="row"><a href="#p-${pi}">${escapeHtml(p.name)}</a> <span class="muted">${met}/${p.checks.length}</span></th><td><div class="cells">${cells}</div></td></tr>`;
+    return `<tr><th scope="row"><a href="#p-${pi}">${escapeHtml(p.name)}</a> <span class="muted">${[ran > 0 || p.checks.length === 0 ? `${met}/${ran}` : '', ran < p.checks.length ? `${p.checks.length - ran} not run` : ''].filter(Boolean).join(', ')}</span></th><td><div class="cells">${cells}</div></td></tr>`;
   });
   return `<section id="matrix" class="matrix"><h2>Verdicts</h2><table><tbody>${rows.join('')}</tbody></table></section>`;
 }
@@ -134,22 +139,34 @@ function phase(p: PhaseResult, pi: number, total: number, target: RunResults['ta
 }
 
 function step(s: StepResult): string {
-  const result = s.ok ? '<span class="badge ok">ok</span>' : '<span class="badge failed">failed</span>';
+  if (s.skipped !== undefined) {
+    return `<li class="skipped"><span class="badge skipped">not applied</span> <code>${escapeHtml(s.action)}</code> ${escapeHtml(s.description)} <span class="muted">${escapeHtml(s.skipped)}</span></li>`;
+  }
+  const result = !s.ok
+    ? '<span class="badge failed">failed</span>'
+    : s.assumedDone
+      ? '<span class="badge assumed" title="passed by --assume-done: no operator confirmed it">assumed done</span>'
+      : '<span class="badge ok">ok</span>';
   const error = s.error ? ` <span class="unmet">${escapeHtml(s.error)}</span>` : '';
   return `<li>${result} <code>${escapeHtml(s.action)}</code> ${escapeHtml(s.description)} <span class="muted">(${formatMs(s.durationMs)})</span>${error}${behaviourList(s.behaviours ?? [], 'applies')}</li>`;
 }
 
 function check(c: CheckResult, anchor: string): string {
   const v = verdictOf(c);
-  const meta = [c.kind, formatMs(c.durationMs), c.latencyMs !== undefined ? `latency ${formatMs(c.latencyMs)}` : '', `${c.evidence.length} messages`]
+  const meta = [
+    c.kind,
+    v === 'skipped' ? '' : formatMs(c.durationMs),
+    c.latencyMs !== undefined ? `latency ${formatMs(c.latencyMs)}` : '',
+    v === 'skipped' ? '' : `${c.evidence.length} messages`,
+  ]
     .filter(Boolean)
     .map(escapeHtml)
     .join(' · ');
   const rows: [string, string][] = [
     ['expected', c.expected],
-    ['actual', c.actual],
+    [v === 'skipped' ? 'not run' : 'actual', v === 'skipped' ? c.skipped! : c.actual],
   ];
-  if (c.outcome.text) rows.push(['wire text', c.outcome.text]);
+  if (c.outcome.text && v !== 'skipped') rows.push(['wire text', c.outcome.text]);
   if (c.diagnosis) rows.push(['diagnosis', c.diagnosis]);
   if (c.error) rows.push(['harness failure', c.error]);
   if (c.notPossible) rows.push(['not possible', c.notPossible]);
@@ -165,7 +182,8 @@ function check(c: CheckResult, anchor: string): string {
     c.evidence.length > 0
       ? '<p class="tools"><button type="button" data-wire="open">show all wire</button><button type="button" data-wire="close">hide all wire</button></p>'
       : '',
-    renderLadder(c.evidence),
+    // A check that did not run has no messages to draw.
+    v === 'skipped' ? '' : renderLadder(c.evidence),
     '</article>',
   ].join('\n');
 }

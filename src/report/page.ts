@@ -15,6 +15,7 @@ th{background:var(--soft);font-weight:600}
 .met{color:var(--met)}.unmet{color:var(--unmet)}.error{color:var(--error)}.not-possible{color:var(--not-possible)}
 .badge{display:inline-block;border-radius:1em;padding:0 .6em;font-size:12px;font-weight:600;color:#fff;background:var(--error)}
 .badge.met,.badge.ok,.badge.complete{background:var(--met)}.badge.unmet,.badge.failed,.badge.interrupted{background:var(--unmet)}.badge.not-possible{background:var(--not-possible)}
+.badge.assumed{background:#9a6700}.badge.skipped{background:none;color:var(--muted);border:1px dashed var(--line)}
 .banner{border:2px solid var(--unmet);background:#ffebe9;color:#82071e;padding:.7em 1em;border-radius:6px;margin:1em 0;font-weight:600}
 .facts{display:flex;flex-wrap:wrap;gap:.3em 1.5em;margin:.5em 0}.facts div{display:flex;gap:.4em}.facts dt{color:var(--muted)}.facts dd{margin:0}
 `;

@@ -38,8 +38,22 @@ const Check = z.looseObject({
   notPossible: z.string().optional(),
   references: z.array(z.string()).optional(),
   behaviours: z.array(z.string()).optional(),
+  file: z.string().optional(),
+  line: Num.optional(),
+  skipped: z.string().optional(),
 });
-const Step = z.looseObject({ index: Num, action: z.string(), description: z.string(), ok: z.boolean(), durationMs: Num, error: z.string().optional() });
+const Step = z.looseObject({
+  index: Num,
+  action: z.string(),
+  description: z.string(),
+  ok: z.boolean(),
+  durationMs: Num,
+  error: z.string().optional(),
+  file: z.string().optional(),
+  line: Num.optional(),
+  assumedDone: z.boolean().optional(),
+  skipped: z.string().optional(),
+});
 const Results = z.looseObject({
   format: z.literal(RESULTS_FORMAT),
   suite: z.looseObject({ name: z.string(), description: z.string().optional(), file: z.string() }),
@@ -51,7 +65,7 @@ const Results = z.looseObject({
   setupMs: Num,
   status: z.enum(['running', 'complete', 'interrupted', 'failed', 'killed']),
   reason: z.string().optional(),
-  summary: z.looseObject({ phases: Num, checks: Num, met: Num, unmet: Num, harness: Num.optional(), notPossible: Num.optional() }),
+  summary: z.looseObject({ phases: Num, checks: Num, met: Num, unmet: Num, harness: Num.optional(), notPossible: Num.optional(), skipped: Num.optional() }),
   phases: z.array(z.looseObject({ name: z.string(), description: z.string().optional(), steps: z.array(Step), checks: z.array(Check) })),
   notices: z.array(z.looseObject({ at: z.string(), text: z.string() })).optional(),
 });

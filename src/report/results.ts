@@ -19,6 +19,7 @@ export interface RunResults {
   /** Why the run ended early (`failed`, `interrupted`, `killed`), one line. */
   reason?: string;
   summary: Summary;
+  /** The phases as they run; once the run has ended, every phase of the suite, with what did not run marked `skipped`. */
   phases: PhaseResult[];
   /** What the run said that belongs to no check (a lab user's session dropped and came back), in order. */
   notices?: Notice[];
@@ -40,6 +41,14 @@ export interface Summary {
   harness?: number;
   /** Checks the target cannot perform (absent in files written before the verdict existed). */
   notPossible?: number;
+  /** Checks of the suite that did not run (filtered out, or the run stopped before them): not in `checks`. */
+  skipped?: number;
+}
+
+/** Where a step or check is written: the suite file as given on the command line, and its 1-based line. */
+export interface SuitePosition {
+  file?: string;
+  line?: number;
 }
 
 export interface PhaseResult {
@@ -49,7 +58,12 @@ export interface PhaseResult {
   checks: CheckResult[];
 }
 
-export interface StepResult {
+/**
+ * A step of a phase. Every step of the suite is listed (in files written before `skipped` existed,
+ * only those applied): one never applied has `ok: false` and `skipped` saying why.
+ */
+export interface StepResult extends SuitePosition {
+  /** From 0, in its phase. */
   index: number;
   /** `move-user`, `srv-record`, ... */
   action: string;
@@ -62,6 +76,10 @@ export interface StepResult {
   output?: string;
   /** Against the simulation: the ids of the catalogue rows (docs/sfb-behaviours.md) the step applied. */
   behaviours?: string[];
+  /** A manual step passed by `--assume-done`: no operator confirmed it. */
+  assumedDone?: boolean;
+  /** The step was never applied, and why (the run stopped before it, or `--phase` selected no later phase). */
+  skipped?: string;
 }
 
 /** What a check expects, as written in the suite. */
@@ -76,7 +94,11 @@ export interface OutcomeJson {
   text?: string;
 }
 
-export interface CheckResult {
+/**
+ * A check of a phase. Every check of the suite is listed (in files written before `skipped` existed,
+ * only those that ran): one that did not run has `met: false`, no evidence, and `skipped` saying why.
+ */
+export interface CheckResult extends SuitePosition {
   /** Unique within the suite. */
   id: string;
   kind: string;
@@ -110,4 +132,6 @@ export interface CheckResult {
   references?: string[];
   /** Against the simulation: the ids of the catalogue rows (docs/sfb-behaviours.md) its outcome rests on. */
   behaviours?: string[];
+  /** The check did not run, and why (filtered out by `--phase`/`--grep`, or the run stopped before it): neither met nor failed. */
+  skipped?: string;
 }

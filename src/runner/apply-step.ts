@@ -18,12 +18,23 @@ export async function applyStep(target: SuiteTarget, step: Step, index: number, 
     target.flow.record({ from: 'sfb-user', to: 'sfb-user', protocol: 'control', label: `step: ${description}`, wire: JSON.stringify(step) });
     const applying = kind.apply(step, { target, operator });
     const output = kind.selfBounded ? await applying : await withDeadline(applying, STEP_BOUND_MS, `the step ${step.action}`);
-    return { index, action: step.action, description, ok: true, durationMs: performance.now() - started, ...(output ? { output } : {}), ...applied() };
+    // Nobody confirmed it: every report says so rather than "ok".
+    const assumed = step.action === 'manual' && operator.assumeDone ? { assumedDone: true } : {};
+    return {
+      index,
+      action: step.action,
+      description,
+      ok: true,
+      durationMs: performance.now() - started,
+      ...(output ? { output } : {}),
+      ...assumed,
+      ...applied(),
+    };
   } catch (err) {
     return {
       index,
       action: step.action,
-      description: step.action,
+      description,
       ok: false,
       durationMs: performance.now() - started,
       error: (err as Error).message.split('\n')[0]!,

@@ -2,6 +2,7 @@ import { xmppAccessOf } from '../sfb/deployment.js';
 import { resolvePartnerProfile } from '../sfb/partner-profile.js';
 import type { TargetSpec } from '../targets/index.js';
 import type { TargetSetup } from '../targets/target.js';
+import type { Locate } from './positions.js';
 import type { Phase, Suite } from './schema.js';
 
 /**
@@ -16,10 +17,12 @@ export interface ResolvedSuite extends TargetSetup {
   readonly description: string | undefined;
   readonly target: TargetSpec;
   readonly phases: readonly Phase[];
+  /** Where a part of the suite is written (`['phases', 0, 'checks', 2]`), for reports; absent for a suite built in code (drop it when replacing `phases`). */
+  readonly locate?: Locate;
 }
 
 /** Reads a validated suite; `baseDir` is where its relative file names start (the suite file's directory). */
-export function resolveSuite(suite: Suite, from: { file: string; baseDir: string }): ResolvedSuite {
+export function resolveSuite(suite: Suite, from: { file: string; baseDir: string; locate?: Locate }): ResolvedSuite {
   const target = targetOf(suite);
   const section = target.kind === 'sim' ? target.sim : target.gateway;
   const [primary, ...additional] = [...new Set(suite.partner.domains)];
@@ -34,6 +37,7 @@ export function resolveSuite(suite: Suite, from: { file: string; baseDir: string
     partnerProfile: resolvePartnerProfile({ domain: primary!, additionalDomains: additional, ...section.partner }),
     echoUser: echoUserOf(target),
     phases: suite.phases,
+    ...(from.locate ? { locate: from.locate } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RunResults } from '../../src/report/results.js';
 import { runCli } from '../helpers/cli-process.js';
+import { junitSchemaProblems } from '../helpers/junit-schema.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 import { behaviourOf } from '../../src/sfb/behaviours/index.js';
 
@@ -32,6 +33,11 @@ for (const kind of RUNTIMES) {
       const junit = await readFile(path.join(out, 'junit.xml'), 'utf8');
       expect(junit.match(/<testsuite /g)).toHaveLength(28);
       expect(junit).toContain('failures="0"');
+      expect(junitSchemaProblems(junit)).toEqual([]);
+      // Every check and step points at its line of the suite file.
+      expect(junit.match(/<testcase name="[^"]*" classname="[^"]*" file="scenarios\/sfb2019-cutover\.yaml" line="\d+"/g)).toHaveLength(
+        checks.length + results.phases.flatMap((p) => p.steps).length,
+      );
       const html = await readFile(path.join(out, 'report.html'), 'utf8');
       expect(html).toContain('sfb2019-cutover');
       expect(html).toContain('rests on');
@@ -91,14 +97,34 @@ describe('xfed run: verdicts, filters and bad input', () => {
     const refused = await runCli(['run', file, '--runtime', 'process', '--out', out, '--reporter', 'plain']);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('needs an operator: run in a terminal, or pass --assume-done once it is done');
-    expect((await readResults(out)).status).toBe('failed');
+    expect(refused.stdout).toMatch(/^run failed: 0 of 0 checks met, 0 unmet, 7 not run in 1 phase;/m);
+    const stopped = await readResults(out);
+    expect(stopped.status).toBe('failed');
+    expect(stopped.summary).toMatchObject({ checks: 0, skipped: 7 });
+    expect(stopped.phases[0]!.checks.map((c) => c.skipped)).toEqual(
+      Array(7).fill(expect.stringMatching(/^the run stopped before it: step 2 of phase smoke \(manual: Check the Edge in the lab\) failed: /)),
+    );
+    // The step that stopped the run is a failing testcase, at its line; the checks it kept from running are skipped.
+    const stoppedJunit = await readFile(path.join(out, 'junit.xml'), 'utf8');
+    expect(junitSchemaProblems(stoppedJunit)).toEqual([]);
+    expect(stoppedJunit).toMatch(/<testsuites name="smoke" tests="9" failures="1" errors="0"/);
+    expect(stoppedJunit).toMatch(
+      new RegExp(
+        `<testcase name="step 2: manual" classname="smoke.smoke" file="${file}" line="22" time="[\\d.]+">\\s*<failure message="step failed: manual step`,
+      ),
+    );
+    expect(stoppedJunit.match(/<skipped message="not run: the run stopped before it: step 2 of phase smoke/g)).toHaveLength(7);
     const assumed = await runCli(['run', file, '--runtime', 'process', '--out', out, '--reporter', 'plain', '--assume-done']);
     expect(assumed.code).toBe(0);
     const steps = (await readResults(out)).phases[0]!.steps;
-    expect(steps.map((st) => [st.description, st.output])).toEqual([
-      ['run: echo Move-CsUser done', 'Move-CsUser done\n'],
-      ['manual: Check the Edge in the lab', 'assumed done (--assume-done)'],
+    expect(steps.map((st) => [st.description, st.output, st.assumedDone])).toEqual([
+      ['run: echo Move-CsUser done', 'Move-CsUser done\n', undefined],
+      ['manual: Check the Edge in the lab', 'assumed done (--assume-done)', true],
     ]);
+    // Every report says nobody confirmed it.
+    expect(assumed.stdout).toContain('manual: Check the Edge in the lab  assumed done (--assume-done), not confirmed by an operator');
+    expect(await readFile(path.join(out, 'report.html'), 'utf8')).toContain('<span class="badge assumed"');
+    expect(await readFile(path.join(out, 'junit.xml'), 'utf8')).toContain('assumed done (--assume-done): no operator confirmed it');
   });
 
   it('--phase and --grep select checks; earlier steps still apply', async () => {
@@ -108,9 +134,42 @@ describe('xfed run: verdicts, filters and bad input', () => {
     });
     expect(r.code).toBe(0);
     const results = await readResults(out);
-    expect(results.phases.flatMap((p) => p.checks.map((c) => c.id))).toEqual(['back-im-mia', 'back-im-from-mia']);
+    const checks = results.phases.flatMap((p) => p.checks);
+    expect(checks.filter((c) => c.skipped === undefined).map((c) => c.id)).toEqual(['back-im-mia', 'back-im-from-mia']);
+    // The others are listed as not run, with the filter that left them out: the whole suite, every run.
+    expect(results.phases).toHaveLength(28);
+    expect(results.summary).toMatchObject({ checks: 2, met: 2, skipped: checks.length - 2 });
+    expect(checks.find((c) => c.id === 'back-presence-mia')!.skipped).toBe('filtered out by --grep im');
+    expect(checks.find((c) => c.id === 'base-presence-frank')!.skipped).toBe('filtered out by --phase xmpp-user-moved-back');
+    const junit = await readFile(path.join(out, 'junit.xml'), 'utf8');
+    expect(junitSchemaProblems(junit)).toEqual([]);
+    expect(junit).toMatch(new RegExp(`<testsuites name="sfb2019-cutover" tests="\\d+" failures="0" errors="0"`));
+    expect(junit.match(/<skipped message="not run: filtered out by --(phase|grep) /g)).toHaveLength(checks.length - 2);
+    expect(r.stdout).toMatch(new RegExp(`^run complete: 2 of 2 checks met, 0 unmet, ${checks.length - 2} not run in 28 phases`, 'm'));
     // The steps of the phases before it were applied (mia moved away, then back).
     expect(results.phases.flatMap((p) => p.steps.map((s) => s.description))).toContain('move mia to the sfb2019 pool');
+  });
+
+  it('a run that fails at setup still writes a junit.xml whose error says why, with every check skipped', async () => {
+    // A base image that exists nowhere: the topology cannot start, in any environment.
+    const out = path.join(tmp, 'setup-fails');
+    const r = await runCli(
+      ['run', 'scenarios/smoke.yaml', '--runtime', 'container', '--base-image', 'local/xfed-no-such-base:none', '--out', out, '--reporter', 'plain'],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    expect(r.code).toBe(2);
+    const results = await readResults(out);
+    expect(results.status).toBe('failed');
+    expect(results.phases[0]!.checks.map((c) => c.skipped)).toEqual(Array(7).fill(`the run stopped before it: ${results.reason}`));
+    const junit = await readFile(path.join(out, 'junit.xml'), 'utf8');
+    expect(junitSchemaProblems(junit)).toEqual([]);
+    expect(junit).toMatch(/<testsuites name="smoke" tests="8" failures="0" errors="1"/);
+    expect(junit).toContain(
+      `<error message="the run stopped before its first step or check: ${results.reason!.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}" type="setup">`,
+    );
+    expect(await readFile(path.join(out, 'report.html'), 'utf8')).toContain('<span class="badge failed">failed</span>');
   });
 
   it('broken suites: every problem of every file, exit 2, no stack trace, nothing started', async () => {

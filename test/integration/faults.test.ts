@@ -303,9 +303,13 @@ ${phases}`;
         status: 'failed',
         reason: expect.stringMatching(/^xfed itself broke during check im-after: .*the remaining checks were not run$/),
       });
-      expect(results.phases[1].checks.map((c: CheckResult) => [c.id, c.failure])).toEqual([['im-after', 'harness']]);
+      expect(results.phases[1].checks.map((c: CheckResult) => [c.id, c.failure ?? c.skipped])).toEqual([
+        ['im-after', 'harness'],
+        ['im-never', expect.stringMatching(/^the run stopped before it: xfed itself broke during check im-after: /)],
+      ]);
       const junit = await readFile(path.join(r.out, 'junit.xml'), 'utf8');
       expect(junit).toMatch(/<error message="[^"]*has exited[^"]*" type="harness">/);
+      expect(junit).toMatch(/<testcase name="im-never" [^>]*>\s*<skipped message="not run: the run stopped before it: xfed itself broke/);
       expect(junit).not.toMatch(/<failure message=/);
       expect(leftoversOf(partner)).toEqual(NOTHING);
     }, 300_000);

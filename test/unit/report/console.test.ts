@@ -80,13 +80,16 @@ describe('formatSummary', () => {
   it('counts, times and explains the exit code of a run with unmet checks, the harness failures apart (exit 2)', () => {
     const r = loadResults('new.json');
     expect(formatSummary(r, plain)).toBe(
-      '8 of 11 checks met, 3 unmet (2 federation failures, 1 harness failure) in 3 phases; 27.5 s (setup 8.2 s)\n' +
+      'run complete: 8 of 11 checks met, 3 unmet (2 federation failures, 1 harness failure) in 3 phases; 27.5 s (setup 8.2 s)\n' +
         'exit 2: 1 check failed because xfed itself broke (a harness failure, not a verdict on the federation); 2 federation failures besides',
     );
     expect(exitCodeOf(r)).toBe(2);
     const federationOnly = { ...r, phases: r.phases.map((p) => ({ ...p, checks: p.checks.filter((c) => c.error === undefined) })) };
     federationOnly.summary = { ...r.summary, unmet: 2 };
-    expect(formatSummary(federationOnly, plain)).toContain('2 unmet in 3 phases');
+    expect(formatSummary(federationOnly, plain)).toMatch(/^run complete: 8 of 11 checks met, 2 unmet in 3 phases/);
+    // Not the green of a run where everything held: the headline is red.
+    expect(formatSummary(federationOnly, { color: true })).toMatch(new RegExp(`^\\${ESC}\\[31m\\${ESC}\\[1mrun complete`));
+    expect(formatSummary(federationOnly, { color: true })).not.toContain(`${ESC}[32m`);
     expect(formatSummary(federationOnly, plain).split('\n')[1]).toBe('exit 1: 2 checks did not meet the expectation');
     expect(exitCodeOf(federationOnly)).toBe(1);
   });
@@ -109,7 +112,8 @@ describe('formatSummary', () => {
     r.summary = { ...r.summary, met: 4, unmet: 0, checks: 4 };
     r.status = 'interrupted';
     r.reason = 'SIGINT';
-    expect(formatSummary(r, plain).split('\n')[1]).toBe('exit 1: the run was interrupted: SIGINT; only the checks that ran are counted');
+    expect(formatSummary(r, plain).split('\n')[1]).toBe('exit 1: the run was interrupted: SIGINT; the checks it did not reach are listed as not run');
+    expect(formatSummary(r, plain)).toMatch(/^run interrupted: 4 of 4 checks met, 0 unmet in 3 phases; /);
     expect(exitCodeOf(r)).toBe(1);
   });
 });

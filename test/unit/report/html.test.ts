@@ -91,7 +91,9 @@ describe('renderHtml', () => {
     r.phases[0]!.checks[4]!.evidence = [];
     const html = renderHtml(r);
     const els = elements(html);
-    expect(text(els.find((e) => e.tagName === 'h1')!)).toBe('cutover-night complete');
+    // Complete, but with failures: the badge says so, in the colour of failure.
+    expect(text(els.find((e) => e.tagName === 'h1')!)).toBe('cutover-night complete, 2 unmet, 1 harness failure');
+    expect(html).toContain('<span class="badge failed">complete, 2 unmet, 1 harness failure</span>');
     const facts = Object.fromEntries(els.filter((e) => e.tagName === 'dt').map((dt) => [text(dt), text(els[els.indexOf(dt) + 1]!)]));
     expect(facts).toMatchObject({ target: 'sim', runtime: 'process', duration: '27.5 s', setup: '8.2 s', started: '2025-03-21T21:00:00.000Z' });
     expect(html).toContain(
@@ -171,7 +173,7 @@ describe('renderHtml', () => {
     for (const e of els.filter((x) => attr(x, 'href') !== undefined)) expect(attr(e, 'href')).toMatch(/^#/);
     expect(els.filter((e) => attr(e, 'src') !== undefined)).toEqual([]);
     // The text survives, as text.
-    expect(text(els.find((e) => e.tagName === 'title')!)).toBe('xfed: </title><script>alert(3)</script> (failed)');
+    expect(text(els.find((e) => e.tagName === 'title')!)).toBe('xfed: </title><script>alert(3)</script> (failed, 2 unmet, 1 harness failure)');
     expect(text(byClass(els, 'pre', 'wire')[1]!)).toContain('<script src="http://evil.example/x.js"></script>');
     expect(text(byClass(els, 'article', 'check')[0]!)).toContain(evil);
   });

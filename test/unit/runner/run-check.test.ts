@@ -110,7 +110,7 @@ describe('runCheck', () => {
       met: false,
       failure: 'federation',
       outcome: { status: 'fail', detail: { answer: 'none' } },
-      actual: 'answer none ("timed out after 5 ms waiting for the answer to the ping of contoso.test at alice@partner.test")',
+      actual: 'no answer ("timed out after 5 ms waiting for the answer to the ping of contoso.test at alice@partner.test")',
       diagnosis: 'the Edge never came back',
     });
     expect(r.error).toBeUndefined();
