@@ -43,8 +43,8 @@ const p = (xs: number[], q: number) => percentile(xs, q)!;
 
 const lab = await startLab();
 try {
-  const file = await lab.fillExample();
-  const { suite } = await loadSuite(file);
+  const { file, vars } = await lab.fillExample();
+  const { suite } = await loadSuite(file, { vars: [vars] });
   console.log(`xfed bench: the gateway target against ejabberd (time to verdict: median of ${runs} runs; round trip over ${total} messages)`);
   for (const runtime of runtimes) {
     const verdicts: number[] = [];

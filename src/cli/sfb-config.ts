@@ -1,4 +1,4 @@
-import { loadSuite } from '../scenario/loader.js';
+import { loadSuite, type VariableSources } from '../scenario/loader.js';
 import { durationMs } from '../infra/format.js';
 import { DEFAULT_EDGE_POOL, xmppAccessOf } from '../sfb/deployment.js';
 import { describeProfileCommand, psString } from '../sfb/partner-profile.js';
@@ -13,8 +13,8 @@ import { EXIT } from './output.js';
  * with it (a gateway suite). What it prints is what the simulation enforces: the XMPP federation
  * route through the legacy Edge, AllowFederatedUsers, and EnableXmppAccess (default False) granted.
  */
-export async function runSfbConfig(file: string): Promise<number> {
-  const { suite } = await loadSuite(file);
+export async function runSfbConfig(file: string, variables: VariableSources = {}): Promise<number> {
+  const { suite } = await loadSuite(file, variables);
   const { target, sfbDomain: domain, partnerProfile: profile } = suite;
   const primary = suite.partner.domains[0];
   const sip = (name: string, userDomain?: string) => psString(`${name}@${userDomain ?? domain}`);

@@ -1,4 +1,4 @@
-import { loadSuites } from '../scenario/loader.js';
+import { loadSuites, type VariableSources } from '../scenario/loader.js';
 
 /** Where a command writes; each call gets whole lines, newline included (like `stream.write`). */
 export interface CommandOutput {
@@ -15,15 +15,16 @@ const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /**
  * `xfed validate FILE...`: checks every file completely and reports every problem, one
- * `file:line:col: message` line each, so an editor or CI log can jump to them. Exit code 0 when
- * all files are valid, 2 otherwise. Never a stack trace: a suite file is user input.
+ * `file:line:col: message` line each, so an editor or CI log can jump to them; `${NAME}` are
+ * filled from `--var`, `--vars` files and the environment, as `xfed run` fills them. Exit code 0
+ * when all files are valid, 2 otherwise. Never a stack trace: a suite file is user input.
  */
-export async function runValidate(files: string[], out: CommandOutput = processOutput): Promise<number> {
+export async function runValidate(files: string[], out: CommandOutput = processOutput, variables: VariableSources = {}): Promise<number> {
   if (files.length === 0) {
     out.stderr('xfed validate: no suite files given\n');
     return 2;
   }
-  const { loaded, problems } = await loadSuites(files);
+  const { loaded, problems } = await loadSuites(files, variables);
   for (const { file, suite } of loaded) {
     const checks = suite.phases.reduce((n, p) => n + (p.checks?.length ?? 0), 0);
     out.stdout(`${file}: ok (${count(suite.phases.length, 'phase')}, ${count(checks, 'check')})\n`);

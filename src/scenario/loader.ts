@@ -1,14 +1,19 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { isAlias, isCollection, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
+import { LineCounter, parseDocument, visit } from 'yaml';
 import { ProblemsError, XfedError } from '../errors.js';
 import { describeIssues } from './issues.js';
 import { parseInParts } from './parts.js';
-import { yamlLocator, type Locate } from './positions.js';
+import { positionOf, yamlLocator, type Locate } from './positions.js';
 import { resolveSuite, type ResolvedSuite } from './resolve.js';
 import { Suite } from './schema.js';
-import { decodeSuite } from './text.js';
+import { position, syntaxProblems, type Located } from './syntax.js';
+import { decodeSuite, readCapped } from './text.js';
 import { validateSuite } from './validate.js';
+import { inFileOrder, Substitution, settleVariables } from './variables.js';
+import { environmentVariables, readVariables, type VariableSources } from './vars-file.js';
+
+export { MAX_SUITE_BYTES } from './text.js';
+export type { VariableSources } from './vars-file.js';
 
 export interface SuiteProblem {
   file: string;
@@ -31,62 +36,46 @@ export class ScenarioError extends ProblemsError {
 
 const formatProblem = (p: SuiteProblem): string => `${p.file}:${p.line}:${p.col}: ${p.message}`;
 
-const READ_ERRORS: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied' };
+/** The values of a suite's `${NAME}`: given as they are, or read from their sources (default: the environment). */
+export interface SuiteVariables extends VariableSources {
+  variables?: ReadonlyMap<string, string>;
+}
 
-/**
- * The largest suite file xfed reads. The biggest real suites are a few hundred kilobytes; this
- * leaves room for generated ones, and keeps a wrong file (a log, an image, /dev/zero) from
- * filling memory.
- */
-export const MAX_SUITE_BYTES = 16 * 1024 * 1024;
-
-export async function loadSuite(file: string): Promise<LoadedSuite> {
-  const bytes = await readSuiteFile(file);
-  const decoded = decodeSuite(bytes);
+export async function loadSuite(file: string, opts: SuiteVariables = {}): Promise<LoadedSuite> {
+  const variables = opts.variables ?? (await readVariables(opts));
+  const decoded = decodeSuite(await readCapped(file, 'suite file'));
   if ('problems' in decoded) throw new ScenarioError(decoded.problems.map((p) => ({ file, ...p })));
-  return parseSuite(decoded.text, file);
-}
-
-/** The file's bytes, read no further than the cap (a device or a pipe may never end). */
-async function readSuiteFile(file: string): Promise<Buffer> {
-  const tooBig = () =>
-    new XfedError(`suite file ${file} is larger than ${MAX_SUITE_BYTES / 1024 / 1024} MB, the most xfed reads; split it into several suites`);
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(file, 'r');
-    const st = await handle.stat();
-    if (st.isFile() && st.size > MAX_SUITE_BYTES) throw tooBig();
-    const buffer = Buffer.alloc(Math.min(st.isFile() ? st.size + 1 : 64 * 1024, MAX_SUITE_BYTES + 1));
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > MAX_SUITE_BYTES) throw tooBig();
-      chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
-    }
-    return Buffer.concat(chunks, total);
-  } catch (err) {
-    if (err instanceof XfedError) throw err;
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    throw new XfedError(`cannot read suite file ${file}: ${READ_ERRORS[code] ?? (err as Error).message}`, { cause: err });
-  } finally {
-    await handle?.close();
-  }
+  return parseSuite(decoded.text, file, { variables });
 }
 
 /**
- * Parses and checks a suite in three stages, each reporting all it finds: YAML syntax, the
- * schema, then what the schema cannot see (validate.ts). A stage runs only on the clean output
- * of the one before: schema messages about a half-parsed file would only add noise.
+ * Parses and checks a suite in four stages, each reporting all it finds: YAML syntax, its
+ * variables (`${NAME}`, from `variables`, else the environment), the schema, then what the
+ * schema cannot see (validate.ts). A stage runs only on the clean output of the one before:
+ * schema messages about a half-parsed file would only add noise.
  */
-export function parseSuite(text: string, file: string): LoadedSuite {
+export function parseSuite(text: string, file: string, opts: { variables?: ReadonlyMap<string, string> } = {}): LoadedSuite {
   const fail = (found: { line: number; col: number; message: string }[]): never => {
     const sorted = [...found].sort((a, b) => a.line - b.line || a.col - b.col);
     throw new ScenarioError(sorted.map((p) => ({ file, ...p })));
   };
-  const { data, locate } = parseInParts(text) ?? parseWhole(text, fail);
+  const variables = opts.variables ?? environmentVariables();
+  // A large suite parsed in parts may fall back to the whole: each attempt fills its own values.
+  let substitution = new Substitution(variables);
+  let read: { data: unknown; locate: Locate } | undefined = parseInParts(text, undefined, substitution);
+  if (!read) {
+    substitution = new Substitution(variables);
+    read = parseWhole(text, fail, substitution);
+  }
+  const { locate } = read;
+  if (substitution.problems.length > 0) {
+    const lines = new LineCounter();
+    lines.addNewLine(0);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+    const at = (offset: number) => positionOf(lines, offset);
+    fail(inFileOrder(substitution.problems, (o) => at(o).line).map((p) => ({ ...at(p.offset), message: p.message })));
+  }
+  const data = substitution.substituted > 0 ? settleVariables(read.data, Suite) : read.data;
 
   const parsed = Suite.safeParse(data);
   if (!parsed.success) fail(describeIssues(parsed.error.issues, data).map((p) => ({ ...locate(p.path, p.part), message: p.message })));
@@ -95,23 +84,18 @@ export function parseSuite(text: string, file: string): LoadedSuite {
   const baseDir = path.dirname(path.resolve(file));
   const semantic = validateSuite(suite, locate, baseDir);
   if (semantic.length > 0) fail(semantic);
-  return { file, suite: resolveSuite(suite, { file, baseDir }) };
+  return { file, suite: resolveSuite(suite, { file, baseDir, locate }) };
 }
 
 /** The whole file as one YAML document: its data, or every syntax problem (through `fail`). */
-function parseWhole(text: string, fail: (found: Located[]) => never): { data: unknown; locate: Locate } {
+function parseWhole(text: string, fail: (found: Located[]) => never, substitution: Substitution): { data: unknown; locate: Locate } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const locate = yamlLocator(doc, lines);
 
-  // One syntax error per line: the parser's follow-on errors on the same line only repeat it.
-  // Warnings count too: an unknown tag or directive would otherwise change a value unseen.
-  const syntax = [...doc.errors, ...doc.warnings]
-    .sort((a, b) => a.pos[0] - b.pos[0])
-    .map((e) => yamlProblem(e, doc, text, lines))
-    .concat(unresolvedAliases(doc, text, lines), otherYamlVersion(doc, text, lines))
-    .filter((p, i, all) => all.findIndex((q) => q.line === p.line) === i);
+  const syntax = syntaxProblems(doc, text, lines);
   if (syntax.length > 0) fail(syntax);
+  if (text.includes('${')) substitution.apply(doc, text);
   let data: unknown;
   try {
     data = doc.toJS();
@@ -127,199 +111,24 @@ function parseWhole(text: string, fail: (found: Located[]) => never): { data: un
   return { data, locate };
 }
 
-function position(lines: LineCounter, offset: number): { line: number; col: number } {
-  const { line, col } = lines.linePos(offset);
-  return { line: Math.max(1, line), col: Math.max(1, col) };
-}
-
-type Located = { line: number; col: number; message: string };
-
-// yaml's token names, as the character the reader sees.
-const TOKEN_CHARS: Record<string, string> = {
-  'flow-map-end': '}',
-  'flow-seq-end': ']',
-  'flow-map-start': '{',
-  'flow-seq-start': '[',
-  comma: ',',
-  'map-value-ind': ':',
-  'seq-item-ind': '-',
-  'explicit-key-ind': '?',
-  anchor: '&',
-  tag: '!',
-  alias: '*',
-};
-
-/**
- * yaml's messages name the parser's rules (implicit keys, compact mappings); these say what to
- * change in the file, for every error code yaml has, at the first character of what is wrong.
- */
-function yamlProblem(e: YAMLError, doc: Document, text: string, lines: LineCounter): Located {
-  let offset = e.pos[0];
-  // yaml points at the start of a line for a misplaced line: the reader looks for its first character.
-  const lineStart = offset === 0 || text[offset - 1] === '\n';
-  if (lineStart) while (text[offset] === ' ') offset++;
-  const at = (message: string, where = offset): Located => ({ ...position(lines, where), message });
-  const word = (text.slice(offset).match(/^[^\s,\]}]+/) ?? [''])[0];
-  const found = word.length > 40 ? `${word.slice(0, 40)}...` : word;
-  switch (e.code) {
-    case 'TAB_AS_INDENT':
-      return at('a tab indents this line; YAML indents with spaces only');
-    case 'BLOCK_AS_IMPLICIT_KEY':
-      if (text[offset] === '-')
-        return at("a list item ('- ') where a key of the mapping above was expected: indent it under the key it belongs to, or remove the dash");
-      return at("this value contains ': ', which YAML reads as a nested mapping; put the whole value in quotes");
-    case 'MULTILINE_IMPLICIT_KEY':
-    case 'KEY_OVER_1024_CHARS':
-      return at(`'${found}' is not followed by ': ': write a key as 'name: value' (a colon and a space), or indent this line under the value it continues`);
-    case 'MISSING_CHAR':
-      if (/quote/.test(e.message)) return at('unclosed quote: this string is never closed', unclosedQuote(doc, offset));
-      if (/map values/.test(e.message))
-        return at(`'${found}' is not followed by ': ': write a key as 'name: value' (a colon and a space), or indent this line under the value it continues`);
-      return at(`a '${/[\]},]/.exec(e.message)?.[0] ?? ''}' is missing here: close the bracket opened before`);
-    case 'BAD_INDENT': {
-      const flow = /Flow (map|sequence)/.exec(e.message);
-      if (flow) {
-        const [open, close] = flow[1] === 'map' ? ['{', '}'] : ['[', ']'];
-        const from = unclosedFlow(doc, text, offset, flow[1] === 'map' ? '}' : ']');
-        return at(
-          `the '${open}' opened on line ${position(lines, from).line} is never closed: add '${close}' at the end of its ${flow[1] === 'map' ? 'mapping' : 'list'}`,
-          from,
-        );
-      }
-      return at(`'${found.replace(/:$/, '')}' is not lined up with the keys of its mapping: indent it with as many spaces as the key it belongs with`);
-    }
-    case 'UNEXPECTED_TOKEN': {
-      const token = /Unexpected ([\w-]+) token/.exec(e.message)?.[1];
-      const char = token && TOKEN_CHARS[token];
-      if (char) return at(`'${char}' here closes or continues nothing: remove it, or check the brackets and indentation before it`);
-      return at(
-        `unexpected '${found}' after the end of a value: a value in quotes ends at its closing quote; put the whole value in quotes, or remove what follows`,
-      );
-    }
-    case 'DUPLICATE_KEY':
-      return at(duplicateKey(doc, offset, lines));
-    case 'BAD_DQ_ESCAPE':
-      return at(
-        `'${found.slice(0, 2)}' is not an escape in a double-quoted string: write '\\\\' for a backslash, or use single quotes, where a backslash is an ordinary character`,
-      );
-    case 'BAD_SCALAR_START':
-      return at(`a value cannot start with '${found.charAt(0)}' unquoted: put the value in quotes`);
-    case 'BLOCK_IN_FLOW':
-      return at(
-        "a '- ' item or 'key: value' line inside [ ] or { }: inside brackets separate items with commas; or drop the brackets and write one item per line",
-      );
-    case 'MULTIPLE_DOCS':
-      return at("a second document starts here ('---' or '...'): a suite file holds one suite; remove the line, or move what follows to its own file");
-    case 'BAD_DIRECTIVE':
-      return at(`'${found}' is not a YAML directive xfed reads: remove the line`);
-    case 'TAG_RESOLVE_FAILED':
-    case 'BAD_COLLECTION_TYPE':
-      return at(`the tag '${found}' cannot be applied to this value: suites need no tags; remove it`);
-    case 'MULTIPLE_ANCHORS':
-      return at('a value has at most one anchor (&name): remove the others');
-    case 'MULTIPLE_TAGS':
-      return at('a value has at most one tag (!tag): remove the others');
-    case 'ALIAS_PROPS':
-      return at(`an alias (${found}) stands for its anchored value as it is: remove the tag or anchor before it`);
-    case 'BAD_PROP_ORDER':
-      return at('the anchor (&name) and tag (!tag) go before the value, not after it');
-    case 'BAD_ALIAS':
-      return at(`'${found}' names no anchor defined before it: define '&${found.slice(1)}' on an earlier value, or write the value out`);
-    case 'NON_STRING_KEY':
-      return at('a key must be a name, not a list or a mapping');
-    case 'RESOURCE_EXHAUSTION': {
-      // yaml's composer ran out of stack: lists or mappings nested thousands deep. Where it gave
-      // up depends on the stack; the run of brackets it is in starts at a fixed place.
-      let from = offset;
-      while (from > 0 && '[{ '.includes(text[from - 1]!)) from--;
-      while (text[from] === ' ') from++;
-      return at(
-        'lists or mappings are nested too deep here to read: a suite nests a few levels; look for brackets that are never closed or lines indented ever further',
-        from,
-      );
-    }
-    default: {
-      const said = e.message.replace(/ at line \d+, column \d+.*$/s, '');
-      return at(said.charAt(0).toLowerCase() + said.slice(1));
-    }
-  }
-}
-
-function unclosedQuote(doc: Document, offset: number): number {
-  let start = offset;
-  visit(doc, {
-    Scalar(_, s) {
-      const [from, to] = s.range ?? [0, -1];
-      if ((s.type === 'QUOTE_DOUBLE' || s.type === 'QUOTE_SINGLE') && from <= offset && offset <= to) start = from;
-    },
-  });
-  return start;
-}
-
-/** The bracket yaml found unclosed: the last flow collection before where yaml complained whose text lacks its closing bracket. */
-function unclosedFlow(doc: Document, text: string, offset: number, close: string): number {
-  let start = offset;
-  visit(doc, {
-    Node(_, n) {
-      if (!isCollection(n) || !n.flow || !n.range || n.range[0] >= offset) return;
-      if (text[n.range[0]] === (close === '}' ? '{' : '[') && !text.slice(n.range[0], n.range[1]).trimEnd().endsWith(close)) start = n.range[0];
-    },
-  });
-  return start;
-}
-
-function duplicateKey(doc: Document, offset: number, lines: LineCounter): string {
-  const keyOf = (p: unknown) => (isPair(p) && isScalar(p.key) ? p.key : undefined);
-  let message = 'duplicate key in this mapping';
-  visit(doc, {
-    Map(_, map) {
-      const dup = keyOf(map.items.find((p) => keyOf(p)?.range?.[0] === offset));
-      const first = dup && keyOf(map.items.find((p) => keyOf(p)?.value === dup.value));
-      if (!dup || !first || first === dup) return undefined;
-      message = `duplicate key '${String(dup.value)}' (first at line ${position(lines, first.range![0]).line}): a mapping has each key once; remove one`;
-      return visit.BREAK;
-    },
-  });
-  return message;
-}
-
-/** A `%YAML 1.1` directive: it would read yes, no, on and off as booleans, and the suite's words differently. */
-function otherYamlVersion(doc: Document, text: string, lines: LineCounter): Located[] {
-  const { version, explicit } = doc.directives?.yaml ?? {};
-  if (!explicit || version === '1.2') return [];
-  return [
-    {
-      ...position(lines, Math.max(0, text.search(/^%YAML/m))),
-      message: `'%YAML ${version}' reads yes, no, on and off as true and false: xfed reads suites as YAML 1.2; remove the line`,
-    },
-  ];
-}
-
-/** An alias whose anchor no earlier value defines: yaml's toJS would throw without a position. */
-function unresolvedAliases(doc: Document, text: string, lines: LineCounter): Located[] {
-  const defined = new Set<string>();
-  const found: Located[] = [];
-  visit(doc, {
-    Node(_, n) {
-      if (isAlias(n)) {
-        if (!defined.has(n.source) && n.range)
-          found.push(yamlProblem({ code: 'BAD_ALIAS', pos: [n.range[0], n.range[1]], message: '' } as YAMLError, doc, text, lines));
-      } else if (n.anchor) defined.add(n.anchor);
-    },
-  });
-  return found;
-}
-
 /**
  * Loads several suite files; every problem of every file comes back as one line
  * (`file:line:col: message`, or why a file cannot be read). Bugs are thrown, not listed.
  */
-export async function loadSuites(files: string[]): Promise<{ loaded: LoadedSuite[]; problems: string[] }> {
+export async function loadSuites(files: string[], opts: SuiteVariables = {}): Promise<{ loaded: LoadedSuite[]; problems: string[] }> {
   const loaded: LoadedSuite[] = [];
   const problems: string[] = [];
+  let variables: ReadonlyMap<string, string>;
+  try {
+    variables = opts.variables ?? (await readVariables(opts));
+  } catch (err) {
+    // Every suite would only repeat a broken source's problems as undefined variables.
+    if (err instanceof XfedError) return { loaded, problems: err.message.split('\n') };
+    throw err;
+  }
   for (const file of files) {
     try {
-      loaded.push(await loadSuite(file));
+      loaded.push(await loadSuite(file, { variables }));
     } catch (err) {
       if (err instanceof ScenarioError) problems.push(...err.problems.map(formatProblem));
       else if (err instanceof XfedError) problems.push(err.message);

@@ -1,6 +1,7 @@
 import { isAlias, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { isRecord } from './paths.js';
 import { offsetIn, positionOf, type Locate, type PathKey } from './positions.js';
+import type { Substitution } from './variables.js';
 
 /*
  * yaml holds a whole file three times while it parses: the text, its concrete syntax tree (about
@@ -49,14 +50,17 @@ export interface ParsedInParts {
   locate: Locate;
 }
 
-/** The data and a locator of a large suite parsed in parts, or undefined where it must be parsed whole. */
-export function parseInParts(text: string, sizes = { from: PARTS_FROM_BYTES, part: PART_BYTES }): ParsedInParts | undefined {
+/**
+ * The data and a locator of a large suite parsed in parts, or undefined where it must be parsed
+ * whole. `substitution` fills each part's `${NAME}` as it is parsed, at positions in the file.
+ */
+export function parseInParts(text: string, sizes = { from: PARTS_FROM_BYTES, part: PART_BYTES }, substitution?: Substitution): ParsedInParts | undefined {
   if (text.length < sizes.from || /^(---|\.\.\.|%)/m.test(text)) return undefined;
   const lineStarts = [0];
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   const root = regionAt(text, lineStarts, { start: 0, end: text.length, item: false, keyIndent: 0 }, sizes.part);
   if (!root || root.cuts.length === 0) return undefined;
-  const data = valueOf(text, root);
+  const data = valueOf(text, root, substitution);
   if (!isRecord(data)) return undefined;
 
   const lines = new LineCounter();
@@ -109,15 +113,15 @@ function outOfSkeleton(region: Region, offset: number): number {
 }
 
 /** The plain data of a region, its cut lists put back; undefined where any part is not plainly parsed. */
-function valueOf(text: string, region: Region): unknown {
-  let value = parseClean(skeletonOf(text, region));
+function valueOf(text: string, region: Region, substitution: Substitution | undefined): unknown {
+  let value = parseClean(skeletonOf(text, region), substitution, (o) => outOfSkeleton(region, o));
   if (region.item) value = Array.isArray(value) && value.length === 1 ? value[0] : undefined;
   if (!isRecord(value)) return undefined;
   for (const cut of region.cuts) {
     if (value[cut.key] !== null) return undefined;
     const items: unknown[] = [];
     for (const part of cut.parts) {
-      const got = part.region ? [valueOf(text, part.region)] : parseClean(text.slice(part.start, part.end));
+      const got = part.region ? [valueOf(text, part.region, substitution)] : parseClean(text.slice(part.start, part.end), substitution, (o) => part.start + o);
       if (!Array.isArray(got) || got.length !== part.count || got.includes(undefined)) return undefined;
       items.push(...(got as unknown[]));
     }
@@ -127,7 +131,7 @@ function valueOf(text: string, region: Region): unknown {
 }
 
 /** The data of a document without errors, warnings, anchors or aliases (which could refer across parts); undefined otherwise. */
-function parseClean(source: string): unknown {
+function parseClean(source: string, substitution: Substitution | undefined, toFile: (offset: number) => number): unknown {
   const doc = parseDocument(source, { prettyErrors: false });
   if (doc.errors.length > 0 || doc.warnings.length > 0) return undefined;
   let shared = false;
@@ -138,7 +142,9 @@ function parseClean(source: string): unknown {
       return visit.BREAK;
     },
   });
-  return shared ? undefined : doc.toJS();
+  if (shared) return undefined;
+  if (substitution && source.includes('${')) substitution.apply(doc, source, toFile);
+  return doc.toJS();
 }
 
 const indentOf = (line: string): number => {

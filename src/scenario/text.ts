@@ -1,3 +1,5 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { XfedError } from '../errors.js';
 import type { Position } from './positions.js';
 
 /**
@@ -114,4 +116,44 @@ function sequenceLength(b: Uint8Array, i: number): number {
   if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
   if (c === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
   return 0;
+}
+
+const READ_ERRORS: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied' };
+
+/**
+ * The largest suite file xfed reads. The biggest real suites are a few hundred kilobytes; this
+ * leaves room for generated ones, and keeps a wrong file (a log, an image, /dev/zero) from
+ * filling memory.
+ */
+export const MAX_SUITE_BYTES = 16 * 1024 * 1024;
+
+/** A file's bytes, read no further than the cap (a device or a pipe may never end); `what` names it in errors ('suite file'). */
+export async function readCapped(file: string, what: string): Promise<Buffer> {
+  const tooBig = () =>
+    new XfedError(
+      `${what} ${file} is larger than ${MAX_SUITE_BYTES / 1024 / 1024} MB, the most xfed reads${what === 'suite file' ? '; split it into several suites' : ''}`,
+    );
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, 'r');
+    const st = await handle.stat();
+    if (st.isFile() && st.size > MAX_SUITE_BYTES) throw tooBig();
+    const buffer = Buffer.alloc(Math.min(st.isFile() ? st.size + 1 : 64 * 1024, MAX_SUITE_BYTES + 1));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > MAX_SUITE_BYTES) throw tooBig();
+      chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
+    }
+    return Buffer.concat(chunks, total);
+  } catch (err) {
+    if (err instanceof XfedError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw new XfedError(`cannot read ${what} ${file}: ${READ_ERRORS[code] ?? (err as Error).message}`, { cause: err });
+  } finally {
+    await handle?.close();
+  }
 }

@@ -31,8 +31,8 @@ export interface Lab {
   pointSrv(port: number | undefined): void;
   /** Publishes (true) or removes (false) the records the lab added for xfed's partner. */
   publishPartner(on: boolean): void;
-  /** The example suite with the lab's domain, hosts and ports filled in, written into the lab dir. */
-  fillExample(): Promise<string>;
+  /** The example suite, unchanged, in the lab dir (`file`), and a vars file with the lab's domains, hosts, ports, files and users (`vars`). */
+  fillExample(): Promise<{ file: string; vars: string }>;
   stop(): Promise<void>;
 }
 
@@ -111,14 +111,30 @@ export async function startLab(opts: { tls12Only?: boolean } = {}): Promise<Lab>
       pointSrv,
       publishPartner,
       fillExample: async () => {
-        const text = (await readFile('scenarios/real-gateway.example.yaml', 'utf8'))
-          .replaceAll('xmpp.fabrikam.example', PARTNER_DOMAIN)
-          .replaceAll('contoso.example', SFB_DOMAIN)
-          .replace('resolver: { host: 192.0.2.53, port: 53 }', `resolver: { host: 127.0.0.1, port: ${dns.port} }`)
-          .replace('listen: { host: 192.0.2.10, port: 5269 }', `listen: { host: 127.0.0.1, port: ${listenPort} }`);
         const file = path.join(dir, 'real-gateway.yaml');
-        await writeFile(file, text);
-        return file;
+        await writeFile(file, await readFile('scenarios/real-gateway.example.yaml', 'utf8'));
+        const vars = path.join(dir, 'lab.vars.yaml');
+        const values = {
+          SFB_DOMAIN,
+          PARTNER_DOMAIN,
+          EDGE_FQDN: `edge.${SFB_DOMAIN}`,
+          LAB_DNS_HOST: '127.0.0.1',
+          LAB_DNS_PORT: dns.port,
+          PARTNER_LISTEN_HOST: '127.0.0.1',
+          PARTNER_LISTEN_PORT: listenPort,
+          LAB_CA: 'lab-ca.pem',
+          PARTNER_CERT: 'partner.crt',
+          PARTNER_KEY: 'partner.key',
+          ECHO_USER: 'xfed.echo',
+          WATCH_USER: 'xfed.watch',
+        };
+        await writeFile(
+          vars,
+          Object.entries(values)
+            .map(([name, value]) => `${name}: ${value}\n`)
+            .join(''),
+        );
+        return { file, vars };
       },
       stop,
     };

@@ -58,8 +58,8 @@ for (const kind of RUNTIMES) {
     afterAll(() => lab?.stop());
 
     it('scenarios/real-gateway.example.yaml, with the lab filled in, runs unchanged: every check met', async () => {
-      const file = await lab.fillExample();
-      const { suite } = await loadSuite(file);
+      const { file, vars } = await lab.fillExample();
+      const { suite } = await loadSuite(file, { vars: [vars] });
       const results = await runSuite(suite, { runtime: kind, reporters: fileReporters(path.join(lab.dir, `out-example-${kind}`)), assumeDone: true });
       expect(unmet(results)).toEqual([]);
       expect(results).toMatchObject({ status: 'complete', target: 'gateway', runtime: kind, summary: { checks: 14, met: 14 } });
@@ -150,9 +150,9 @@ for (const kind of RUNTIMES) {
     });
 
     it("the README's example of a gateway target from code runs", async () => {
-      const file = await lab.fillExample();
+      const { file, vars } = await lab.fillExample();
       // As in the README, with the lab's directory for 'lab' and the runtime under test.
-      const { suite } = await loadSuite(file);
+      const { suite } = await loadSuite(file, { vars: [vars] });
       const target = await startTarget(suite, { runtime: kind });
       try {
         const alice = await target.partnerUser('alice');
@@ -167,14 +167,28 @@ for (const kind of RUNTIMES) {
 
     if (kind === 'process') {
       it('xfed run from the command line: every check met, exit 0; SIGTERM halfway leaves nothing and keeps the results; bad input exits 2 in one line', async () => {
-        const file = await lab.fillExample();
+        const { file, vars } = await lab.fillExample();
         const out = path.join(lab.dir, 'cli-out');
-        const ok = await runCli(['run', file, '--target', 'gateway', '--runtime', 'process', '--assume-done', '--reporter', 'plain', '--out', out]);
+        const ok = await runCli([
+          'run',
+          file,
+          '--vars',
+          vars,
+          '--target',
+          'gateway',
+          '--runtime',
+          'process',
+          '--assume-done',
+          '--reporter',
+          'plain',
+          '--out',
+          out,
+        ]);
         expect([ok.code, ok.stderr]).toEqual([0, '']);
         expect(ok.stdout).toMatch(/14 of 14 checks met, 0 unmet in 3 phases/);
 
         const before = countLeftovers();
-        const halfway = startCli(['run', file, '--runtime', 'process', '--assume-done', '--reporter', 'plain', '--out', `${out}-2`]);
+        const halfway = startCli(['run', file, '--vars', vars, '--runtime', 'process', '--assume-done', '--reporter', 'plain', '--out', `${out}-2`]);
         await halfway.waitForOutput(/subscribe-watch/, 30_000);
         halfway.child.kill('SIGTERM');
         expect((await halfway.exit(30_000)).code).toBe(143);
