@@ -18,6 +18,6 @@ export async function runDemo(opts: { runtime: RuntimeChoice; baseImage?: string
     runtime: opts.runtime,
     baseImage: opts.baseImage,
     out: opts.out,
-    reporter: 'live',
+    reporter: ['live'],
   });
 }
