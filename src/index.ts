@@ -12,6 +12,7 @@ export {
   type RuntimeKind,
   type S2sAuth,
   type S2sSecurity,
+  type SetupProgress,
   type TlsMode,
 } from './prosody/types.js';
 export { probeRuntimes, type RuntimeProbe } from './prosody/runtime-choice.js';
@@ -65,7 +66,7 @@ export {
 } from './sfb/partner-profile.js';
 
 // Suites: load, resolve and run them; steps and checks as the format defines them.
-export { loadSuite, parseSuite, ScenarioError, type LoadedSuite, type SuiteProblem } from './scenario/loader.js';
+export { loadSuite, parseSuite, ScenarioError, type LoadedSuite, type SuiteProblem, type SuiteVariables, type VariableSources } from './scenario/loader.js';
 export { resolveSuite, type ResolvedSuite } from './scenario/resolve.js';
 export { suiteJsonSchema, type Phase, type Suite } from './scenario/schema.js';
 export { CHECK_KINDS, type Check, type CheckContext, type CheckKind, type CheckRun } from './checks/index.js';

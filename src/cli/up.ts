@@ -1,7 +1,8 @@
 import { Federation } from '../partner/federation.js';
 import type { CertificateKind, RuntimeChoice, S2sAuth, TlsMode } from '../prosody/types.js';
 import { onSignal } from '../infra/signals.js';
-import { EXIT, bold, dim, say } from './output.js';
+import { LiveReporter } from '../report/live.js';
+import { COLOR, EXIT, bold, dim, say } from './output.js';
 
 export interface UpOptions {
   domain: string[];
@@ -17,7 +18,11 @@ export interface UpOptions {
 /** `xfed up`: one partner Prosody, kept up until Ctrl-C (the signal handler tears it down). */
 export async function runUp(opts: UpOptions): Promise<number> {
   const started = performance.now();
-  const federation = await Federation.start({ runtime: opts.runtime, baseImage: opts.baseImage });
+  // The first container run builds the Prosody image: its progress, as `xfed run` shows it.
+  const live = new LiveReporter({ live: process.stdout.isTTY === true && !process.env.CI, color: COLOR, write: (s) => void process.stdout.write(s) });
+  const federation = await Federation.start({ runtime: opts.runtime, baseImage: opts.baseImage, progress: (p) => live.onProgress(p) }).finally(() =>
+    live.onEnd(),
+  );
   const partner = await federation.addPartner({
     domains: opts.domain,
     users: opts.user,

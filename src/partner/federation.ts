@@ -4,12 +4,14 @@ import { PartnerServer } from './partner-server.js';
 import { startRuntime } from '../prosody/runtime-choice.js';
 import type { ProsodyRuntime } from '../prosody/runtimes/runtime.js';
 import type { PartnerOptions } from './types.js';
-import type { RuntimeChoice, RuntimeKind } from '../prosody/types.js';
+import type { RuntimeChoice, RuntimeKind, SetupProgress } from '../prosody/types.js';
 
 export interface FederationOptions {
   runtime?: RuntimeChoice;
   /** Base image for the container runtime (else XFED_BASE_IMAGE, else the default). */
   baseImage?: string;
+  /** Told while the runtime does something slow (the first build of the Prosody image). */
+  progress?: (p: SetupProgress) => void;
 }
 
 /**
@@ -26,7 +28,7 @@ export class Federation implements AsyncDisposable {
   static async start(opts: FederationOptions = {}): Promise<Federation> {
     return TeardownStack.start('federation', async (teardown) => {
       const ca = await TestCa.create();
-      const runtime = await startRuntime(opts.runtime ?? 'auto', { baseImage: opts.baseImage });
+      const runtime = await startRuntime(opts.runtime ?? 'auto', { baseImage: opts.baseImage, progress: opts.progress });
       teardown.defer(`${runtime.kind} runtime`, () => runtime.stop());
       return new Federation(runtime, ca, teardown);
     });

@@ -44,3 +44,15 @@ export type RuntimeChoice = RuntimeKind | 'auto';
 
 /** A Lua value for extra Prosody options. */
 export type LuaValue = string | number | boolean | LuaValue[] | { [key: string]: LuaValue };
+
+/** Something slow that setup does before a run can start (an image build), told as it goes. */
+export interface SetupProgress {
+  /** What is done, e.g. `building xfed/prosody:0123456789ab on local/debian:bookworm`. */
+  task: string;
+  /** Where it is now, e.g. `step 3/7 RUN apt-get update ...`; absent once done. */
+  detail?: string;
+  /** When the task began (epoch ms), so a live view can tick the time between events. */
+  startedAt: number;
+  /** The task finished (a failure is thrown, not told here). */
+  done?: boolean;
+}

@@ -1,3 +1,4 @@
+import type { SetupProgress } from '../prosody/types.js';
 import { formatCheckLine, formatPhaseHeader, formatStepLine } from './console.js';
 import type { CheckStart, Reporter } from './reporter.js';
 import type { CheckResult, Notice, PhaseResult, RunResults, StepResult } from './results.js';
@@ -12,6 +13,22 @@ export class LiveReporter implements Reporter {
   private spinner: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: { live: boolean; color: boolean; write: (s: string) => void }) {}
+
+  /** Setup's slow work (an image build): one line that updates in a terminal, one line per stage elsewhere. */
+  onProgress(p: SetupProgress): void {
+    this.clear();
+    const seconds = () => Math.round((Date.now() - p.startedAt) / 1000);
+    if (p.done) return this.o.write(`  ${p.task}: done in ${seconds()} s\n`);
+    if (!this.o.live) return this.o.write(`  ${p.task}: ${p.detail}\n`);
+    // Cut to the terminal's width (a wrapped line would not be redrawn in place), keeping the time.
+    const draw = () => {
+      const time = ` (${seconds()} s)`;
+      this.o.write(`\r\x1b[2K  ${`${p.task}: ${p.detail}`.slice(0, (process.stdout.columns || 80) - 3 - time.length)}${time}`);
+    };
+    draw();
+    this.spinner = setInterval(draw, 1000);
+    this.spinner.unref();
+  }
 
   onSetup(results: RunResults): void {
     this.o.write(`  topology ready in ${Math.round(results.setupMs)} ms (${results.runtime} runtime)\n`);

@@ -1,4 +1,5 @@
 import { XfedError } from '../errors.js';
+import type { SetupProgress } from '../prosody/types.js';
 import type { CheckResult, Notice, PhaseResult, RunResults, StepResult } from './results.js';
 
 /** A check about to run, before it has a result. */
@@ -16,6 +17,8 @@ export interface CheckStart {
 export interface Reporter {
   /** The run begins: nothing is started yet, the status is `running`. */
   onBegin?(results: RunResults): void | Promise<void>;
+  /** Setup does something slow before the target is up (the first build of an image): once per stage. */
+  onProgress?(progress: SetupProgress, results: RunResults): void | Promise<void>;
   /** The target is up: `setupMs` and `runtime` are known. */
   onSetup?(results: RunResults): void | Promise<void>;
   onPhase?(phase: PhaseResult, index: number, results: RunResults): void | Promise<void>;
@@ -50,6 +53,9 @@ export class ReporterMux implements Reporter {
 
   onBegin(results: RunResults) {
     return this.each('onBegin', (r) => r.onBegin?.(results));
+  }
+  onProgress(progress: SetupProgress, results: RunResults) {
+    return this.each('onProgress', (r) => r.onProgress?.(progress, results));
   }
   onSetup(results: RunResults) {
     return this.each('onSetup', (r) => r.onSetup?.(results));

@@ -2,7 +2,7 @@ import type { Endpoint } from '../infra/endpoint.js';
 import type { LogView } from '../infra/line-log.js';
 import type { Redactor } from '../infra/redact.js';
 import type { PartnerSpec } from '../partner/spec.js';
-import type { RuntimeChoice, RuntimeKind } from '../prosody/types.js';
+import type { RuntimeChoice, RuntimeKind, SetupProgress } from '../prosody/types.js';
 import type { BehaviourLog } from '../sfb/behaviours/log.js';
 import type { SfbAvailability, ShowMapping } from '../sfb/availability.js';
 import type { ResolvedPartnerProfile } from '../sfb/partner-profile.js';
@@ -30,6 +30,8 @@ export interface TargetOptions {
   baseImage?: string;
   /** Secrets the target reads (passwords): reports and logs must never show them. */
   redactor?: Redactor;
+  /** Told while setup does something slow (the first build of the Prosody image). */
+  progress?: (p: SetupProgress) => void;
   /** Something the run must say that belongs to no check (a lab user's session dropped), one line. */
   notice?: (text: string) => void;
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -136,6 +136,7 @@ function processesWithOwnerEnv(): Array<{ pid: number; owner: string }> {
   }
   const out: Array<{ pid: number; owner: string }> = [];
   const key = `${OWNER_ENV}=`;
+  const ownPidNamespace = pidNamespace('self');
   for (const pid of pids) {
     let environ: string;
     try {
@@ -144,9 +145,20 @@ function processesWithOwnerEnv(): Array<{ pid: number; owner: string }> {
       continue; // another user's process, or gone
     }
     const entry = environ.split('\0').find((e) => e.startsWith(key));
-    if (entry) out.push({ pid: Number(pid), owner: entry.slice(key.length) });
+    // An xfed in a container (xfed's own image) names its owner by a PID of its own namespace,
+    // which means nothing here: its processes are never judged from outside.
+    if (entry && pidNamespace(pid) === ownPidNamespace) out.push({ pid: Number(pid), owner: entry.slice(key.length) });
   }
   return out;
+}
+
+/** The PID namespace of a process (`pid:[4026531836]`), or undefined when it is gone or not readable. */
+function pidNamespace(pid: string): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
 }
 
 function readCommand(pid: number): string {

@@ -1,6 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, StartupError } from '../../errors.js';
@@ -9,22 +8,12 @@ import { TestDnsServer } from '../../infra/dns.js';
 import { guardOnExit } from '../../infra/exit-guard.js';
 import { LineLog } from '../../infra/line-log.js';
 import { freePort } from '../../infra/ports.js';
-import { projectRoot } from '../../infra/project-root.js';
 import { ownerLabels, recordDocker, thisOwner } from '../../infra/reaper/marker.js';
 import { TeardownStack } from '../../infra/teardown.js';
 import { waitUntilServing } from '../readiness.js';
+import type { SetupProgress } from '../types.js';
+import { chooseBaseImage, ensureProsodyImage, imageExists, tc } from './images.js';
 import { relevantLogLines, serveInstance, type ProsodyInstance, type ProsodyInstanceSpec, type ProsodyRuntime } from './runtime.js';
-
-type Testcontainers = typeof import('testcontainers');
-
-/** testcontainers, loaded when a container is first needed (it is heavy). */
-function tc(): Promise<Testcontainers> {
-  // No registry is reachable on the machines xfed targets: without this (and Ryuk turned off,
-  // chooseReaper), testcontainers tries to pull ryuk and alpine before anything starts. Explicit
-  // user settings win. Set here, at first use, not at import: importing xfed changes nothing.
-  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
-  return import('testcontainers');
-}
 
 /**
  * Ryuk (testcontainers' reaper) removes a killed process's containers when its image is here, and
@@ -42,9 +31,6 @@ const C2S_PORT = 5222;
 const S2S_PORT = 5269;
 const COMPONENT_PORT = 5347;
 const ROOT_IN_CONTAINER = '/xfed';
-const DEFAULT_BASE_IMAGE = 'debian:bookworm-slim';
-/** What `.ci/run` and the README build with debootstrap when no registry is reachable. */
-const LOCAL_BASE_IMAGE = 'local/debian:bookworm';
 
 export interface DockerEngineStatus {
   available: boolean;
@@ -62,48 +48,6 @@ export async function dockerEngine(): Promise<DockerEngineStatus> {
   }
 }
 
-async function imageExists(name: string): Promise<boolean> {
-  const { getContainerRuntimeClient, ImageName } = await tc();
-  const client = await getContainerRuntimeClient();
-  return client.image.exists(ImageName.fromString(name));
-}
-
-/**
- * The base image: `XFED_BASE_IMAGE` or the flag when given; else `debian:bookworm-slim` if it is
- * here or can be pulled, falling back to the debootstrap-made `local/debian:bookworm` when only
- * that one exists locally.
- */
-export async function chooseBaseImage(explicit?: string): Promise<{ image: string; why: string; present: boolean }> {
-  const named = explicit ?? process.env.XFED_BASE_IMAGE;
-  if (named) return { image: named, why: explicit ? 'from --base-image' : 'from XFED_BASE_IMAGE', present: await imageExists(named) };
-  if (await imageExists(DEFAULT_BASE_IMAGE)) return { image: DEFAULT_BASE_IMAGE, why: 'default, present locally', present: true };
-  if (await imageExists(LOCAL_BASE_IMAGE)) return { image: LOCAL_BASE_IMAGE, why: 'local debootstrap image (no default image here)', present: true };
-  return { image: DEFAULT_BASE_IMAGE, why: 'default, will be pulled from the registry', present: false };
-}
-
-export function prosodyImageTag(baseImage: string): string {
-  const dockerfile = readFileSync(path.join(projectRoot(), 'docker', 'prosody', 'Dockerfile'));
-  const hash = createHash('sha256').update(dockerfile).update('\0').update(baseImage).digest('hex').slice(0, 12);
-  return `xfed/prosody:${hash}`;
-}
-
-/** Builds the Prosody image unless an image with the same tag exists; returns the tag. */
-async function ensureProsodyImage(baseImage: string): Promise<string> {
-  const tag = prosodyImageTag(baseImage);
-  if (await imageExists(tag)) return tag;
-  const { GenericContainer } = await tc();
-  const context = path.join(projectRoot(), 'docker', 'prosody');
-  try {
-    await GenericContainer.fromDockerfile(context).withBuildArgs({ BASE_IMAGE: baseImage }).build(tag, { deleteOnExit: false });
-  } catch (err) {
-    throw new EnvironmentError(
-      `building the Prosody image from docker/prosody/Dockerfile on ${baseImage} failed (${(err as Error).message}); ` +
-        `without a registry, make a local base (see README: debootstrap + docker import) and set XFED_BASE_IMAGE; DEBUG=testcontainers:build shows the build log`,
-    );
-  }
-  return tag;
-}
-
 /**
  * Prosody in containers through testcontainers. All instances of a run share one Docker network
  * (aliases are the XMPP domains) and resolve each other through the run's test DNS, which listens
@@ -119,14 +63,15 @@ export class ContainerRuntime implements ProsodyRuntime {
     readonly dns: TestDnsServer,
   ) {}
 
-  static async start(opts: { baseImage?: string } = {}): Promise<ContainerRuntime> {
+  static async start(opts: { baseImage?: string; progress?: (p: SetupProgress) => void } = {}): Promise<ContainerRuntime> {
+    await tc(); // without testcontainers, that is the one thing to say
     const engine = await dockerEngine();
     if (!engine.available) {
       throw new EnvironmentError(`no Docker engine answers (${engine.detail}): start one (dockerd) or use --runtime process`);
     }
     await chooseReaper();
     const base = await chooseBaseImage(opts.baseImage);
-    const image = await ensureProsodyImage(base.image);
+    const { tag: image } = await ensureProsodyImage(base.image, { progress: opts.progress });
     const { Network } = await tc();
     // The owner id in the name finds the network after a hard kill (testcontainers' Network takes no labels).
     const name = `xfed-${thisOwner().owner}-${randomBytes(4).toString('hex')}`;

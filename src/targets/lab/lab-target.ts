@@ -126,7 +126,7 @@ export class LabTarget implements SuiteTarget {
 
     return TeardownStack.start(`gateway target ${spec.domain}`, async (teardown) => {
       const flow = new FlowRecorder(redactor);
-      const runtime = await startRuntime(opts.runtime, { baseImage: opts.baseImage });
+      const runtime = await startRuntime(opts.runtime, { baseImage: opts.baseImage, progress: opts.progress });
       teardown.defer(`${runtime.kind} runtime`, () => runtime.stop());
       // The partner asks xfed's DNS, which answers what it pins and asks the lab's DNS the rest.
       runtime.dns.setUpstream(resolver);

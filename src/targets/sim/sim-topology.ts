@@ -7,7 +7,7 @@ import { PartnerServer } from '../../partner/partner-server.js';
 import type { PartnerUserSpec } from '../../partner/types.js';
 import { startRuntime } from '../../prosody/runtime-choice.js';
 import type { ProsodyRuntime } from '../../prosody/runtimes/runtime.js';
-import type { RuntimeChoice, RuntimeKind, S2sSecurity } from '../../prosody/types.js';
+import type { RuntimeChoice, RuntimeKind, S2sSecurity, SetupProgress } from '../../prosody/types.js';
 import { BehaviourLog } from '../../sfb/behaviours/log.js';
 import { DEFAULT_SHOW_MAPPING, type ShowMapping } from '../../sfb/availability.js';
 import { xmppAccessOf, type EdgeCertificate, type ExternalAccessPolicySpec, type PoolName } from '../../sfb/deployment.js';
@@ -32,6 +32,8 @@ import type { SipUserEvent } from './pool/user-event.js';
 export interface SimTopologyOptions {
   runtime?: RuntimeChoice;
   baseImage?: string;
+  /** Told while the runtime does something slow (the first build of the Prosody image). */
+  progress?: (p: SetupProgress) => void;
   partner: {
     domains: string[];
     users: Array<string | PartnerUserSpec>;
@@ -143,7 +145,7 @@ export class SimTopology implements SuiteTarget {
   static async start(options: SimTopologyOptions): Promise<SimTopology> {
     return TeardownStack.start('sim topology', async (teardown) => {
       const ca = await TestCa.create();
-      const prosody = await startRuntime(options.runtime ?? 'auto', { baseImage: options.baseImage });
+      const prosody = await startRuntime(options.runtime ?? 'auto', { baseImage: options.baseImage, progress: options.progress });
       teardown.defer(`${prosody.kind} runtime`, () => prosody.stop());
       const sfbDomain = options.sfb.domain.toLowerCase();
       const partnerDomains = options.partner.domains.map((d) => d.toLowerCase());
@@ -212,6 +214,7 @@ export class SimTopology implements SuiteTarget {
     return SimTopology.start({
       runtime: opts.runtime,
       baseImage: opts.baseImage,
+      progress: opts.progress,
       partner: setup.partner,
       sfb: {
         domain: setup.sfbDomain,
