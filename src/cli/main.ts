@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { closeAllStacks } from '../infra/teardown.js';
 import { EXIT, reportError } from './output.js';
+import type { VariableSources } from '../scenario/loader.js';
 import type { RunCommandOptions } from './run.js';
 import { packageVersion } from './version.js';
 
@@ -14,6 +15,17 @@ const baseImageOption = () =>
   new Option('--base-image <image>', 'Debian base image for the Prosody image (default: XFED_BASE_IMAGE, else debian:bookworm-slim)');
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+// The values of ${NAME} in suite files (README, "Variables"): --var over --vars over the environment.
+const varOption = () =>
+  new Option('--var <NAME=VALUE>', 'a value for ${NAME} in the suites (repeatable); wins over --vars and the environment').argParser(collect);
+const VARIABLES_HELP = `
+Variables: \${NAME} in a suite's values takes its value from --var, else the last --vars file
+that sets it, else the environment; \${NAME:-default} where NAME is unset or empty; $\${ for a
+literal \${. Put \${...} inside [ ] or { } in quotes. Passwords stay in login.passwordEnv.`;
+const varsOption = () =>
+  new Option('--vars <file>', 'a YAML file of NAME: value for ${NAME} in the suites (repeatable, a later file wins); wins over the environment').argParser(
+    collect,
+  );
 
 export function buildProgram(): Command {
   const program = new Command('xfed')
@@ -26,8 +38,22 @@ export function buildProgram(): Command {
     .command('doctor')
     .description('check what this machine offers: Docker engine, base image, prosody binary, and what --runtime auto picks')
     .addOption(baseImageOption())
-    .action(async (opts: { baseImage?: string }) => {
+    .option('--json', 'print the same facts as one JSON document (keys in the README)')
+    .action(async (opts: { baseImage?: string; json?: boolean }) => {
       process.exitCode = await (await import('./doctor.js')).runDoctor(opts);
+    });
+
+  program
+    .command('prepare')
+    .description('get ready ahead of time: build the Prosody image (and a local base image where no registry answers), check prosody for the process runtime')
+    .addOption(
+      new Option('--runtime <kind>', 'what to prepare: container, process, or auto (every runtime this machine offers)')
+        .choices(['auto', 'container', 'process'])
+        .default('auto'),
+    )
+    .addOption(baseImageOption())
+    .action(async (opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string }) => {
+      process.exitCode = await (await import('./prepare.js')).runPrepare(opts);
     });
 
   program
@@ -57,7 +83,7 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('run suite files: phases, steps and checks; write results.json, junit.xml and report.html')
+    .description('run suite files: phases, steps and checks; write results.json, junit.xml and report.html (see --reporter)')
     .argument('<file...>', 'suite files (YAML)')
     .addOption(
       new Option('--target <target>', 'only suites of this target: sim (the simulated side) or gateway (a real Edge); others exit 2').choices([
@@ -67,11 +93,24 @@ export function buildProgram(): Command {
     )
     .addOption(runtimeOption())
     .addOption(baseImageOption())
+    .addOption(varOption())
+    .addOption(varsOption())
     .option('--phase <name>', 'run the checks of this phase only (repeatable); earlier steps still apply', collect)
     .option('--grep <text>', 'run only the checks whose id or title contains the text')
     .option('--out <dir>', 'where the reports go (default xfed-results/<suite>-<time>/)')
-    .addOption(new Option('--reporter <kind>', 'live view in a terminal, or plain lines (CI)').choices(['live', 'plain']).default('live'))
+    .addOption(
+      new Option(
+        '--reporter <list>',
+        'reporters, comma-separated (repeatable): live (default; lines outside a terminal), list or plain (lines), json, junit, html, markdown (NAME=FILE for a path of its own), github (on under GitHub Actions); with no file reporter named, json, junit and html go into --out',
+      )
+        .env('XFED_REPORTER')
+        .argParser(collect),
+    )
+    .option('--junit <file>', 'write junit.xml to this file (as --reporter junit=FILE)')
+    .option('--html <file>', 'write report.html to this file (as --reporter html=FILE)')
+    .option('--json <file>', 'write results.json to this file (as --reporter json=FILE)')
     .option('--assume-done', 'manual steps count as done without asking (non-interactive runs)')
+    .addHelpText('after', VARIABLES_HELP)
     .action(async (files: string[], opts: RunCommandOptions) => {
       process.exitCode = await (await import('./run.js')).runRun(files, opts);
     });
@@ -80,10 +119,13 @@ export function buildProgram(): Command {
     .command('validate')
     .description('check suite files; every problem is printed as file:line:col: message')
     .argument('<file...>', 'suite files (YAML)')
-    .action(async (files: string[]) => {
+    .addOption(varOption())
+    .addOption(varsOption())
+    .addHelpText('after', VARIABLES_HELP)
+    .action(async (files: string[], opts: VariableSources) => {
       process.exitCode = await (
         await import('./validate.js')
-      ).runValidate(files, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+      ).runValidate(files, { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }, opts);
     });
 
   program
@@ -110,7 +152,9 @@ export function buildProgram(): Command {
     .argument('<file>', "a suite file (its partner and its target's partner profile)")
     .addOption(runtimeOption())
     .addOption(baseImageOption())
-    .action(async (file: string, opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string }) => {
+    .addOption(varOption())
+    .addOption(varsOption())
+    .action(async (file: string, opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string } & VariableSources) => {
       process.exitCode = await (await import('./matrix.js')).runMatrix(file, opts);
     });
 
@@ -118,8 +162,10 @@ export function buildProgram(): Command {
     .command('sfb-config')
     .description("print the SfB Management Shell commands and DNS records that match a suite's partner")
     .argument('<file>', 'a suite file')
-    .action(async (file: string) => {
-      process.exitCode = await (await import('./sfb-config.js')).runSfbConfig(file);
+    .addOption(varOption())
+    .addOption(varsOption())
+    .action(async (file: string, opts: VariableSources) => {
+      process.exitCode = await (await import('./sfb-config.js')).runSfbConfig(file, opts);
     });
 
   program
