@@ -185,7 +185,7 @@ describe('job summary', () => {
     const r = results({ status: 'failed', reason: 'step failed' });
     r.phases[0]!.steps[0] = { ...r.phases[0]!.steps[0]!, ok: false, error: 'no such user' };
     const md = renderJobSummary(r, []);
-    expect(md).toContain('> **The run stopped early:** step failed.');
+    expect(md).toContain('> **The run stopped early:** step failed; the checks after it are listed as not run.');
     expect(md).toContain('| p1 | move-user: move bob | no such user |');
   });
 });
