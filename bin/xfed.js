@@ -5,6 +5,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// package.json's engines field: said here in one line, before an older Node fails somewhere deep.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  process.stderr.write(`xfed: needs Node.js 22.12 or newer (24 LTS recommended); this is ${process.version} (${process.execPath})\n`);
+  process.exit(2);
+}
+
 const dist = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const src = fileURLToPath(new URL('../src/', import.meta.url));
 

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, StartupError } from '../../errors.js';
 import { withDeadline } from '../../infra/deadline.js';
@@ -21,7 +22,19 @@ export function findProsodyBinary(): { path: string; version: string; unbound: b
   const bin = onPath('prosody');
   if (!bin) return undefined;
   const ctl = path.join(path.dirname(bin), 'prosodyctl');
-  const about = spawnSync(ctl, ['about'], { encoding: 'utf8', timeout: 10_000 });
+  // An empty config of its own, readable by anyone: the system's (/etc/prosody) is readable by root
+  // and the prosody group only, so `prosodyctl about` fails for other users without it.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'xfed-about-'));
+  const config = path.join(dir, 'prosody.cfg.lua');
+  writeFileSync(config, '');
+  chmodSync(dir, 0o755);
+  const about = (() => {
+    try {
+      return spawnSync(ctl, ['--config', config, 'about'], { encoding: 'utf8', timeout: 10_000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  })();
   const version = /Prosody\s+(\S+)/.exec(about.stdout ?? '')?.[1] ?? 'unknown';
   // Without lua-unbound Prosody reads /etc/resolv.conf only and never asks the test DNS.
   const unbound = /luaunbound:\s+\S/.test(about.stdout ?? '');
