@@ -39,6 +39,14 @@ if (changedSinceBuild()) {
   cli = await import(dist);
 }
 const code = await cli.main(process.argv);
-// Piped output is written asynchronously: exiting before it drains would cut it (at 64 KiB).
-await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+// Piped output is written asynchronously: exiting before it drains would cut it (at 64 KiB). A
+// reader that went away (`| head`) ends the wait with an error, and a stuck one after 10 s.
+const drained = (stream) =>
+  new Promise((resolve) => {
+    if (stream.destroyed || stream.writableLength === 0) return resolve();
+    stream.once('error', resolve);
+    stream.write('', resolve);
+    setTimeout(resolve, 10_000).unref();
+  });
+await Promise.all([process.stdout, process.stderr].map(drained));
 process.exit(code);

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResults } from '../../src/report/results.js';
-import { runCli } from '../helpers/cli-process.js';
+import { ROOT, runCli } from '../helpers/cli-process.js';
 import { junitSchemaProblems } from '../helpers/junit-schema.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 import { behaviourOf } from '../../src/sfb/behaviours/index.js';
@@ -183,6 +184,21 @@ describe('xfed run: verdicts, filters and bad input', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const v = await runCli(['validate', 'test/fixtures/suites/broken/bad-domain.yaml']);
     expect(v.code).toBe(2);
+  });
+
+  it('output into a pipe: all of it when the reader reads on, an exit when the reader goes away', async () => {
+    const bin = path.join(ROOT, 'bin', 'xfed.js');
+    const whole = spawnSync(process.execPath, [bin, 'schema'], { encoding: 'utf8', timeout: 30_000, maxBuffer: 16 << 20 });
+    expect(whole.stdout.length).toBeGreaterThan(64 * 1024);
+    expect(() => JSON.parse(whole.stdout) as unknown).not.toThrow();
+    // `| head -1`: the reader closes after one line of many; xfed still ends, with its own code.
+    const cut = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" validate scenarios/real-gateway.example.yaml 2>&1 | head -1`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(cut.error).toBeUndefined();
+    expect(cut.stdout.split('\n')[0]).toMatch(/^scenarios\/real-gateway\.example\.yaml:\d+:\d+: variable \w+ is not set/);
   });
 
   it('xfed schema prints the JSON Schema; xfed sfb-config prints the matching SfB commands', async () => {
