@@ -10,9 +10,13 @@ import { packageVersion } from './version.js';
 const runtimeOption = () =>
   new Option('--runtime <kind>', 'how Prosody runs: container (testcontainers), process (local prosody), or auto')
     .choices(['auto', 'container', 'process'])
-    .default('auto');
+    .default('auto')
+    .env('XFED_RUNTIME');
 const baseImageOption = () =>
   new Option('--base-image <image>', 'Debian base image for the Prosody image (default: XFED_BASE_IMAGE, else debian:bookworm-slim)');
+
+// Where the reports go; XFED_OUT for a CI job that sets it once (the flag wins).
+const outOption = () => new Option('--out <dir>', 'where the reports go (default xfed-results/<suite>-<time>/)').env('XFED_OUT');
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 // The values of ${NAME} in suite files (README, "Variables"): --var over --vars over the environment.
@@ -76,7 +80,7 @@ export function buildProgram(): Command {
     .description('run the bundled SfB 2019 cutover rehearsal against the simulated legacy side')
     .addOption(runtimeOption())
     .addOption(baseImageOption())
-    .option('--out <dir>', 'where the reports go (default xfed-results/<suite>-<time>/)')
+    .addOption(outOption())
     .action(async (opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string; out?: string }) => {
       process.exitCode = await (await import('./demo.js')).runDemo(opts);
     });
@@ -97,7 +101,7 @@ export function buildProgram(): Command {
     .addOption(varsOption())
     .option('--phase <name>', 'run the checks of this phase only (repeatable); earlier steps still apply', collect)
     .option('--grep <text>', 'run only the checks whose id or title contains the text')
-    .option('--out <dir>', 'where the reports go (default xfed-results/<suite>-<time>/)')
+    .addOption(outOption())
     .addOption(
       new Option(
         '--reporter <list>',

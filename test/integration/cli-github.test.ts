@@ -118,4 +118,15 @@ describe('xfed run: reporter selection errors', () => {
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/no-such-suite\.yaml/);
   });
+
+  it('XFED_RUNTIME and XFED_OUT stand in for --runtime and --out; a wrong runtime is one line, exit 2', async () => {
+    const out = path.join(tmp, 'from-env');
+    const r = await runCli(['run', 'scenarios/smoke.yaml', '--reporter', 'list'], { env: { XFED_RUNTIME: 'process', XFED_OUT: out } });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const results = JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8')) as { runtime: string };
+    expect(results.runtime).toBe('process');
+    const wrong = await runCli(['run', 'scenarios/smoke.yaml'], { env: { XFED_RUNTIME: 'proces' } });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr.trim().split('\n')[0]).toMatch(/value 'proces' from env 'XFED_RUNTIME' is invalid.*auto, container, process/);
+  });
 });
