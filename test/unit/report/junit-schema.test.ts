@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { renderJunit } from '../../../src/report/junit.js';
-import type { CheckResult, RunResults, StepResult } from '../../../src/report/results.js';
+import type { RunResults, StepResult } from '../../../src/report/results.js';
 import { loadResults } from '../../fixtures/results/load.js';
 import { junitSchemaProblems } from '../../helpers/junit-schema.js';
+import { asNotRun } from '../../helpers/not-run.js';
 
 const FILE = 'suites/cutover-night.yaml';
 
@@ -38,18 +39,6 @@ function expectValid(xml: string): void {
   expect([n(head, 'tests'), n(head, 'failures'), n(head, 'errors')]).toEqual([sum('tests'), sum('failures'), sum('errors')]);
 }
 
-const notRun = (c: CheckResult, why: string): CheckResult => {
-  const { failure: _f, error: _e, diagnosis: _d, latencyMs: _l, ...rest } = c;
-  return {
-    ...rest,
-    met: false,
-    durationMs: 0,
-    evidence: [],
-    outcome: { status: 'fail', detail: { check: 'not-run' }, text: why },
-    actual: `not run: ${why}`,
-    skipped: why,
-  };
-};
 const notApplied = (s: StepResult, why: string): StepResult => ({ ...s, ok: false, durationMs: 0, skipped: why });
 
 describe('junit.xml against the de-facto JUnit schema (junit-10.xsd, xmllint)', () => {
@@ -73,9 +62,9 @@ describe('junit.xml against the de-facto JUnit schema (junit-10.xsd, xmllint)', 
     r.reason = 'step 1 of phase move-judy (move-user) failed: Move-CsUser refused';
     const why = `the run stopped before it: ${r.reason}`;
     Object.assign(r.phases[1]!.steps[0]!, { ok: false, error: 'Move-CsUser refused' });
-    r.phases[1]!.checks = r.phases[1]!.checks.map((c) => notRun(c, why));
+    r.phases[1]!.checks = r.phases[1]!.checks.map((c) => asNotRun(c, why));
     r.phases[2]!.steps = r.phases[2]!.steps.map((s) => notApplied(s, why));
-    r.phases[2]!.checks = r.phases[2]!.checks.map((c) => notRun(c, why));
+    r.phases[2]!.checks = r.phases[2]!.checks.map((c) => asNotRun(c, why));
     const xml = renderJunit(r);
     expectValid(xml);
     expect(xml).toMatch(/<testsuite name="move-judy" [^>]*tests="4" failures="1" errors="0" skipped="3"/);
@@ -88,7 +77,7 @@ describe('junit.xml against the de-facto JUnit schema (junit-10.xsd, xmllint)', 
     r.setupMs = 0;
     for (const p of r.phases) {
       p.steps = p.steps.map((s) => notApplied(s, `the run stopped before it: ${r.reason}`));
-      p.checks = p.checks.map((c) => notRun(c, `the run stopped before it: ${r.reason}`));
+      p.checks = p.checks.map((c) => asNotRun(c, `the run stopped before it: ${r.reason}`));
     }
     const xml = renderJunit(r);
     expectValid(xml);
@@ -98,8 +87,8 @@ describe('junit.xml against the de-facto JUnit schema (junit-10.xsd, xmllint)', 
   it('a filtered run (--phase, --grep): the checks left out are skipped with the filter', () => {
     const r = positioned('base.json');
     for (const c of r.phases.flatMap((p) => p.checks)) Object.assign(c, { met: true, failure: undefined, error: undefined });
-    r.phases[0]!.checks = r.phases[0]!.checks.map((c) => notRun(c, 'filtered out by --phase new-edge'));
-    r.phases[2]!.checks = r.phases[2]!.checks.map((c, i) => (i === 0 ? c : notRun(c, 'filtered out by --grep im-')));
+    r.phases[0]!.checks = r.phases[0]!.checks.map((c) => asNotRun(c, 'filtered out by --phase new-edge'));
+    r.phases[2]!.checks = r.phases[2]!.checks.map((c, i) => (i === 0 ? c : asNotRun(c, 'filtered out by --grep im-')));
     const xml = renderJunit(JSON.parse(JSON.stringify(r)) as RunResults);
     expectValid(xml);
     expect(xml).toMatch(/<testsuites name="cutover-night" tests="14" failures="0" errors="0"/);

@@ -5,24 +5,12 @@ import { exitCodeOf, formatCheckLine, formatStepLine, formatSummary, formatVerdi
 import { runStatus } from '../../../src/report/format.js';
 import { renderHtml } from '../../../src/report/html.js';
 import { parseResults } from '../../../src/report/read-results.js';
-import type { CheckResult, RunResults, StepResult } from '../../../src/report/results.js';
+import type { RunResults, StepResult } from '../../../src/report/results.js';
 import { loadResults } from '../../fixtures/results/load.js';
+import { asNotRun } from '../../helpers/not-run.js';
 
 const plain = { color: false };
 const STOPPED = 'the run stopped before it: step 1 of phase new-edge (replace-edge) failed: the Edge did not come back';
-
-const notRun = (c: CheckResult, why: string): CheckResult => {
-  const { failure: _f, error: _e, latencyMs: _l, ...rest } = c;
-  return {
-    ...rest,
-    met: false,
-    durationMs: 0,
-    evidence: [],
-    outcome: { status: 'fail', detail: { check: 'not-run' }, text: why },
-    actual: `not run: ${why}`,
-    skipped: why,
-  };
-};
 
 /** The fixture run, all met, stopped by the first step of its last phase. */
 function stopped(): RunResults {
@@ -35,7 +23,7 @@ function stopped(): RunResults {
   const last = r.phases[2]!;
   last.steps[0] = { ...last.steps[0]!, ok: false, error: 'the Edge did not come back' };
   last.steps[1] = { ...last.steps[1]!, ok: false, durationMs: 0, skipped: STOPPED };
-  last.checks = last.checks.map((c) => notRun(c, STOPPED));
+  last.checks = last.checks.map((c) => asNotRun(c, STOPPED));
   r.status = 'failed';
   r.reason = STOPPED.replace('the run stopped before it: ', '');
   r.summary = { phases: 3, checks: 8, met: 8, unmet: 0, skipped: 3 };
