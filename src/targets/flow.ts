@@ -25,13 +25,17 @@ export interface FlowEvent {
 }
 
 const WIRE_LIMIT = 4096;
+/** Events kept: a run's checks look back seconds, a watch runs for hours (past it the oldest tenth goes). */
+const EVENT_LIMIT = 50_000;
 
 /**
  * Collects every message the topology's parts send and receive, in order, so that a check can
  * take what it caused (`since(mark)`) as its evidence.
  */
 export class FlowRecorder extends EventEmitter {
-  private readonly events: FlowEvent[] = [];
+  private events: FlowEvent[] = [];
+  /** Events dropped from the front: marks are absolute, so they stay valid. */
+  private dropped = 0;
 
   /** `redactor` hides secrets (a real gateway's passwords) before anything is kept. */
   constructor(private readonly redactor?: Redactor) {
@@ -47,16 +51,21 @@ export class FlowRecorder extends EventEmitter {
       wire: e.wire.length > WIRE_LIMIT ? `${e.wire.slice(0, WIRE_LIMIT)}…` : e.wire,
     };
     this.events.push(event);
+    if (this.events.length > EVENT_LIMIT) {
+      const n = this.events.length - Math.floor(EVENT_LIMIT * 0.9);
+      this.events = this.events.slice(n);
+      this.dropped += n;
+    }
     this.emit('event', event);
   }
 
   /** A position in the flow; `since(mark)` returns what happened after it. */
   mark(): number {
-    return this.events.length;
+    return this.dropped + this.events.length;
   }
 
   since(mark: number): FlowEvent[] {
-    return this.events.slice(mark);
+    return this.events.slice(Math.max(0, mark - this.dropped));
   }
 
   all(): FlowEvent[] {

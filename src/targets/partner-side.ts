@@ -49,10 +49,13 @@ export class PartnerSide {
   async partnerUser(name: string): Promise<XmppUser> {
     const account = this.partner.account(name);
     const known = this.users.get(account.jid);
-    if (known) return known;
+    if (known && !known.dropped) return known;
+    // A session the partner server ended (it restarted) is not logged in again on its own: a
+    // long watch logs the user in anew, so one drop does not fail every later check.
+    if (known) await known.stop().catch(() => undefined);
     const user = await this.partnerSession(name);
     this.users.set(account.jid, user);
-    this.o.teardown.defer(`partner user ${account.jid}`, () => user.stop());
+    if (!known) this.o.teardown.defer(`partner user ${account.jid}`, () => this.users.get(account.jid)?.stop());
     recordXmppTraffic(this.o.flow, user, { self: 'partner-user', peer: 'partner-server' }, account.jid);
     return user;
   }

@@ -71,7 +71,8 @@ export type StanzaMatcher = (stanza: Element) => boolean;
  * first one (already received and not yet taken, or still to come) that matches, within a deadline.
  */
 export class XmppUser implements AsyncDisposable {
-  private readonly inbox = new Inbox<ReceivedStanza>();
+  // Bounded: a session that lives for hours (a watch) receives presence no check takes.
+  private readonly inbox = new Inbox<ReceivedStanza>(10_000);
   /** Aborted at stop(): pending waits end at once instead of holding their timers. */
   private readonly stopped = new AbortController();
   /** Set while the session is down: since when, and why its stream ended. */
@@ -144,6 +145,11 @@ export class XmppUser implements AsyncDisposable {
         `cannot log in as ${opts.jid} on ${endpoint}${opts.names?.ca ? ` (ca: ${opts.names.ca})` : ''}: ${loginFailure(err, lastError, opts)}`,
       );
     }
+  }
+
+  /** Why the session is down, while it is (dropped and not, or not yet, logged in again). */
+  get dropped(): SessionDropped | undefined {
+    return this.down;
   }
 
   /** Follows the session: drops, reconnections, and a session given up. */
