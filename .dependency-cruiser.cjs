@@ -3,6 +3,7 @@
 const LAYERS = [
   { name: 'cli', path: '^src/cli/' },
   { name: 'entry points', path: '^src/(index|sim)\\.ts$' },
+  { name: 'watch', path: '^src/watch/' },
   { name: 'runner', path: '^src/runner/' },
   { name: 'scenario', path: '^src/scenario/' },
   [
