@@ -25,13 +25,15 @@ th{background:var(--soft);font-weight:600}
  * lets only this page's own style and script run (by hash), so markup that slipped into the data
  * could neither execute nor load anything.
  */
-export function htmlPage(title: string, body: string, css: string, script = ''): string {
+export function htmlPage(title: string, body: string, css: string, script = '', fetchFromOwnOrigin = false): string {
   const hash = (s: string) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
   const style = BASE_CSS + css;
   const csp = [
     "default-src 'none'",
     `style-src ${hash(style)}`,
     `script-src ${script ? hash(script) : "'none'"}`,
+    // A live page (the watch's timeline) polls its server for data.
+    `connect-src ${fetchFromOwnOrigin ? "'self'" : "'none'"}`,
     "img-src 'none'",
     "base-uri 'none'",
     "form-action 'none'",
