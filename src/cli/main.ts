@@ -3,6 +3,7 @@ import { closeAllStacks } from '../infra/teardown.js';
 import { EXIT, reportError } from './output.js';
 import type { VariableSources } from '../scenario/loader.js';
 import type { RunCommandOptions } from './run.js';
+import type { WatchCommandOptions } from './watch.js';
 import { packageVersion } from './version.js';
 
 // Each command's module is imported when that command runs, so `--version`, `--help` and
@@ -81,9 +82,15 @@ export function buildProgram(): Command {
     .addOption(runtimeOption())
     .addOption(baseImageOption())
     .addOption(outOption())
-    .action(async (opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string; out?: string }) => {
-      process.exitCode = await (await import('./demo.js')).runDemo(opts);
-    });
+    .option('--watch', 'instead: watch five checks while the later migration steps apply on a schedule (npm run demo:watch)')
+    .option('--rehearse <duration>', 'with --watch: the time between two phases of the rehearsal', '12s')
+    .option('--listen <host:port>', "with --watch: the live page's address", '127.0.0.1:0')
+    .action(
+      async (opts: { runtime: 'auto' | 'container' | 'process'; baseImage?: string; out?: string; watch?: boolean; rehearse: string; listen: string }) => {
+        const demo = await import('./demo.js');
+        process.exitCode = opts.watch ? await demo.runWatchDemo(opts) : await demo.runDemo(opts);
+      },
+    );
 
   program
     .command('run')
@@ -117,6 +124,49 @@ export function buildProgram(): Command {
     .addHelpText('after', VARIABLES_HELP)
     .action(async (files: string[], opts: RunCommandOptions) => {
       process.exitCode = await (await import('./run.js')).runRun(files, opts);
+    });
+
+  program
+    .command('watch')
+    .description("repeat a suite's checks in rounds until stopped: a log of every result, the transitions and outages, a live page, Prometheus metrics")
+    .argument('<file>', 'a suite file (YAML)')
+    .option('--checks <ids>', 'the checks to repeat, by id, comma-separated (default: those of the last phase)')
+    .option('--phase <name>', 'repeat the checks of this phase (the steps of the phases up to it apply first)')
+    .option('--interval <duration>', 'a round begins every interval: 500ms, 30s, 5m', '30s')
+    .option('--duration <duration>', 'stop after this long: 30m, 4h, 1h30m (default: until Ctrl-C or SIGTERM)')
+    .option('--listen <host:port>', 'the live page, /metrics and POST /marks (port 0: any free port)', '127.0.0.1:0')
+    .addOption(new Option('--out <dir>', 'where the log (watch.ndjson) and timeline.html go (default xfed-results/watch-<suite>-<time>/)').env('XFED_OUT'))
+    .option('--resume', 'continue the log in --out (after a crash or a stop) instead of refusing it')
+    .option('--on-change <command>', 'run this shell command at each transition, with the details in XFED_* variables (README, "xfed watch")')
+    .option('--on-change-timeout <duration>', 'bound on each --on-change command; past it it is killed', '30s')
+    .option('--rehearse <duration>', 'apply the steps of each phase after the watched one in turn, one phase every duration, with a mark')
+    .option('--log-part-size <size>', 'start a new part of the log past this size', '64MB')
+    .addOption(runtimeOption())
+    .addOption(baseImageOption())
+    .addOption(varOption())
+    .addOption(varsOption())
+    .addHelpText('after', VARIABLES_HELP)
+    .action(async (file: string, opts: WatchCommandOptions) => {
+      process.exitCode = await (await import('./watch.js')).runWatch(file, opts);
+    });
+
+  program
+    .command('mark')
+    .description('add a mark ("moved batch 1") to a running watch\'s timeline')
+    .argument('<text>', 'what the operators did')
+    .option('--url <url>', 'the watch at this address (default: the only watch running on this machine)')
+    .option('--out <dir>', 'the watch whose log is in this directory')
+    .action(async (text: string, opts: { url?: string; out?: string }) => {
+      process.exitCode = await (await import('./mark.js')).runMark(text, opts);
+    });
+
+  program
+    .command('timeline')
+    .description("render a watch's log into one self-contained HTML timeline, and print its summary")
+    .argument('<log>', "a watch's --out directory or its watch.ndjson")
+    .option('--out <file>', 'the HTML file (default: timeline.html beside the log)')
+    .action(async (log: string, opts: { out?: string }) => {
+      process.exitCode = await (await import('./timeline.js')).runTimeline(log, opts);
     });
 
   program

@@ -26,7 +26,7 @@ export interface FlowEvent {
 
 const WIRE_LIMIT = 4096;
 /** Events kept: a run's checks look back seconds, a watch runs for hours (past it the oldest tenth goes). */
-const EVENT_LIMIT = 50_000;
+const EVENT_LIMIT = 10_000;
 
 /**
  * Collects every message the topology's parts send and receive, in order, so that a check can
@@ -68,7 +68,9 @@ export class FlowRecorder extends EventEmitter {
     return this.events.slice(Math.max(0, mark - this.dropped));
   }
 
-  all(): FlowEvent[] {
-    return [...this.events];
+  /** Drops every event kept so far (a watch, once a check has taken its evidence); marks stay valid. */
+  forget(): void {
+    this.dropped += this.events.length;
+    this.events = [];
   }
 }

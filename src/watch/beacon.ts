@@ -13,7 +13,7 @@ export interface Beacon {
 }
 
 /** One file per running watch, named by its pid; a file whose process is gone is stale and removed when read. */
-const beaconDir = () => path.join(process.env.XFED_WATCH_DIR ?? path.join(os.tmpdir(), 'xfed-watches'));
+const beaconDir = () => process.env.XFED_WATCH_DIR ?? path.join(os.tmpdir(), 'xfed-watches');
 const BEACON_IN_OUT = 'watch.url.json';
 
 /** Tells this machine's xfed commands where this watch answers; the returned function takes it back. */
@@ -23,6 +23,12 @@ export function lightBeacon(beacon: Beacon): () => void {
   for (const file of files) fs.writeFileSync(file, `${JSON.stringify(beacon)}\n`, { mode: 0o600 });
   return () => {
     for (const file of files) fs.rmSync(file, { force: true });
+    // The directory goes with the last watch (another one still running keeps it).
+    try {
+      fs.rmdirSync(beaconDir());
+    } catch {
+      // Not empty, or gone already.
+    }
   };
 }
 

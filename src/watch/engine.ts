@@ -14,7 +14,16 @@ import { stepKindOf } from '../steps/index.js';
 import { startTarget, type SuiteTarget } from '../targets/index.js';
 import { probeS2s } from '../xmpp/s2s-probe.js';
 import { readWatchLog, WatchLog } from './log.js';
-import { WATCH_FORMAT, type CheckStanding, type EdgeFacts, type ProbeResult, type RecordOf, type WatchedCheck, type WatchRecord, type WatchStart } from './records.js';
+import {
+  WATCH_FORMAT,
+  type CheckStanding,
+  type EdgeFacts,
+  type ProbeResult,
+  type RecordOf,
+  type WatchedCheck,
+  type WatchRecord,
+  type WatchStart,
+} from './records.js';
 import { Standings } from './state.js';
 import { SummaryBuilder, type WatchSummary } from './summary.js';
 
@@ -75,12 +84,12 @@ export class Watch {
   private facts: string | undefined;
   private saidSlow = false;
   private readonly start: WatchStart;
+  private readonly log: WatchLog;
 
   private constructor(
     private readonly suite: ResolvedSuite,
     private readonly o: WatchOptions,
     private readonly watched: Watched[],
-    private readonly log: WatchLog,
     private readonly summary: SummaryBuilder,
     resumed: Resumed | undefined,
   ) {
@@ -99,6 +108,7 @@ export class Watch {
       pid: process.pid,
       xfed: o.version,
     };
+    this.log = WatchLog.open(o.out, { resume: o.resume === true, partBytes: o.partBytes, partHead: (part) => ({ ...this.standing(), part }) });
   }
 
   /**
@@ -110,14 +120,7 @@ export class Watch {
     // A resumed watch's summary covers the whole log, the earlier watches' part included.
     const summary = new SummaryBuilder();
     const resumed = o.resume ? await readBack(o.out, (r) => summary.ingest(r)) : undefined;
-    let watch: Watch | undefined;
-    const log = WatchLog.open(o.out, {
-      resume: o.resume === true,
-      partBytes: o.partBytes,
-      partHead: (part) => ({ type: 'part', at: new Date().toISOString(), part, start: watch!.start, standings: watch!.standings.snapshot(), round: watch!.round }),
-    });
-    watch = new Watch(suite, o, watched, log, summary, resumed);
-    return watch;
+    return new Watch(suite, o, watched, summary, resumed);
   }
 
   get logFile(): string {
@@ -128,11 +131,27 @@ export class Watch {
     return this.start.checks;
   }
 
+  /** Where a resumed watch stands before its first round, as the head of a log part: what the metrics start from. */
+  standing(): RecordOf<'part'> {
+    return { type: 'part', at: new Date().toISOString(), part: 0, start: this.start, standings: this.standings.snapshot(), round: this.round };
+  }
+
+  /** How many phases a rehearsal (`rehearseMs`) applies, one per mark of source `schedule`. */
+  get rehearsalLength(): number {
+    return this.rehearsalPhases().length;
+  }
+
   /** Adds an operator's mark to the timeline, written at once. */
   mark(text: string, source: RecordOf<'mark'>['source']): void {
     const clean = text.replace(/\s+/g, ' ').trim().slice(0, 500);
     if (!clean) return;
     this.emit({ type: 'mark', at: new Date().toISOString(), text: clean, source });
+    this.log.flush();
+  }
+
+  /** A record from outside the round loop (a hook that ran, a notice): into the log, then to the sinks. */
+  record(r: RecordOf<'hook'> | RecordOf<'notice'>): void {
+    this.emit(r);
     this.log.flush();
   }
 
@@ -146,23 +165,32 @@ export class Watch {
    * Runs the watch to its end and returns its summary. On SIGINT or SIGTERM the log is closed with
    * a `stop` record and `onEnd` is called during the teardown, before the process exits.
    */
-  async run(onEnd?: (summary: WatchSummary) => void | Promise<void>): Promise<WatchSummary> {
+  async run(
+    o: {
+      /** Before the `stop` record: what must still reach the log (the hook under way). */
+      beforeStop?: () => Promise<void>;
+      /** After it, with the summary: print it, write the timeline. */
+      onEnd?: (summary: WatchSummary) => void | Promise<void>;
+    } = {},
+  ): Promise<WatchSummary> {
     const stack = new TeardownStack(`watch ${this.suite.name}`);
     let ended: Promise<WatchSummary> | undefined;
     const end = () =>
       (ended ??= (async () => {
         const signal = signalReceived();
         const reason = signal ? `interrupted by ${signal}` : (this.stopReason ?? 'stopped');
+        await o.beforeStop?.().catch(() => undefined);
         this.emit({ type: 'stop', at: new Date().toISOString(), reason, rounds: this.round });
         this.log.close();
         const summary = this.summary.result();
-        await onEnd?.(summary);
+        await o.onEnd?.(summary);
         return summary;
       })());
     // Registered first, so it runs last: after the target is gone, also on a signal.
     stack.defer('the watch log', async () => void (await end()));
     const unlisten = onSignal((signal) => this.stop(`interrupted by ${signal}`));
-    const timer = this.o.durationMs !== undefined ? setTimeout(() => this.stop(`its duration (${formatMs(this.o.durationMs!)}) ended`), this.o.durationMs) : undefined;
+    const timer =
+      this.o.durationMs !== undefined ? setTimeout(() => this.stop(`its duration (${formatMs(this.o.durationMs!)}) ended`), this.o.durationMs) : undefined;
     try {
       this.emit({ type: 'start', at: new Date().toISOString(), resumed: this.o.resume === true, ...this.start });
       this.log.flush();
@@ -191,7 +219,8 @@ export class Watch {
       // The rehearsal's clock starts with the first target that came up.
       if (starting && this.target && nextRehearsal === Infinity && rehearsal.length > 0) nextRehearsal = began + this.o.rehearseMs!;
       if (typeof target === 'string') {
-        for (const w of this.watched) results.push(this.judge({ check: w.info.id, state: 'unmet', at: new Date().toISOString(), durationMs: 0, actual: target }));
+        for (const w of this.watched)
+          results.push(this.judge({ check: w.info.id, state: 'unmet', at: new Date().toISOString(), durationMs: 0, actual: target }));
       } else {
         for (const w of this.watched) {
           if (this.stopped.signal.aborted) break;
@@ -234,6 +263,8 @@ export class Watch {
 
   private async runOne(target: SuiteTarget, w: Watched): Promise<{ probe: ProbeResult; harnessFault?: string }> {
     const { harnessFault, ...r } = await runCheck(target, this.suite, w.phase, w.check, w.info.title);
+    // A watch runs for hours: what the check caused is in its result now, and the flow need not keep it.
+    target.flow.forget();
     const state = r.met ? 'met' : r.notPossible !== undefined || r.failure === 'harness' ? 'error' : 'unmet';
     const probe: ProbeResult = {
       check: w.info.id,
@@ -345,7 +376,12 @@ export class Watch {
 
 /** What only the user can fix, so retrying it each round would only hide it. */
 function isUsersToFix(err: unknown): boolean {
-  return err instanceof EnvironmentError || err instanceof ProblemsError || err instanceof StartupError || (err instanceof XfedError && /^target\./.test(err.message));
+  return (
+    err instanceof EnvironmentError ||
+    err instanceof ProblemsError ||
+    err instanceof StartupError ||
+    (err instanceof XfedError && /^target\./.test(err.message))
+  );
 }
 
 async function edgeFacts(target: SuiteTarget): Promise<EdgeFacts> {

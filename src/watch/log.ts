@@ -9,7 +9,7 @@ export const LOG_NAME = 'watch.ndjson';
 const PART = /^watch-(\d{4,})\.ndjson$/;
 
 /** A log part is rotated once it passes this size (64 MiB): a 4 h watch at 1 s of 20 checks writes about 60 MiB. */
-export const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
+const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
 
 /**
  * The append-only log of a watch. Records are buffered for a round and then written and flushed to
@@ -112,7 +112,7 @@ function logParts(dir: string): string[] {
 }
 
 /** The files of the log that `where` names (its directory, or its `watch.ndjson`), oldest first. */
-export function logFiles(where: string): string[] {
+function logFiles(where: string): string[] {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(where);

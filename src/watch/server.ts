@@ -83,7 +83,8 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse, pages
       pages.mark(text, source);
       return send(201, 'application/json', JSON.stringify({ marked: text }));
     }
-    if (['/', '/index.html', '/timeline.json', '/evidence', '/metrics', '/marks'].includes(url.pathname)) return send(405, 'text/plain', 'method not allowed\n');
+    if (['/', '/index.html', '/timeline.json', '/evidence', '/metrics', '/marks'].includes(url.pathname))
+      return send(405, 'text/plain', 'method not allowed\n');
     return send(404, 'text/plain', 'not found: / (the live timeline), /timeline.json, /metrics, POST /marks\n');
   } catch (err) {
     if (res.headersSent) return void res.destroy();

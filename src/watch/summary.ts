@@ -195,19 +195,30 @@ export function formatWatchSummary(s: WatchSummary, o: { paint?: (state: CheckSt
   const paint = o.paint ?? ((_: string, text: string) => text);
   const lines: string[] = [];
   const span = s.from && s.to ? `${s.from.replace('T', ' ').slice(0, 19)} to ${s.to.replace('T', ' ').slice(0, 19)} UTC` : 'nothing watched';
-  lines.push(`watch of ${s.suite}: ${span}, ${formatMs(s.watchedMs)} watched, ${s.rounds} round${s.rounds === 1 ? '' : 's'}${s.stopReason ? `, ended: ${s.stopReason}` : ''}`);
+  lines.push(
+    `watch of ${s.suite}: ${span}, ${formatMs(s.watchedMs)} watched, ${s.rounds} round${s.rounds === 1 ? '' : 's'}${s.stopReason ? `, ended: ${s.stopReason}` : ''}`,
+  );
   const outages = s.overall.outages;
   const down = outages.reduce((sum, o) => sum + o.ms, 0);
   lines.push(
     `  federation: ${pct(s.overall.availability).trim()} available, ${outages.length} outage${outages.length === 1 ? '' : 's'}${outages.length ? ` (${formatMs(down)} in all)` : ''}`,
   );
   for (const o of outages) lines.push(paint('unmet', `    ${outageLine(o)}${o.first ? `; first failing: ${o.first}` : ''}`));
-  if (s.gaps.length > 0) lines.push(paint('muted', `  not watched: ${s.gaps.map((g) => `${g.from.slice(11, 19)}-${g.to.slice(11, 19)}`).join(', ')} (between a watch and its --resume)`));
+  if (s.gaps.length > 0)
+    lines.push(
+      paint('muted', `  not watched: ${s.gaps.map((g) => `${g.from.slice(11, 19)}-${g.to.slice(11, 19)}`).join(', ')} (between a watch and its --resume)`),
+    );
   const width = Math.max(8, ...s.checks.map((c) => c.id.length));
   lines.push(paint('muted', `  ${'check'.padEnd(width)}  avail.   met unmet error  outages  down      p50 latency`));
   for (const c of s.checks) {
     const downMs = c.outages.reduce((sum, o) => sum + o.ms, 0);
-    const state: CheckState = c.outages.some((o) => !o.to) ? 'unmet' : c.results.error > 0 && c.results.unmet === 0 ? 'error' : c.outages.length ? 'unmet' : 'met';
+    const state: CheckState = c.outages.some((o) => !o.to)
+      ? 'unmet'
+      : c.results.error > 0 && c.results.unmet === 0
+        ? 'error'
+        : c.outages.length
+          ? 'unmet'
+          : 'met';
     const row = `  ${c.id.padEnd(width)}  ${pct(c.availability)} ${String(c.results.met).padStart(5)} ${String(c.results.unmet).padStart(5)} ${String(c.results.error).padStart(5)}  ${String(c.outages.length).padStart(7)}  ${(downMs ? formatMs(downMs) : '-').padEnd(8)}  ${c.latencyP50 !== undefined ? formatMs(c.latencyP50) : '-'}`;
     lines.push(paint(state, row));
     for (const o of c.outages) lines.push(paint('muted', `    ${outageLine(o)}${o.actual ? `: ${o.actual}` : ''}`));

@@ -53,7 +53,9 @@ export class WatchTerminal {
     const time = r.at.slice(11, 19);
     switch (r.type) {
       case 'start':
-        this.line(`${time} watch ${r.resumed ? 'resumed' : 'started'}: ${r.checks.length} check${r.checks.length === 1 ? '' : 's'} every ${formatMs(r.intervalMs)}`);
+        this.line(
+          `${time} watch ${r.resumed ? 'resumed' : 'started'}: ${r.checks.length} check${r.checks.length === 1 ? '' : 's'} every ${formatMs(r.intervalMs)}`,
+        );
         break;
       case 'ready':
         this.status = `target up in ${formatMs(r.setupMs)} (${r.runtime} runtime)`;
@@ -93,7 +95,13 @@ export class WatchTerminal {
         this.push(p('muted', `${time} ${r.text}`));
         break;
       case 'hook':
-        if (r.exitCode !== 0) this.push(p('error', `${time} the --on-change hook for ${r.check} ${r.timedOut ? 'timed out' : r.signal ? `ended by ${r.signal}` : `exited ${r.exitCode}`}${r.output ? `: ${r.output.trim().split('\n').at(-1)}` : ''}`));
+        if (r.exitCode !== 0)
+          this.push(
+            p(
+              'error',
+              `${time} the --on-change hook for ${r.check} ${r.timedOut ? 'timed out' : r.signal ? `ended by ${r.signal}` : `exited ${r.exitCode}`}${r.output ? `: ${r.output.trim().split('\n').at(-1)}` : ''}`,
+            ),
+          );
         break;
       case 'facts': {
         const cert = r.certificate ? `, certificate ${r.certificate.daysLeft} days left` : '';
@@ -149,7 +157,12 @@ export class WatchTerminal {
     const lines: string[] = [...this.o.header.map((h) => p('muted', cut(h)))];
     const o = this.overall.state;
     lines.push(
-      p(o ?? 'bold', cut(`${SYMBOL[o ?? 'unknown']} federation ${o ?? 'not yet judged'}${this.overall.since ? ` since ${this.overall.since.slice(11, 19)}` : ''}   ${this.status}`)),
+      p(
+        o ?? 'bold',
+        cut(
+          `${SYMBOL[o ?? 'unknown']} federation ${o ?? 'not yet judged'}${this.overall.since ? ` since ${this.overall.since.slice(11, 19)}` : ''}   ${this.status}`,
+        ),
+      ),
     );
     for (const row of this.rows.values()) {
       const state = row.state ?? 'unknown';

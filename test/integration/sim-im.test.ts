@@ -12,7 +12,7 @@ const STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 /** The SIP MESSAGE the gateway sent for the last message whose body is `body`. */
 function sipMessageWith(topo: SimTopology, body: string): string {
-  const sent = topo.flow.all().filter((e) => e.from === 'gateway' && e.to === 'sip-pool' && e.label === 'SIP MESSAGE' && e.wire.endsWith(body));
+  const sent = topo.flow.since(0).filter((e) => e.from === 'gateway' && e.to === 'sip-pool' && e.label === 'SIP MESSAGE' && e.wire.endsWith(body));
   expect(sent.length).toBeGreaterThan(0);
   return sent.at(-1)!.wire;
 }

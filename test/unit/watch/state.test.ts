@@ -10,7 +10,13 @@ import { formatWatchSummary, summarize } from '../../../src/watch/summary.js';
 
 const T0 = Date.parse('2026-11-30T01:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
-const result = (check: string, state: ProbeResult['state'], s: number, extra: Partial<ProbeResult> = {}): ProbeResult => ({ check, state, at: at(s), durationMs: 5, ...extra });
+const result = (check: string, state: ProbeResult['state'], s: number, extra: Partial<ProbeResult> = {}): ProbeResult => ({
+  check,
+  state,
+  at: at(s),
+  durationMs: 5,
+  ...extra,
+});
 
 const START: WatchStart = {
   format: WATCH_FORMAT,
@@ -36,7 +42,9 @@ describe('Standings', () => {
       ['presence', 'unknown', 'met'],
     ]);
     expect(s.apply(2, result('im', 'met', 3))).toEqual([]);
-    const evidence = [{ at: T0, t: 0, from: 'partner-user' as const, to: 'partner-server' as const, protocol: 'xmpp' as const, label: 'message chat', wire: '<message/>' }];
+    const evidence = [
+      { at: T0, t: 0, from: 'partner-user' as const, to: 'partner-server' as const, protocol: 'xmpp' as const, label: 'message chat', wire: '<message/>' },
+    ];
     const down = s.apply(3, result('im', 'unmet', 10, { actual: 'no answer' }), { actual: 'no answer', diagnosis: 'the Edge is down', evidence });
     expect(down).toEqual([
       { type: 'transition', at: at(10), round: 3, check: 'im', from: 'met', to: 'unmet', actual: 'no answer', diagnosis: 'the Edge is down', evidence },
@@ -131,7 +139,14 @@ describe('WatchLog', () => {
   afterEach(() => {
     for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
-  const head = (part: number): RecordOf<'part'> => ({ type: 'part', at: at(part), part, start: START, standings: { im: { state: 'met', since: at(0) } }, round: part });
+  const head = (part: number): RecordOf<'part'> => ({
+    type: 'part',
+    at: at(part),
+    part,
+    start: START,
+    standings: { im: { state: 'met', since: at(0) } },
+    round: part,
+  });
   const all = async (where: string, skipped: string[] = []) => {
     const out: WatchRecord[] = [];
     for await (const r of readWatchLog(where, { onSkipped: (w) => skipped.push(w) })) out.push(r);

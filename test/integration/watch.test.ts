@@ -1,0 +1,278 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fs from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { TestDnsServer } from '../../src/infra/dns.js';
+import { freePort } from '../../src/infra/ports.js';
+import { readWatchLog } from '../../src/watch/log.js';
+import { OVERALL, type RecordOf, type WatchRecord } from '../../src/watch/records.js';
+import { launchChromium } from '../helpers/browser.js';
+import { runCli, startCli } from '../helpers/cli-process.js';
+
+/** Every record of the log in `dir`, in order. */
+async function records(dir: string): Promise<WatchRecord[]> {
+  const out: WatchRecord[] = [];
+  for await (const r of readWatchLog(dir)) out.push(r);
+  return out;
+}
+const ofType = <T extends WatchRecord['type']>(rs: WatchRecord[], type: T) => rs.filter((r) => r.type === type) as RecordOf<T>[];
+
+// A rehearsal in three phases: the watched check is met, the next phase's step breaks it (erin,
+// who needs XMPP, moved to the 2019 pool, which has no gateway), the last one repairs it.
+const REHEARSAL = `
+suite: watch-rehearsal
+partner: { domains: [partner.test], users: [alice] }
+target:
+  sim:
+    domain: contoso.test
+    partner: { partnerType: Federated }
+    users:
+      - { name: erin, pool: legacy, behaviour: echo, xmppAccess: true }
+phases:
+  - name: baseline
+    checks:
+      - { id: im-erin, kind: im, from: alice, to: erin, timeout: 2s }
+      - { id: ping-domain, kind: ping, from: alice, timeout: 2s }
+  - name: erin-moved
+    steps:
+      - { action: move-user, user: erin, pool: sfb2019 }
+  - name: erin-back
+    steps:
+      - { action: move-user, user: erin, pool: legacy }
+`;
+
+const browserMissing = !fs.existsSync(process.env.XFED_CHROMIUM ?? '/usr/bin/chromium');
+
+/** The real watch's live page in headless Chromium: the lanes, the outage and its ladder, a mark from its form. */
+async function checkLivePage(url: string): Promise<void> {
+  if (browserMissing) {
+    if (process.env.XFED_REQUIRE_BROWSER === '1') throw new Error('a browser is required (XFED_REQUIRE_BROWSER=1) but Chromium is missing');
+    return;
+  }
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+    await page.goto(`${url}/`, { timeout: 10_000 });
+    await page.locator('g.lane[data-check="im-erin"] rect.outage').first().waitFor({ timeout: 10_000 });
+    expect(await page.$$eval('g.lane', (els) => els.map((e) => e.getAttribute('data-check')))).toEqual([OVERALL, 'im-erin', 'ping-domain']);
+    await page.locator('g.lane[data-check="im-erin"] rect.outage').first().click();
+    await page.locator('#outage').waitFor({ state: 'visible', timeout: 5_000 });
+    expect(await page.locator('#outage-ladder .arrow > span').allTextContents()).toContain('message chat');
+    await page.locator('#mark-text').fill('from the page');
+    await page.locator('#mark-form button').click();
+    await page.locator('g.mark text.mark-label', { hasText: 'from the page' }).waitFor({ timeout: 10_000 });
+    expect(errors).toEqual([]);
+  } finally {
+    await browser.close();
+  }
+}
+
+describe('xfed watch against the simulation', () => {
+  let dir: string;
+  let suite: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'xfed-watch-'));
+    suite = path.join(dir, 'rehearsal.yaml');
+    await writeFile(suite, REHEARSAL);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('records the break and the recovery a rehearsal causes, with marks, hooks, metrics and the page, and closes the log on SIGINT', async () => {
+    const out = path.join(dir, 'run');
+    const hookLog = path.join(dir, 'hooks.ndjson');
+    const hook = `printf '%s %s %s %s\\n' "$XFED_CHECK" "$XFED_FROM" "$XFED_TO" "\${XFED_OUTAGE_SECONDS:-}" >> ${hookLog}`;
+    const watch = startCli(
+      ['watch', suite, '--phase', 'baseline', '--interval', '500ms', '--rehearse', '3s', '--runtime', 'process', '--out', out, '--on-change', hook],
+      { env: { XFED_WATCH_DIR: path.join(dir, 'beacons') } },
+    );
+    try {
+      await watch.waitForOutput(/live page: (http:\/\/\S+)\//, 60_000);
+      const url = /live page: (http:\/\/\S+)\//.exec(watch.stdout())![1]!;
+      // The break comes after the first rehearsal step, the recovery after the second.
+      await watch.waitForOutput(/im-erin unmet -> met after/, 60_000);
+      // A mark from another process finds the watch through its beacon.
+      const mark = await runCli(['mark', 'moved batch 1'], { env: { XFED_WATCH_DIR: path.join(dir, 'beacons') }, timeoutMs: 20_000 });
+      expect(mark).toMatchObject({ code: 0, stderr: '' });
+      expect(mark.stdout).toContain(`on the watch at ${url}: moved batch 1`);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^xfed_check_success\{[^}]*check="im-erin"[^}]*\} 1$/m);
+      expect(metrics).toMatch(/^xfed_check_transitions_total\{[^}]*check="im-erin"[^}]*to="unmet"[^}]*\} 1$/m);
+      const page = await fetch(`${url}/`);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await page.text()).toContain('im-erin');
+      const data = (await (await fetch(`${url}/timeline.json`)).json()) as { lanes: { check: string; outages: { evidence?: string }[] }[] };
+      const outage = data.lanes.find((l) => l.check === 'im-erin')!.outages[0]!;
+      const ladder = await (await fetch(`${url}/evidence?id=${encodeURIComponent(outage.evidence!)}`)).text();
+      expect(ladder).toContain('message chat');
+      expect((await fetch(`${url}/marks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(400);
+      expect((await fetch(`${url}/marks`, { method: 'POST', body: 'x'.repeat(10_000) })).status).toBe(413);
+      await checkLivePage(url);
+      watch.child.kill('SIGINT');
+      const end = await watch.exit(30_000);
+      expect(end.code).toBe(130);
+    } finally {
+      watch.child.kill('SIGKILL');
+    }
+    expect(watch.stderr()).toBe('');
+    const rs = await records(out);
+    expect(rs[0]).toMatchObject({ type: 'start', resumed: false, suite: 'watch-rehearsal', checks: [{ id: 'im-erin' }, { id: 'ping-domain' }] });
+    expect(rs.at(-1)).toMatchObject({ type: 'stop', reason: 'interrupted by SIGINT' });
+    const transitions = ofType(rs, 'transition').filter((t) => t.check === 'im-erin');
+    expect(transitions.map((t) => `${t.from}->${t.to}`)).toEqual(['unknown->met', 'met->unmet', 'unmet->met']);
+    expect(transitions[1]!.actual).toMatch(/forbidden/);
+    expect(transitions[1]!.evidence!.some((e) => e.label.includes('message chat'))).toBe(true);
+    expect(transitions[2]!.outageMs).toBeGreaterThan(0);
+    const overall = ofType(rs, 'transition').filter((t) => t.check === OVERALL);
+    expect(overall.map((t) => t.to)).toEqual(['met', 'unmet', 'met']);
+    expect(overall[1]).toMatchObject({ first: 'im-erin', failing: ['im-erin'] });
+    expect(ofType(rs, 'mark').map((m) => [m.source, m.text])).toEqual([
+      ['schedule', expect.stringMatching(/^erin-moved: /)],
+      ['schedule', expect.stringMatching(/^erin-back: /)],
+      ['cli', 'moved batch 1'],
+      ...(browserMissing ? [] : [['page', 'from the page']]),
+    ]);
+    // Every round is on disk with both checks, and the facts of the Edge were probed.
+    const rounds = ofType(rs, 'round');
+    expect(rounds.length).toBeGreaterThan(4);
+    expect(rounds.every((r) => r.results.length === 2 || r === rounds.at(-1))).toBe(true);
+    expect(ofType(rs, 'facts')[0]).toMatchObject({ tlsVersion: expect.stringMatching(/^TLSv1/), certificate: { daysLeft: expect.any(Number) } });
+    // The hooks ran for the changes, not for the first results, and their runs are in the log.
+    const hookLines = (await readFile(hookLog, 'utf8')).trim().split('\n');
+    expect(hookLines).toEqual([
+      'im-erin met unmet ',
+      '* met unmet ',
+      expect.stringMatching(/^im-erin unmet met \d/),
+      expect.stringMatching(/^\* unmet met \d/),
+    ]);
+    expect(ofType(rs, 'hook').every((h) => h.exitCode === 0)).toBe(true);
+    // The summary was printed, and the timeline written.
+    expect(watch.stdout()).toMatch(/federation: \d+\.\d+% available, 1 outage/);
+    expect(fs.readFileSync(path.join(out, 'timeline.html'), 'utf8')).toContain('<html');
+    // The beacon is gone: no mark can reach a stopped watch.
+    const late = await runCli(['mark', 'too late'], { env: { XFED_WATCH_DIR: path.join(dir, 'beacons') }, timeoutMs: 20_000 });
+    expect(late).toMatchObject({ code: 2, stderr: 'xfed: no watch is running on this machine (start one with xfed watch, or name one with --url)\n' });
+
+    // --resume continues the same log after a gap; without it the directory is refused.
+    const again = await runCli(['watch', suite, '--phase', 'baseline', '--interval', '1s', '--duration', '2s', '--runtime', 'process', '--out', out], {
+      timeoutMs: 60_000,
+    });
+    expect(again).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `xfed: ${path.join(out, 'watch.ndjson')} holds a watch already: add --resume to continue it, or choose another --out\n`,
+    });
+    const resumed = await runCli(
+      ['watch', suite, '--phase', 'baseline', '--interval', '1s', '--duration', '3s', '--runtime', 'process', '--out', out, '--resume'],
+      { timeoutMs: 60_000 },
+    );
+    // The outage of the first watch counts: exit 1.
+    expect(resumed.code).toBe(1);
+    const all = await records(out);
+    expect(ofType(all, 'start').map((s) => s.resumed)).toEqual([false, true]);
+    expect(all.at(-1)).toMatchObject({ type: 'stop', reason: 'its duration (3.0 s) ended' });
+    // The resumed watch knew im-erin was met: no new transition from unknown.
+    expect(ofType(all, 'transition').filter((t) => t.check === 'im-erin')).toHaveLength(3);
+    const timeline = await runCli(['timeline', out, '--out', path.join(dir, 'again.html')], { timeoutMs: 30_000 });
+    expect(timeline.code).toBe(1);
+    expect(timeline.stdout).toMatch(/not watched: \d\d:\d\d:\d\d-\d\d:\d\d:\d\d \(between a watch and its --resume\)/);
+    expect(timeline.stdout).toContain(`timeline: ${path.join(dir, 'again.html')}`);
+  }, 240_000);
+
+  it('says once that rounds run back to back when a round outlasts the interval', async () => {
+    const out = path.join(dir, 'slow');
+    const r = await runCli(['watch', suite, '--phase', 'baseline', '--interval', '1ms', '--duration', '3s', '--runtime', 'process', '--out', out], {
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(0);
+    const notices = ofType(await records(out), 'notice').filter((n) => n.text.includes('back to back'));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.text).toMatch(/^a round took .*, longer than the interval \(1 ms\): rounds run back to back$/);
+  }, 90_000);
+
+  it('refuses bad input in one line before anything starts', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const cases: [string[], RegExp][] = [
+        [['--listen', `127.0.0.1:${port}`], new RegExp(`^xfed: --listen 127\\.0\\.0\\.1:${port} is taken by .*: choose another port`)],
+        [['--listen', 'nonsense'], /^xfed: --listen nonsense: expected HOST:PORT/],
+        [['--interval', 'often'], /^xfed: --interval often: not a duration \(examples: 500ms, 30s, 5m, 4h, 1h30m\)$/],
+        [['--checks', 'im-eirn'], /^xfed: --checks: no check 'im-eirn' in .*rehearsal\.yaml \(did you mean 'im-erin'\?\)$/],
+        [['--phase', 'baseline', '--checks', 'im-erin'], /^xfed: give --checks or --phase, not both$/],
+        [['--phase', 'nope'], /^xfed: --phase: no phase 'nope' in /],
+      ];
+      for (const [args, message] of cases) {
+        const r = await runCli(['watch', suite, '--runtime', 'process', '--out', path.join(dir, 'bad'), ...args], { timeoutMs: 30_000 });
+        expect({ args, code: r.code, lines: r.stderr.trim().split('\n').length }).toEqual({ args, code: 2, lines: 1 });
+        expect(r.stderr.trim()).toMatch(message);
+      }
+    } finally {
+      taken.close();
+    }
+    expect(fs.existsSync(path.join(dir, 'bad', 'watch.ndjson'))).toBe(false);
+  }, 120_000);
+});
+
+describe('xfed watch against an unreachable Edge', () => {
+  let dir: string;
+  let dns: TestDnsServer;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'xfed-watch-lab-'));
+    dns = new TestDnsServer();
+    await dns.start(0, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await dns.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts anyway and records the outage from the first round', async () => {
+    // A loopback port nobody listens on: the Edge is down.
+    const closed = await freePort('127.0.0.1');
+    const file = path.join(dir, 'lab.yaml');
+    await writeFile(
+      file,
+      `
+suite: lab-down
+partner: { domains: [partner.test], users: [alice] }
+target:
+  gateway:
+    domain: contoso.test
+    edge: { host: 127.0.0.1, port: ${closed} }
+    resolver: { host: 127.0.0.1, port: ${dns.port} }
+    listen: { host: 127.0.0.1, port: ${await freePort('127.0.0.1')} }
+    partner: { partnerType: Federated }
+    users: [{ name: erin, role: echo }]
+phases:
+  - name: federation
+    checks:
+      - { id: probe, kind: s2s-probe, timeout: 1s }
+      - { id: ping-domain, kind: ping, from: alice, timeout: 1s }
+`,
+    );
+    const out = path.join(dir, 'out');
+    const r = await runCli(['watch', file, '--interval', '1s', '--duration', '4s', '--runtime', 'process', '--out', out], { timeoutMs: 90_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const rs = await records(out);
+    const first = ofType(rs, 'round')[0]!;
+    expect(first.results.map((x) => [x.check, x.state])).toEqual([
+      ['probe', 'unmet'],
+      ['ping-domain', 'unmet'],
+    ]);
+    const overall = ofType(rs, 'transition').filter((t) => t.check === OVERALL);
+    expect(overall).toHaveLength(1);
+    expect(overall[0]).toMatchObject({ from: 'unknown', to: 'unmet', round: 1, first: 'probe' });
+    expect(r.stdout).toMatch(/federation: 0\.00% available, 1 outage/);
+    expect(r.stdout).toContain('still down');
+    expect(fs.existsSync(path.join(out, 'timeline.html'))).toBe(true);
+  }, 120_000);
+});
