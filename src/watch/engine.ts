@@ -213,6 +213,7 @@ export class Watch {
       const results: ProbeResult[] = [];
       const starting = !this.target;
       const target = await this.ensureTarget();
+      if (signalReceived()) return;
       // A round's time is its checks': starting the target (seconds, an image build) is not a slow round.
       const began = Date.now();
       if (starting) next = began;

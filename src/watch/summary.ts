@@ -93,7 +93,8 @@ export class SummaryBuilder {
       }
       this.stopReason = undefined;
     }
-    this.see(at, r.type === 'start' && r.resumed);
+    // A part's head repeats what is known; it observes nothing (and may be written at a resumed start, after the gap).
+    if (r.type !== 'part') this.see(at, r.type === 'start' && r.resumed);
     if (r.type === 'round') {
       this.rounds++;
       for (const result of r.results) {

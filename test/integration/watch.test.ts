@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { withDeadline } from '../../src/infra/deadline.js';
 import { TestDnsServer } from '../../src/infra/dns.js';
 import { freePort } from '../../src/infra/ports.js';
 import { readWatchLog } from '../../src/watch/log.js';
 import { OVERALL, type RecordOf, type WatchRecord } from '../../src/watch/records.js';
 import { launchChromium } from '../helpers/browser.js';
-import { runCli, startCli } from '../helpers/cli-process.js';
+import { ROOT, runCli, startCli } from '../helpers/cli-process.js';
 
 /** Every record of the log in `dir`, in order. */
 async function records(dir: string): Promise<WatchRecord[]> {
@@ -169,12 +171,31 @@ describe('xfed watch against the simulation', () => {
       stderr: `xfed: ${path.join(out, 'watch.ndjson')} holds a watch already: add --resume to continue it, or choose another --out\n`,
     });
     const resumed = await runCli(
-      ['watch', suite, '--phase', 'baseline', '--interval', '1s', '--duration', '3s', '--runtime', 'process', '--out', out, '--resume'],
+      [
+        'watch',
+        suite,
+        '--phase',
+        'baseline',
+        '--interval',
+        '1s',
+        '--duration',
+        '3s',
+        '--runtime',
+        'process',
+        '--out',
+        out,
+        '--resume',
+        '--log-part-size',
+        '4KB',
+      ],
       { timeoutMs: 60_000 },
     );
     // The outage of the first watch counts: exit 1.
     expect(resumed.code).toBe(1);
+    // The log is now in parts: each rotated one begins with the watch's settings and standings.
+    expect(fs.readdirSync(out).filter((f) => /^watch-\d{4}\.ndjson$/.test(f)).length).toBeGreaterThan(0);
     const all = await records(out);
+    expect(ofType(all, 'part').length).toBeGreaterThan(0);
     expect(ofType(all, 'start').map((s) => s.resumed)).toEqual([false, true]);
     expect(all.at(-1)).toMatchObject({ type: 'stop', reason: 'its duration (3.0 s) ended' });
     // The resumed watch knew im-erin was met: no new transition from unknown.
@@ -184,6 +205,61 @@ describe('xfed watch against the simulation', () => {
     expect(timeline.stdout).toMatch(/not watched: \d\d:\d\d:\d\d-\d\d:\d\d:\d\d \(between a watch and its --resume\)/);
     expect(timeline.stdout).toContain(`timeline: ${path.join(dir, 'again.html')}`);
   }, 240_000);
+
+  it('draws the live view in a terminal, where m adds a mark and q stops the watch', async () => {
+    const out = path.join(dir, 'tty');
+    // script(1) gives the watch a real terminal; the test types into it.
+    const cmd = [
+      process.execPath,
+      path.join(ROOT, 'bin', 'xfed.js'),
+      'watch',
+      suite,
+      '--phase',
+      'baseline',
+      '--interval',
+      '1s',
+      '--runtime',
+      'process',
+      '--out',
+      out,
+    ]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const tty = spawn('script', ['-qfc', cmd, '/dev/null'], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', COLUMNS: '160' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    const seen = (pattern: RegExp) =>
+      withDeadline(
+        new Promise<void>((resolve) => {
+          const look = () => pattern.test(screen) && resolve();
+          tty.stdout.on('data', (d: Buffer) => {
+            screen += d.toString();
+            look();
+          });
+          look();
+        }),
+        30_000,
+        `the terminal to show ${pattern} (so far: ${screen.slice(-500)})`,
+      );
+    const exited = new Promise<number | null>((resolve) => tty.once('exit', resolve));
+    try {
+      await seen(/✔ im-erin +met +since/);
+      expect(screen).toContain('keys: m add a mark, q stop (Ctrl-C also stops)');
+      tty.stdin.write('m');
+      await seen(/mark: /);
+      tty.stdin.write('batch 2 moved\r');
+      await seen(/mark \(key\): batch 2 moved/);
+      tty.stdin.write('q');
+      expect(await withDeadline(exited, 30_000, 'the watch to stop')).toBe(0);
+    } finally {
+      tty.kill('SIGKILL');
+    }
+    expect(screen).toMatch(/ended: stopped with q/);
+    expect(ofType(await records(out), 'mark')).toMatchObject([{ source: 'key', text: 'batch 2 moved' }]);
+  }, 90_000);
 
   it('says once that rounds run back to back when a round outlasts the interval', async () => {
     const out = path.join(dir, 'slow');

@@ -127,6 +127,22 @@ describe('summarize', () => {
     expect(text).toContain('still down');
     expect(text).toContain('1 operator mark');
   });
+
+  it('keeps the gap of a resume when the log was rotated at the resumed start', () => {
+    const records: WatchRecord[] = [
+      { type: 'start', at: at(0), resumed: false, ...START },
+      { type: 'transition', at: at(1), round: 1, check: 'im', from: 'unknown', to: 'met' },
+      { type: 'stop', at: at(10), reason: 'SIGINT', rounds: 1 },
+      // The first flush of the resumed watch rotated the log: the new part's head comes first.
+      { type: 'part', at: at(70), part: 2, start: START, standings: { im: { state: 'met', since: at(1) } }, round: 1 },
+      { type: 'start', at: at(70), resumed: true, ...START },
+      { type: 'stop', at: at(80), reason: 'its duration ended', rounds: 2 },
+    ];
+    const summary = summarize(records);
+    expect(summary.gaps).toEqual([{ from: at(10), to: at(70) }]);
+    expect(summary.watchedMs).toBe(20_000);
+    expect(summary.checks.find((c) => c.id === 'im')!.time.met).toBe(19_000);
+  });
 });
 
 describe('WatchLog', () => {
