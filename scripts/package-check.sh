@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs xfed as npm would publish it, lints the package (publint, are-the-types-wrong), installs the
 # tarball into an empty directory with production dependencies only, and runs the installed CLI:
-# --version, validate, schema, and the smoke suite in process mode. Prints the tarball's contents
+# --version, validate, schema, the smoke suite in process mode, and a short watch of it. Prints the tarball's contents
 # by folder, its size and the installed size. Leaves the tarball in $XFED_PACK_DIR when set
 # (the image build reuses it), and removes everything else it made.
 set -euo pipefail
@@ -36,6 +36,10 @@ mkdir "$work/consumer"
   node --input-type=module -e "const m = await import('xfed'); const j = await import('xfed/jest'); const s = await import('xfed/sim'); console.log('import: xfed', Object.keys(m).length, 'exports; xfed/jest', Object.keys(j).join(','), '; xfed/sim', Object.keys(s).length)"
   npx --no-install xfed run node_modules/xfed/scenarios/smoke.yaml --runtime process --reporter plain --out results
   test -s results/junit.xml && test -s results/report.html && test -s results/results.json
+  # The watch's pieces (prom-client, the timeline page) come with the package too.
+  npx --no-install xfed watch node_modules/xfed/scenarios/smoke.yaml --runtime process --interval 1s --duration 4s --out watch
+  test -s watch/watch.ndjson && test -s watch/timeline.html
+  npx --no-install xfed timeline watch --out watch/again.html >/dev/null
 )
 if [ -n "${XFED_PACK_DIR:-}" ]; then mkdir -p "$XFED_PACK_DIR" && cp "$tarball" "$XFED_PACK_DIR/"; fi
 echo "package check: ok"

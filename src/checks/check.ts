@@ -71,6 +71,11 @@ export interface CheckKind<C extends { kind: string }> {
   /** What it needs of its SfB user, for a target that cannot do everything (a real gateway). */
   sfbUserNeeds(check: C): SfbUserNeed | undefined;
   run(check: C, ctx: CheckContext): Promise<CheckRun>;
+  /**
+   * Undoes what a run left behind that would change the next run's outcome (a subscription now
+   * held), for a watch that runs the same check again and again; absent where a run leaves nothing.
+   */
+  beforeRepeat?(check: C, ctx: CheckContext): Promise<void>;
 }
 
 /** A check kind with its schema: `{ id, title, expect, timeout, kind, ...fields }`, strict. */
@@ -95,6 +100,7 @@ export function defineCheck<const K extends string, F extends z.ZodRawShape>(def
   title(check: CheckOf<K, F>, setup: TargetSetup): string;
   sfbUserNeeds?(check: CheckOf<K, F>): SfbUserNeed | undefined;
   run(check: CheckOf<K, F>, ctx: CheckContext): Promise<CheckRun>;
+  beforeRepeat?(check: CheckOf<K, F>, ctx: CheckContext): Promise<void>;
 }): CheckDefinition<CheckOf<K, F>, z.ZodObject<Fields<K, F>, z.core.$strict>> {
   const object = z.strictObject({ ...common, kind: z.literal(def.kind), ...def.fields });
   return {
@@ -108,6 +114,7 @@ export function defineCheck<const K extends string, F extends z.ZodRawShape>(def
     title: def.title,
     sfbUserNeeds: def.sfbUserNeeds ?? (() => undefined),
     run: def.run,
+    ...(def.beforeRepeat ? { beforeRepeat: def.beforeRepeat } : {}),
   };
 }
 

@@ -54,4 +54,12 @@ export const subscribeCheck = defineCheck({
     noteBounce(ctx, condition, text);
     return { outcome: fail({ error: condition }, text), latencyMs };
   },
+  // Subscribed once, the watcher's server keeps a second 'subscribed' to itself (RFC 6121 3.1.5), so
+  // a repeated subscribe would always look pending: the watcher unsubscribes first, and the next
+  // run asks for a new subscription across the gateway, as the first did.
+  async beforeRepeat(check, ctx) {
+    const watcher = await ctx.target.partnerUser(check.from);
+    await watcher.sendPresence({ to: ctx.target.sfbUser(check.to).jid, type: 'unsubscribe' });
+    await ctx.target.barrier(watcher, ctx.timeoutMs);
+  },
 });

@@ -1,5 +1,8 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import { checkKindOf, describeExpectation, type Check } from '../checks/index.js';
+import { DEFAULT_CHECK_TIMEOUT_MS } from '../checks/check.js';
+import { withDeadline } from '../infra/deadline.js';
+import { durationMs } from '../infra/format.js';
 import { EnvironmentError, ProblemsError, StartupError, XfedError } from '../errors.js';
 import { Redactor } from '../infra/redact.js';
 import { onSignal, signalReceived } from '../infra/signals.js';
@@ -84,6 +87,8 @@ export class Watch {
   private facts: string | undefined;
   private saidSlow = false;
   private readonly start: WatchStart;
+  /** The target each check last ran on: a check runs again on the same one only after `beforeRepeat`. */
+  private readonly ranOn = new Map<string, SuiteTarget>();
   private readonly log: WatchLog;
 
   private constructor(
@@ -263,6 +268,7 @@ export class Watch {
   }
 
   private async runOne(target: SuiteTarget, w: Watched): Promise<{ probe: ProbeResult; harnessFault?: string }> {
+    await this.undoLastRun(target, w);
     const { harnessFault, ...r } = await runCheck(target, this.suite, w.phase, w.check, w.info.title);
     // A watch runs for hours: what the check caused is in its result now, and the flow need not keep it.
     target.flow.forget();
@@ -280,6 +286,22 @@ export class Watch {
       probe: this.judge(probe, { ...(r.diagnosis ? { diagnosis: r.diagnosis } : {}), evidence: r.evidence }),
       ...(harnessFault ? { harnessFault } : {}),
     };
+  }
+
+  /**
+   * What the check's last run on this target left that would change its next outcome, undone (a
+   * subscription now held). Bounded; what fails here shows in the check that follows.
+   */
+  private async undoLastRun(target: SuiteTarget, w: Watched): Promise<void> {
+    const kind = checkKindOf(w.check);
+    const ranOn = this.ranOn.get(w.info.id);
+    this.ranOn.set(w.info.id, target);
+    if (!kind.beforeRepeat || ranOn !== target) return;
+    const timeoutMs = w.check.timeout !== undefined ? durationMs(w.check.timeout) : DEFAULT_CHECK_TIMEOUT_MS;
+    await withDeadline(kind.beforeRepeat(w.check, { target, setup: this.suite, timeoutMs }), timeoutMs * 2, `undoing the last run of ${w.info.id}`).catch(
+      () => undefined,
+    );
+    target.flow.forget();
   }
 
   /** Records the transitions a result causes, and returns it. */

@@ -261,6 +261,18 @@ describe('xfed watch against the simulation', () => {
     expect(ofType(await records(out), 'mark')).toMatchObject([{ source: 'key', text: 'batch 2 moved' }]);
   }, 90_000);
 
+  it('repeats a subscribe check as a new subscription each round, not as a subscription already held', async () => {
+    const out = path.join(dir, 'subscribe');
+    const smoke = path.join(ROOT, 'scenarios', 'smoke.yaml');
+    const r = await runCli(['watch', smoke, '--checks', 'subscribe-erin', '--interval', '500ms', '--duration', '4s', '--runtime', 'process', '--out', out], {
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(0);
+    const rounds = ofType(await records(out), 'round');
+    expect(rounds.length).toBeGreaterThan(2);
+    expect(rounds.flatMap((x) => x.results.map((y) => y.state))).toEqual(rounds.map(() => 'met'));
+  }, 60_000);
+
   it('says once that rounds run back to back when a round outlasts the interval', async () => {
     const out = path.join(dir, 'slow');
     const r = await runCli(['watch', suite, '--phase', 'baseline', '--interval', '1ms', '--duration', '3s', '--runtime', 'process', '--out', out], {
