@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -272,6 +272,33 @@ describe('xfed watch against the simulation', () => {
     expect(rounds.length).toBeGreaterThan(2);
     expect(rounds.flatMap((x) => x.results.map((y) => y.state))).toEqual(rounds.map(() => 'met'));
   }, 60_000);
+
+  it("starts the target again when a part of xfed's own breaks under it (its partner Prosody killed), and goes on", async () => {
+    const out = path.join(dir, 'restart');
+    const watch = startCli(['watch', suite, '--phase', 'baseline', '--interval', '500ms', '--runtime', 'process', '--out', out]);
+    try {
+      await watch.waitForOutput(/target up in/, 60_000);
+      // The partner Prosody of this watch: its config lives in a work directory named after the watch's pid.
+      const partner = spawnSync('pgrep', ['-f', `xfed-partner\\.test-${watch.child.pid}\\.`], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')[0]!;
+      expect(partner).toMatch(/^\d+$/);
+      process.kill(Number(partner), 'SIGKILL');
+      await watch.waitForOutput(/xfed's own part broke .*: the target starts again/, 60_000);
+      await watch.waitForOutput(/target up in[^]*target up in/, 60_000);
+      await watch.waitForOutput(/(im-erin|federation) error -> met/, 60_000);
+      watch.child.kill('SIGTERM');
+      expect((await watch.exit(30_000)).code).toBe(143);
+    } finally {
+      watch.child.kill('SIGKILL');
+    }
+    const rs = await records(out);
+    expect(ofType(rs, 'ready')).toHaveLength(2);
+    expect(rs.at(-1)).toMatchObject({ type: 'stop', reason: 'interrupted by SIGTERM' });
+    // The harness's failure is no outage of the federation: error, then met again.
+    expect(ofType(rs, 'transition').filter((t) => t.to === 'unmet')).toEqual([]);
+    expect(ofType(rs, 'transition').some((t) => t.check === OVERALL && t.from === 'error' && t.to === 'met')).toBe(true);
+  }, 120_000);
 
   it('says once that rounds run back to back when a round outlasts the interval', async () => {
     const out = path.join(dir, 'slow');
