@@ -89,6 +89,7 @@ export class Watch {
   private readonly start: WatchStart;
   /** The target each check last ran on: a check runs again on the same one only after `beforeRepeat`. */
   private readonly ranOn = new Map<string, SuiteTarget>();
+  private readonly redactor = new Redactor();
   private readonly log: WatchLog;
 
   private constructor(
@@ -323,7 +324,7 @@ export class Watch {
       const target = await startTarget(this.suite, {
         runtime: this.o.runtime,
         baseImage: this.o.baseImage,
-        redactor: new Redactor(),
+        redactor: this.redactor,
         notice: (text) => this.emit({ type: 'notice', at: new Date().toISOString(), text }),
         ...(this.o.progress ? { progress: this.o.progress } : {}),
       });
@@ -384,7 +385,9 @@ export class Watch {
     this.emit({ type: 'facts', at: new Date().toISOString(), ...facts });
   }
 
-  private emit(record: WatchRecord): void {
+  private emit(raw: WatchRecord): void {
+    // A lab's passwords (the target adds them as it reads them) are in no record, log or page.
+    const record = this.redactor.deep(raw);
     this.log.add(record);
     this.summary.ingest(record);
     for (const sink of this.o.sinks ?? []) {
