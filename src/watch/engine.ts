@@ -1,5 +1,5 @@
 import { setTimeout as pause } from 'node:timers/promises';
-import { checkKindOf, describeExpectation, type Check } from '../checks/index.js';
+import { checkKindOf } from '../checks/index.js';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../checks/check.js';
 import { withDeadline } from '../infra/deadline.js';
 import { durationMs } from '../infra/format.js';
@@ -12,10 +12,10 @@ import { formatMs } from '../report/format.js';
 import { applyStep } from '../runner/apply-step.js';
 import { runCheck } from '../runner/run-check.js';
 import type { ResolvedSuite } from '../scenario/resolve.js';
-import { didYouMean } from '../scenario/suggest.js';
 import { stepKindOf } from '../steps/index.js';
 import { startTarget, type SuiteTarget } from '../targets/index.js';
-import { probeS2s } from '../xmpp/s2s-probe.js';
+import { edgeFacts } from './edge-facts.js';
+import { selectChecks, type Watched } from './selection.js';
 import { readWatchLog, WatchLog } from './log.js';
 import {
   WATCH_FORMAT,
@@ -59,16 +59,6 @@ export interface WatchOptions {
   /** Told while setup does something slow (the first build of the Prosody image). */
   progress?: (p: SetupProgress) => void;
 }
-
-interface Watched {
-  check: Check;
-  phase: string;
-  phaseIndex: number;
-  info: WatchedCheck;
-}
-
-/** The bound on one facts probe of the Edge's S2S port, whatever the checks' timeouts. */
-const FACTS_TIMEOUT_MS = 5_000;
 
 /**
  * A watch: starts the target once, applies the steps of the phases up to the watched checks', then
@@ -408,74 +398,6 @@ function isUsersToFix(err: unknown): boolean {
     err instanceof StartupError ||
     (err instanceof XfedError && /^target\./.test(err.message))
   );
-}
-
-async function edgeFacts(target: SuiteTarget): Promise<EdgeFacts> {
-  const where = await target.locateEdge(FACTS_TIMEOUT_MS);
-  if (typeof where === 'string') return { error: where };
-  const me = target.partnerIdentity();
-  const report = await probeS2s({
-    host: where.host,
-    port: where.port,
-    domain: target.sfbDomain,
-    from: me.domain,
-    ca: me.trustPem,
-    ...(me.certPem && me.keyPem ? { clientCert: { certPem: me.certPem, keyPem: me.keyPem } } : {}),
-    timeoutMs: FACTS_TIMEOUT_MS,
-  });
-  const cert = report.certificate;
-  return {
-    edge: `${where.host}:${where.port} (${where.via})`,
-    ...(report.tlsVersion ? { tlsVersion: report.tlsVersion } : {}),
-    ...(cert
-      ? {
-          certificate: {
-            subject: cert.subject,
-            notAfter: new Date(cert.validTo).toISOString(),
-            daysLeft: Math.floor((Date.parse(cert.validTo) - Date.now()) / 86_400_000),
-            trusted: cert.trusted,
-            coversBareDomain: cert.coversBareDomain,
-          },
-        }
-      : {}),
-    ...(report.error ? { error: report.error } : !report.connected ? { error: 'no connection' } : {}),
-  };
-}
-
-/** The checks a watch repeats: by id (`--checks`), a phase's (`--phase`), or the last phase's. */
-function selectChecks(suite: ResolvedSuite, o: Pick<WatchOptions, 'checks' | 'phase'>): Watched[] {
-  const all: Watched[] = suite.phases.flatMap((phase, pi) =>
-    (phase.checks ?? []).map((check, ci) => {
-      const kind = checkKindOf(check);
-      const position = suite.locate ? { file: suite.file, line: suite.locate(['phases', pi, 'checks', ci]).line } : {};
-      return {
-        check,
-        phase: phase.name,
-        phaseIndex: pi,
-        info: {
-          id: check.id,
-          kind: check.kind,
-          title: check.title ?? kind.title(check, suite),
-          phase: phase.name,
-          expected: describeExpectation(check.expect ?? kind.defaultExpectation),
-          ...position,
-        },
-      };
-    }),
-  );
-  if (o.checks?.length && o.phase) throw new XfedError('give --checks or --phase, not both');
-  if (o.checks?.length) {
-    const ids = all.map((w) => w.info.id);
-    const unknown = o.checks.filter((id) => !ids.includes(id));
-    if (unknown.length > 0) throw new XfedError(`--checks: ${unknown.map((id) => `no check '${id}' in ${suite.file}${didYouMean(id, ids)}`).join('; ')}`);
-    return [...new Set(o.checks)].map((id) => all.find((w) => w.info.id === id)!);
-  }
-  const phases = suite.phases.map((p) => p.name);
-  const phase = o.phase ?? [...suite.phases].reverse().find((p) => (p.checks ?? []).length > 0)?.name;
-  if (o.phase && !phases.includes(o.phase)) throw new XfedError(`--phase: no phase '${o.phase}' in ${suite.file}${didYouMean(o.phase, phases)}`);
-  const chosen = all.filter((w) => w.phase === phase);
-  if (chosen.length === 0) throw new XfedError(`${suite.file}: ${phase ? `the phase ${phase} has no checks` : 'the suite has no checks'} to watch`);
-  return chosen;
 }
 
 interface Resumed {
