@@ -12,6 +12,12 @@ export class XfedError extends Error {
 /** Bad input whose message is already one `file:line:col: message` line per problem: printed as it is. */
 export class ProblemsError extends XfedError {}
 
+/**
+ * A suite's input that is wrong where it is read, not where it is written: a file it names that
+ * cannot be read, a password variable that is not set. Retrying cannot fix it.
+ */
+export class InputError extends XfedError {}
+
 /** Something missing or broken in the environment, with the fix in the message. */
 export class EnvironmentError extends XfedError {}
 

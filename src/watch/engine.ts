@@ -3,7 +3,7 @@ import { checkKindOf } from '../checks/index.js';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../checks/check.js';
 import { withDeadline } from '../infra/deadline.js';
 import { durationMs } from '../infra/format.js';
-import { EnvironmentError, ProblemsError, StartupError, XfedError } from '../errors.js';
+import { EnvironmentError, InputError, ProblemsError, StartupError, XfedError } from '../errors.js';
 import { Redactor } from '../infra/redact.js';
 import { onSignal, signalReceived } from '../infra/signals.js';
 import { TeardownStack } from '../infra/teardown.js';
@@ -392,12 +392,7 @@ export class Watch {
 
 /** What only the user can fix, so retrying it each round would only hide it. */
 function isUsersToFix(err: unknown): boolean {
-  return (
-    err instanceof EnvironmentError ||
-    err instanceof ProblemsError ||
-    err instanceof StartupError ||
-    (err instanceof XfedError && /^target\./.test(err.message))
-  );
+  return err instanceof EnvironmentError || err instanceof ProblemsError || err instanceof StartupError || err instanceof InputError;
 }
 
 interface Resumed {

@@ -390,4 +390,33 @@ phases:
     expect(r.stdout).toContain('still down');
     expect(fs.existsSync(path.join(out, 'timeline.html'))).toBe(true);
   }, 120_000);
+
+  it('refuses to start, in one line, on what only the user can fix: a password variable that is not set', async () => {
+    const file = path.join(dir, 'lab-no-password.yaml');
+    await writeFile(
+      file,
+      `
+suite: lab-no-password
+partner: { domains: [partner.test], users: [alice] }
+target:
+  gateway:
+    domain: contoso.test
+    resolver: { host: 127.0.0.1, port: ${dns.port} }
+    listen: { host: 127.0.0.1, port: ${await freePort('127.0.0.1')} }
+    partner: { partnerType: Federated }
+    users:
+      - { name: erin, role: echo, login: { passwordEnv: XFED_TEST_UNSET_PASSWORD } }
+phases:
+  - name: federation
+    checks:
+      - { id: ping-domain, kind: ping, from: alice, timeout: 1s }
+`,
+    );
+    const out = path.join(dir, 'no-password');
+    const r = await runCli(['watch', file, '--runtime', 'process', '--out', out], { env: { XFED_TEST_UNSET_PASSWORD: '' }, timeoutMs: 60_000 });
+    expect(r).toMatchObject({
+      code: 2,
+      stderr: 'xfed: target.gateway.users erin: the environment variable XFED_TEST_UNSET_PASSWORD (login.passwordEnv) is not set\n',
+    });
+  }, 60_000);
 });

@@ -2,7 +2,7 @@ import { getServers } from 'node:dns';
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { XfedError } from '../../errors.js';
+import { InputError, XfedError } from '../../errors.js';
 import type { Endpoint } from '../../infra/endpoint.js';
 import type { Redactor } from '../../infra/redact.js';
 import type { ProsodyRuntime } from '../../prosody/runtimes/runtime.js';
@@ -37,7 +37,7 @@ export function readPasswords(spec: LabSpec, redactor: Redactor): Map<string, La
     const named = /^[A-Z_][A-Z0-9_]*$/.test(name)
       ? `the environment variable ${name} (login.passwordEnv) is not set`
       : 'the environment variable named in login.passwordEnv is not set (if that is the password itself, move it into a variable and name the variable there)';
-    if (!value) throw new XfedError(`target.gateway.users ${user.name}: ${named}`);
+    if (!value) throw new InputError(`target.gateway.users ${user.name}: ${named}`);
     redactor.add(value);
     passwords.set(user.name, { value, source: `$${user.login.passwordEnv}` });
   }
@@ -47,12 +47,12 @@ export function readPasswords(spec: LabSpec, redactor: Redactor): Map<string, La
 /** A file a suite names, relative to the suite's directory. */
 export async function readSuiteFile(baseDir: string, file: string, what: string): Promise<string> {
   // A key pasted where its file name goes is not repeated on the console.
-  if (/-----BEGIN|[\r\n]/.test(file)) throw new XfedError(`${what}: expected a file name, got PEM text (put it in a file and name the file here)`);
+  if (/-----BEGIN|[\r\n]/.test(file)) throw new InputError(`${what}: expected a file name, got PEM text (put it in a file and name the file here)`);
   const full = path.resolve(baseDir, file);
   try {
     return await readFile(full, 'utf8');
   } catch (err) {
-    throw new XfedError(`${what}: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new InputError(`${what}: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
@@ -71,7 +71,7 @@ export async function addressOf(a: { host: string; port?: number | undefined }, 
 export async function labResolver(spec: LabSpec): Promise<Endpoint> {
   if (spec.resolver) return addressOf(spec.resolver, DNS_PORT, 'target.gateway.resolver');
   const first = getServers()[0];
-  if (!first) throw new XfedError('target.gateway.resolver is not set and this machine has no DNS server configured');
+  if (!first) throw new InputError('target.gateway.resolver is not set and this machine has no DNS server configured');
   const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(first)!;
   return { host: m[1]!, port: m[2] ? Number(m[2]) : DNS_PORT };
 }
