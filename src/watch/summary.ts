@@ -48,6 +48,8 @@ interface Track {
   since?: number;
   summary: CheckSummary;
   latencies: number[];
+  /** Latencies seen, of which `latencies` keeps a sample. */
+  seen?: number;
   open?: Outage;
 }
 
@@ -100,7 +102,7 @@ export class SummaryBuilder {
       for (const result of r.results) {
         const t = this.track(result.check);
         t.summary.results[result.state]++;
-        if (result.latencyMs !== undefined && result.state === 'met') t.latencies.push(result.latencyMs);
+        if (result.latencyMs !== undefined && result.state === 'met') sample(t, result.latencyMs);
       }
     } else if (r.type === 'transition') {
       const t = this.track(r.check);
@@ -175,6 +177,18 @@ export class SummaryBuilder {
       this.tracks.set(id, t);
     } else if (title) t.summary.title = title;
     return t;
+  }
+}
+
+/** Latencies kept per check for the percentiles: past it, a uniform sample (reservoir) of all seen, so a watch of days stays flat. */
+const LATENCY_SAMPLES = 20_000;
+
+function sample(t: Track, latencyMs: number): void {
+  t.seen = (t.seen ?? 0) + 1;
+  if (t.latencies.length < LATENCY_SAMPLES) t.latencies.push(latencyMs);
+  else {
+    const i = Math.floor(Math.random() * t.seen);
+    if (i < LATENCY_SAMPLES) t.latencies[i] = latencyMs;
   }
 }
 
