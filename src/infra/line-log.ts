@@ -19,7 +19,8 @@ export class LineLog implements LogView {
   private partial = '';
   private readonly listeners = new Set<(line: string) => void>();
 
-  constructor(limit = 50_000) {
+  // 5,000 lines: what a check or a diagnosis reads is seconds old, and a watch's servers log for hours.
+  constructor(limit = 5_000) {
     this.lines = new Inbox(limit);
   }
 

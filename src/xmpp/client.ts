@@ -72,7 +72,7 @@ export type StanzaMatcher = (stanza: Element) => boolean;
  */
 export class XmppUser implements AsyncDisposable {
   // Bounded: a session that lives for hours (a watch) receives presence no check takes.
-  private readonly inbox = new Inbox<ReceivedStanza>(2_000);
+  private readonly inbox = new Inbox<ReceivedStanza>(500);
   /** Aborted at stop(): pending waits end at once instead of holding their timers. */
   private readonly stopped = new AbortController();
   /** Set while the session is down: since when, and why its stream ended. */

@@ -145,6 +145,10 @@ end
 module:hook_global("s2s-destroyed", function (event)
 	local session, reason = event.session, event.reason;
 	live[session] = nil;
+	-- A closed stream's timers go with it: left to fire, each would keep the session in memory for
+	-- up to the timeout (600 s), and a watch opens streams all day.
+	for _, t in pairs(session.xfed_timers or {}) do t:stop(); end
+	session.xfed_timers = nil;
 	-- A failed handshake ends the stream before anything is said on it (Prosody logs it at debug).
 	local ours = session.to_host == module.host or session.from_host == module.host;
 	if ours and type(reason) == "string" and reason:match("negotiation of encrypted connection") then
@@ -202,7 +206,8 @@ local function watch(session, domain, policy)
 	-- stanza opens a new one (DNS, TLS and authentication again). The close is a plain one (RFC 6120
 	-- 4.4): on a stream the partner opened, the Edge still reads what the partner sent before it saw
 	-- the close, where a stream error would drop it.
-	module:add_timer(inactivity_timeout, function ()
+	session.xfed_timers = {};
+	session.xfed_timers[1] = module:add_timer(inactivity_timeout, function ()
 		if gone(session) then return; end
 		local idle = now() - session.xfed_last_stanza;
 		if idle < inactivity_timeout - 0.01 then return inactivity_timeout - idle; end
@@ -214,7 +219,7 @@ local function watch(session, domain, policy)
 	-- EnableKeepAlive: a whitespace keep-alive (RFC 6120 4.6.1) whenever the Edge has sent nothing
 	-- for KeepAliveInterval, and the stream closed when the partner sent nothing for that long.
 	if not policy.keepalive then return; end
-	module:add_timer(keepalive_interval, function ()
+	session.xfed_timers[2] = module:add_timer(keepalive_interval, function ()
 		if gone(session) then return; end
 		local t = now();
 		if t - session.xfed_last_in >= keepalive_interval - 0.01 then

@@ -13,7 +13,8 @@ import type { SipUserEvent } from './pool/user-event.js';
 /** Everything the simulated SfB users see on their SIP side (IMs, NOTIFYs, subscriptions), kept to wait on. */
 export class SfbEvents extends Inbox<SipUserEvent> {
   constructor(pools: SipPool[]) {
-    super(10_000);
+    // A check looks back seconds; a watch runs for hours.
+    super(2_000);
     for (const pool of pools) pool.on('user-event', (e: SipUserEvent) => this.push(e));
   }
 
