@@ -20,17 +20,14 @@ export const noDeliveryCheck = defineCheck({
     const done = new AbortController();
     const received = recipient.echoes ? undefined : recipient.receivesIm(body, { timeoutMs: ctx.timeoutMs * 4, signal: done.signal });
     received?.then(() => (delivered = true)).catch(() => undefined);
-    const mark = sender.received().length;
+    const mark = sender.mark();
     const started = performance.now();
     try {
       await sender.sendMessage(recipient.jid, body);
       await answerFrom(ctx.target.barrier(sender, ctx.timeoutMs));
       // An echo comes back before the barrier's own.
       if (recipient.echoes)
-        delivered = sender
-          .received()
-          .slice(mark)
-          .some((r) => r.stanza.is('message') && r.stanza.attrs.type !== 'error' && r.stanza.getChildText('body') === body);
+        delivered = sender.received(mark).some((r) => r.stanza.is('message') && r.stanza.attrs.type !== 'error' && r.stanza.getChildText('body') === body);
     } finally {
       done.abort();
     }

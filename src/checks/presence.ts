@@ -144,15 +144,12 @@ export const noPresenceLeakCheck = defineCheck({
     const watcher = await ctx.target.partnerUser(check.by);
     const user = ctx.target.sfbUser(check.of);
     const jid = user.jid;
-    const mark = watcher.received().length;
+    const mark = watcher.mark();
     const started = performance.now();
     const now = user.presence();
     await user.setAvailability(check.set ?? now?.availability ?? 'Available', now?.note);
     await answerFrom(ctx.target.barrier(watcher, ctx.timeoutMs));
-    const leaked = watcher
-      .received()
-      .slice(mark)
-      .find((r) => isPresenceOf(jid)(r.stanza));
+    const leaked = watcher.received(mark).find((r) => isPresenceOf(jid)(r.stanza));
     const latencyMs = performance.now() - started;
     return leaked ? { outcome: fail({ presence: 'leaked' }, seenState(leaked.stanza)), latencyMs } : { outcome: pass('nothing before the barrier'), latencyMs };
   },

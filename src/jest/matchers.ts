@@ -30,7 +30,7 @@ const show = (p: StanzaPattern) => JSON.stringify({ ...p, body: p.body instanceo
  * Custom Jest matchers for xfed users. Register them once with `expect.extend(xfedMatchers)`:
  *
  *   await expect(alice).toReceive({ from: 'erin@contoso.test', body: 'hi' }, { within: 2_000 });
- *   const mark = alice.received().length;
+ *   const mark = alice.mark();
  *   await expect(alice).toReceiveNothingBefore(() => topo.barrier(alice), { from: 'gina@contoso.test', name: 'presence' }, mark);
  */
 export const xfedMatchers = {
@@ -52,18 +52,9 @@ export const xfedMatchers = {
     }
   },
 
-  async toReceiveNothingBefore(
-    this: { isNot?: boolean },
-    user: XmppUser,
-    barrier: () => Promise<unknown>,
-    pattern: StanzaPattern = {},
-    since = user.received().length,
-  ) {
+  async toReceiveNothingBefore(this: { isNot?: boolean }, user: XmppUser, barrier: () => Promise<unknown>, pattern: StanzaPattern = {}, since = user.mark()) {
     await barrier();
-    const unwanted = user
-      .received()
-      .slice(since)
-      .filter((r) => matches(r.stanza, pattern));
+    const unwanted = user.received(since).filter((r) => matches(r.stanza, pattern));
     return unwanted.length === 0
       ? { pass: true, message: () => `expected ${user.bare} to receive ${show(pattern)} before the barrier, but nothing came` }
       : {

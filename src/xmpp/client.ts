@@ -72,7 +72,7 @@ export type StanzaMatcher = (stanza: Element) => boolean;
  */
 export class XmppUser implements AsyncDisposable {
   // Bounded: a session that lives for hours (a watch) receives presence no check takes.
-  private readonly inbox = new Inbox<ReceivedStanza>(500);
+  private readonly inbox = new Inbox<ReceivedStanza>(2_000);
   /** Aborted at stop(): pending waits end at once instead of holding their timers. */
   private readonly stopped = new AbortController();
   /** Set while the session is down: since when, and why its stream ended. */
@@ -270,8 +270,17 @@ export class XmppUser implements AsyncDisposable {
   }
 
   /** Everything received so far, in order. */
-  received(): ReceivedStanza[] {
-    return this.inbox.since();
+  /**
+   * A position in what this user receives: what arrives next is at `mark()`. Absolute, so it stays
+   * right when the oldest stanzas are dropped (a session keeps its newest 2,000).
+   */
+  mark(): number {
+    return this.inbox.mark();
+  }
+
+  /** The stanzas received from `since` (a `mark()`) on, or every one kept; oldest first. */
+  received(since?: number): ReceivedStanza[] {
+    return this.inbox.since(since);
   }
 
   async send(stanza: Element): Promise<void> {

@@ -58,15 +58,14 @@ export async function errorFor(
 /**
  * Proves that nothing matching `unwanted` reached `user` before a barrier: an IM to the echo user
  * through the same path, whose echo comes back after anything sent earlier. `mark` is
- * `user.received().length` taken before the action under test.
+ * `user.mark()` taken before the action under test.
  */
 export async function nothingBeforeBarrier(user: XmppUser, mark: number, unwanted: (s: Element) => boolean, timeoutMs = 5_000): Promise<Element[]> {
   const marker = `barrier-${Math.random().toString(36).slice(2)}`;
   await user.sendMessage(at('erin'), marker);
   await user.waitFor((s) => stanza.message(at('erin'))(s) && s.getChildText('body') === marker, timeoutMs, 'the barrier echo');
   return user
-    .received()
-    .slice(mark)
+    .received(mark)
     .map((r) => r.stanza)
     .filter(unwanted);
 }

@@ -53,7 +53,7 @@ for (const kind of RUNTIMES) {
       });
 
       it('a user who accepts quietly gets the IM; the sender sees no error before a barrier', async () => {
-        const mark = alice.received().length;
+        const mark = alice.mark();
         const got = topo.waitForSfbEvent((e) => e.user === 'frank' && e.kind === 'im', 5_000, 'frank receives the IM');
         await alice.sendMessage(at('frank'), 'for frank');
         expect((await got).body).toBe('for frank');
