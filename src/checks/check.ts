@@ -73,9 +73,10 @@ export interface CheckKind<C extends { kind: string }> {
   run(check: C, ctx: CheckContext): Promise<CheckRun>;
   /**
    * Undoes what a run left behind that would change the next run's outcome (a subscription now
-   * held), for a watch that runs the same check again and again; absent where a run leaves nothing.
+   * held), for a watch that runs the same check again and again: called right after each run, so
+   * whatever the undoing sets off has settled by the next one. Absent where a run leaves nothing.
    */
-  beforeRepeat?(check: C, ctx: CheckContext): Promise<void>;
+  afterRun?(check: C, ctx: CheckContext): Promise<void>;
 }
 
 /** A check kind with its schema: `{ id, title, expect, timeout, kind, ...fields }`, strict. */
@@ -100,7 +101,7 @@ export function defineCheck<const K extends string, F extends z.ZodRawShape>(def
   title(check: CheckOf<K, F>, setup: TargetSetup): string;
   sfbUserNeeds?(check: CheckOf<K, F>): SfbUserNeed | undefined;
   run(check: CheckOf<K, F>, ctx: CheckContext): Promise<CheckRun>;
-  beforeRepeat?(check: CheckOf<K, F>, ctx: CheckContext): Promise<void>;
+  afterRun?(check: CheckOf<K, F>, ctx: CheckContext): Promise<void>;
 }): CheckDefinition<CheckOf<K, F>, z.ZodObject<Fields<K, F>, z.core.$strict>> {
   const object = z.strictObject({ ...common, kind: z.literal(def.kind), ...def.fields });
   return {
@@ -114,7 +115,7 @@ export function defineCheck<const K extends string, F extends z.ZodRawShape>(def
     title: def.title,
     sfbUserNeeds: def.sfbUserNeeds ?? (() => undefined),
     run: def.run,
-    ...(def.beforeRepeat ? { beforeRepeat: def.beforeRepeat } : {}),
+    ...(def.afterRun ? { afterRun: def.afterRun } : {}),
   };
 }
 

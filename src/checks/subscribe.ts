@@ -18,8 +18,9 @@ export const subscribeCheck = defineCheck({
     const watcher = await ctx.target.partnerUser(check.from);
     const contact = ctx.target.sfbUser(check.to);
     const to = contact.jid;
-    const mark = watcher.received().length;
+    const mark = watcher.mark();
     const started = performance.now();
+    const startedAt = Date.now();
     await watcher.sendPresence({ to, type: 'subscribe' });
     const answered = (s: Element) =>
       s.is('presence') && bareOf(s.attrs.from as string) === to && ['subscribed', 'unsubscribed', 'error'].includes(s.attrs.type as string);
@@ -28,16 +29,13 @@ export const subscribeCheck = defineCheck({
     const awaited = contact.answersSubscriptionsHimself;
     if (awaited) await watcher.waitFor(answered, ctx.timeoutMs, `an answer from ${to}`).catch(() => undefined);
     else await answerFrom(ctx.target.barrier(watcher, ctx.timeoutMs));
-    const answer = watcher
-      .received()
-      .slice(mark)
-      .find((r) => answered(r.stanza))?.stanza;
+    const answer = watcher.received(mark).find((r) => answered(r.stanza))?.stanza;
     const latencyMs = performance.now() - started;
     if (
       !answer &&
       watcher
         .received()
-        .slice(0, mark)
+        .filter((r) => r.at < startedAt)
         .some((r) => answered(r.stanza) && r.stanza.attrs.type === 'subscribed')
     )
       // Subscribed before: his server keeps a second 'subscribed' to itself (RFC 6121 3.1.5).
@@ -55,9 +53,11 @@ export const subscribeCheck = defineCheck({
     return { outcome: fail({ error: condition }, text), latencyMs };
   },
   // Subscribed once, the watcher's server keeps a second 'subscribed' to itself (RFC 6121 3.1.5), so
-  // a repeated subscribe would always look pending: the watcher unsubscribes first, and the next
-  // run asks for a new subscription across the gateway, as the first did.
-  async beforeRepeat(check, ctx) {
+  // a repeated subscribe would always look pending: a watch has the watcher unsubscribe after each
+  // run. Right after, not before the next run: the contact's server answers the unsubscribe with an
+  // 'unsubscribed' in no order with anything else, and one that arrived after the next subscribe
+  // would cancel it (RFC 6121 3.2.3); by the next round it has long arrived.
+  async afterRun(check, ctx) {
     const watcher = await ctx.target.partnerUser(check.from);
     await watcher.sendPresence({ to: ctx.target.sfbUser(check.to).jid, type: 'unsubscribe' });
     await ctx.target.barrier(watcher, ctx.timeoutMs);

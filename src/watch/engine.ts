@@ -77,8 +77,6 @@ export class Watch {
   private facts: string | undefined;
   private saidSlow = false;
   private readonly start: WatchStart;
-  /** The target each check last ran on: a check runs again on the same one only after `beforeRepeat`. */
-  private readonly ranOn = new Map<string, SuiteTarget>();
   private readonly redactor = new Redactor();
   private readonly log: WatchLog;
 
@@ -259,15 +257,16 @@ export class Watch {
   }
 
   private async runOne(target: SuiteTarget, w: Watched): Promise<{ probe: ProbeResult; harnessFault?: string }> {
-    await this.undoLastRun(target, w);
     const { harnessFault, ...r } = await runCheck(target, this.suite, w.phase, w.check, w.info.title);
+    const at = new Date().toISOString();
+    await this.undoRun(target, w);
     // A watch runs for hours: what the check caused is in its result now, and the flow need not keep it.
     target.flow.forget();
     const state = r.met ? 'met' : r.notPossible !== undefined || r.failure === 'harness' ? 'error' : 'unmet';
     const probe: ProbeResult = {
       check: w.info.id,
       state,
-      at: new Date().toISOString(),
+      at,
       durationMs: Math.round(r.durationMs),
       ...(r.latencyMs !== undefined ? { latencyMs: Math.round(r.latencyMs * 10) / 10 } : {}),
       ...(state !== 'met' ? { actual: r.actual } : {}),
@@ -279,20 +278,14 @@ export class Watch {
     };
   }
 
-  /**
-   * What the check's last run on this target left that would change its next outcome, undone (a
-   * subscription now held). Bounded; what fails here shows in the check that follows.
-   */
-  private async undoLastRun(target: SuiteTarget, w: Watched): Promise<void> {
+  /** What the check's run left that would change its next outcome, undone (a subscription now held). Bounded; what fails here shows in the next run. */
+  private async undoRun(target: SuiteTarget, w: Watched): Promise<void> {
     const kind = checkKindOf(w.check);
-    const ranOn = this.ranOn.get(w.info.id);
-    this.ranOn.set(w.info.id, target);
-    if (!kind.beforeRepeat || ranOn !== target) return;
+    if (!kind.afterRun) return;
     const timeoutMs = w.check.timeout !== undefined ? durationMs(w.check.timeout) : DEFAULT_CHECK_TIMEOUT_MS;
-    await withDeadline(kind.beforeRepeat(w.check, { target, setup: this.suite, timeoutMs }), timeoutMs * 2, `undoing the last run of ${w.info.id}`).catch(
+    await withDeadline(kind.afterRun(w.check, { target, setup: this.suite, timeoutMs }), timeoutMs * 2, `undoing the run of ${w.info.id}`).catch(
       () => undefined,
     );
-    target.flow.forget();
   }
 
   /** Records the transitions a result causes, and returns it. */
