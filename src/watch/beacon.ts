@@ -12,12 +12,17 @@ export interface Beacon {
   startedAt: string;
 }
 
-/** One file per running watch, named by its pid; a file whose process is gone is stale and removed when read. */
-const beaconDir = () => process.env.XFED_WATCH_DIR ?? path.join(os.tmpdir(), 'xfed-watches');
+/**
+ * One file per running watch, named by its pid, in a registry beside the owner markers
+ * (`.xfed-owners-<uid>`); a file whose process is gone (a hard kill) is stale and removed whenever
+ * the registry is read: by `xfed mark`, and by each watch as it starts.
+ */
+const beaconDir = () => process.env.XFED_WATCH_DIR ?? path.join(os.tmpdir(), `.xfed-watches-${process.getuid?.() ?? 0}`);
 const BEACON_IN_OUT = 'watch.url.json';
 
 /** Tells this machine's xfed commands where this watch answers; the returned function takes it back. */
 export function lightBeacon(beacon: Beacon): () => void {
+  runningWatches();
   const files = [path.join(beaconDir(), `${beacon.pid}.json`), path.join(beacon.out, BEACON_IN_OUT)];
   fs.mkdirSync(beaconDir(), { recursive: true, mode: 0o700 });
   for (const file of files) fs.writeFileSync(file, `${JSON.stringify(beacon)}\n`, { mode: 0o600 });
