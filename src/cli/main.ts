@@ -137,7 +137,7 @@ export function buildProgram(): Command {
     .option('--listen <host:port>', 'the live page, /metrics and POST /marks (port 0: any free port)', '127.0.0.1:0')
     .addOption(new Option('--out <dir>', 'where the log (watch.ndjson) and timeline.html go (default xfed-results/watch-<suite>-<time>/)').env('XFED_OUT'))
     .option('--resume', 'continue the log in --out (after a crash or a stop) instead of refusing it')
-    .option('--on-change <command>', 'run this shell command at each transition, with the details in XFED_* variables (README, "xfed watch")')
+    .option('--on-change <command>', 'run this shell command at each transition, with the details in XFED_* variables (README, "Cutover night")')
     .option('--on-change-timeout <duration>', 'bound on each --on-change command; past it it is killed', '30s')
     .option('--rehearse <duration>', 'apply the steps of each phase after the watched one in turn, one phase every duration, with a mark')
     .option('--log-part-size <size>', 'start a new part of the log past this size', '64MB')
