@@ -245,7 +245,7 @@ export class Watch {
           this.emit({
             type: 'notice',
             at: new Date().toISOString(),
-            text: `a round took ${formatMs(now - began)}, longer than the interval (${formatMs(this.o.intervalMs)}): rounds run back to back`,
+            text: `a round took ${Math.round(now - began)} ms, longer than the interval (${Math.round(this.o.intervalMs)} ms): rounds run back to back`,
           });
         }
         next = now;

@@ -8,13 +8,13 @@ import { SoakedWatch, formatSamples, formatSummary, summarize, type SoakSample }
 import { describeRuntime } from '../helpers/support.js';
 
 // The short soak: the smoke suite (every kind of check, one of them failing every round) every
-// 100 ms (rounds then run back to back, about 9 a second) for about a minute and a half.
+// 100 ms (rounds then run back to back, about 9 a second) for about 80 s.
 // bench/watch-soak.ts runs the same at 1 s for half an hour.
 /** Rounds before the measured window: startup, compiled code and the first sessions settle by then. */
 const WARMUP_ROUNDS = 300;
 /** A machine that cannot run WARMUP_ROUNDS in this time is too slow for the soak to say anything. */
 const WARMUP_BOUND_S = 180;
-const MEASURED_S = 50;
+const MEASURED_S = 40;
 const SAMPLE_EVERY_S = 4;
 /**
  * Heap after a full GC, per 1000 rounds in the measured window. It is not zero in a clean watch:
