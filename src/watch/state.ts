@@ -58,10 +58,6 @@ export class Standings {
     for (const check of [...this.standings.keys()]) if (!checks.includes(check)) this.standings.delete(check);
   }
 
-  get(check: string): CheckStanding | undefined {
-    return check === OVERALL ? this.overall : this.standings.get(check);
-  }
-
   /** Every standing, the federation's under `*`: what a new part of the log starts with. */
   snapshot(): Record<string, CheckStanding> {
     const all: Record<string, CheckStanding> = Object.fromEntries([...this.standings].map(([c, s]) => [c, { ...s }]));
