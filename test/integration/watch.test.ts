@@ -225,25 +225,31 @@ describe('xfed watch against the simulation', () => {
     ]
       .map((a) => `'${a}'`)
       .join(' ');
+    // CI systems set CI, which makes the watch print plain lines even in a terminal: this test is
+    // about the live view, so its terminal is not a CI one.
+    const { CI: _ci, ...env } = process.env;
     const tty = spawn('script', ['-qfc', cmd, '/dev/null'], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', COLUMNS: '160' },
+      env: { ...env, NO_COLOR: '1', COLUMNS: '160', TERM: process.env.TERM ?? 'xterm' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let screen = '';
-    const seen = (pattern: RegExp) =>
-      withDeadline(
-        new Promise<void>((resolve) => {
-          const look = () => pattern.test(screen) && resolve();
-          tty.stdout.on('data', (d: Buffer) => {
-            screen += d.toString();
+    tty.stdout.on('data', (d: Buffer) => (screen += d.toString()));
+    const seen = async (pattern: RegExp) => {
+      try {
+        await withDeadline(
+          new Promise<void>((resolve) => {
+            const look = () => pattern.test(screen) && resolve();
+            tty.stdout.on('data', look);
             look();
-          });
-          look();
-        }),
-        30_000,
-        `the terminal to show ${pattern} (so far: ${screen.slice(-500)})`,
-      );
+          }),
+          30_000,
+          `the terminal to show ${pattern}`,
+        );
+      } catch (e) {
+        throw new Error(`${(e as Error).message} (the screen so far: ${JSON.stringify(screen.slice(-800))})`);
+      }
+    };
     const exited = new Promise<number | null>((resolve) => tty.once('exit', resolve));
     try {
       await seen(/✔ im-erin +met +since/);
