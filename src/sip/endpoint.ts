@@ -391,7 +391,11 @@ export class SipEndpoint extends EventEmitter {
     if (req.method === 'ACK') return; // never answered (RFC 3261 17.1.1.3)
     const key = serverTxKey(req);
     const now = Date.now();
-    for (const [k, v] of this.serverTxs) if (now - v.at > SERVER_TX_LINGER_MS) this.serverTxs.delete(k);
+    // Kept in arrival order: the expired ones are at the front (a full scan per request costs O(n) under load).
+    for (const [k, v] of this.serverTxs) {
+      if (now - v.at <= SERVER_TX_LINGER_MS) break;
+      this.serverTxs.delete(k);
+    }
     const known = this.serverTxs.get(key);
     if (known) {
       // A retransmission: resend the answer, or absorb it while the handler still works.

@@ -31,11 +31,16 @@ const COMPACT: Record<string, string> = {
 // Spellings that plain Title-Case would get wrong; everything else is Title-Cased.
 const SPECIAL: Record<string, string> = { 'call-id': 'Call-ID', cseq: 'CSeq', 'www-authenticate': 'WWW-Authenticate', 'mime-version': 'MIME-Version' };
 
+// Every header access canonicalises its name: a hot path under load. Bounded, since peers choose names.
+const CANONICAL = new Map<string, string>();
+
 function canonicalName(name: string): string {
+  const known = CANONICAL.get(name);
+  if (known !== undefined) return known;
   const lower = name.trim().toLowerCase();
-  const full = COMPACT[lower] ?? SPECIAL[lower];
-  if (full) return full;
-  return lower.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+  const canonical = COMPACT[lower] ?? SPECIAL[lower] ?? lower.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+  if (CANONICAL.size < 256) CANONICAL.set(name, canonical);
+  return canonical;
 }
 
 // Headers whose comma-separated values are separate entries (RFC 3261 7.3.1).

@@ -26,6 +26,14 @@ export class ComponentConnection extends ConnectionTCP {
     return super.send(element);
   }
 
+  /**
+   * Under load the Edge is still sending when the gateway closes its stream (a restart): the
+   * connection drops its parser at the close, and data after it would throw from the socket's event.
+   */
+  _onData(data: Buffer): void {
+    if (this.parser) (ConnectionTCP.prototype as unknown as { _onData(d: Buffer): void })._onData.call(this, data);
+  }
+
   /** XEP-0114 example 3: the handshake is SHA-1 of the stream id and the shared secret, in hex. */
   async authenticate(streamId: string, secret: string): Promise<void> {
     const digest = createHash('sha1')
