@@ -2,6 +2,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import pc from 'picocolors';
 import { XfedError } from '../errors.js';
+import { parseDuration } from '../infra/duration.js';
 import type { RuntimeChoice } from '../prosody/types.js';
 import { loadSuite, type VariableSources } from '../scenario/loader.js';
 import { lightBeacon } from '../watch/beacon.js';
@@ -210,27 +211,6 @@ function painter(): Paint {
   const c = pc.createColors(COLOR);
   return (state, text) =>
     state === 'met' ? c.green(text) : state === 'unmet' ? c.red(text) : state === 'error' ? c.yellow(text) : state === 'bold' ? c.bold(text) : c.dim(text);
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `500ms`, `30s`, `5m`, `4h`, `1h30m`, `1d`; a bare number is seconds. */
-export function parseDuration(text: string, option: string): number {
-  const t = text.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return positive(Number(t) * 1000, text, option);
-  const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== t)
-    throw new XfedError(`${option} ${text}: not a duration (examples: 500ms, 30s, 5m, 4h, 1h30m)`);
-  return positive(
-    parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0),
-    text,
-    option,
-  );
-}
-
-function positive(ms: number, text: string, option: string): number {
-  if (!(ms >= 1) || !Number.isFinite(ms)) throw new XfedError(`${option} ${text}: must be at least 1 ms`);
-  return Math.round(ms);
 }
 
 /** `64MB`, `512KiB`, `1G`, or bytes. */
