@@ -3,7 +3,10 @@
 const LAYERS = [
   { name: 'cli', path: '^src/cli/' },
   { name: 'entry points', path: '^src/(index|sim)\\.ts$' },
-  { name: 'watch', path: '^src/watch/' },
+  [
+    { name: 'watch', path: '^src/watch/' },
+    { name: 'load', path: '^src/load/' },
+  ],
   { name: 'runner', path: '^src/runner/' },
   { name: 'scenario', path: '^src/scenario/' },
   [

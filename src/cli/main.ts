@@ -4,6 +4,7 @@ import { EXIT, reportError } from './output.js';
 import type { VariableSources } from '../scenario/loader.js';
 import type { RunCommandOptions } from './run.js';
 import type { WatchCommandOptions } from './watch.js';
+import type { LoadCommandOptions } from './load.js';
 import { packageVersion } from './version.js';
 
 // Each command's module is imported when that command runs, so `--version`, `--help` and
@@ -148,6 +149,36 @@ export function buildProgram(): Command {
     .addHelpText('after', VARIABLES_HELP)
     .action(async (file: string, opts: WatchCommandOptions) => {
       process.exitCode = await (await import('./watch.js')).runWatch(file, opts);
+    });
+
+  program
+    .command('load')
+    .description(
+      'load test: N partner users on K domains log in, subscribe, send IMs at an open-model rate and change presence; latency, loss, throughput; load.json and report.html',
+    )
+    .argument('<file>', 'a suite file (YAML): its partner and its target')
+    .requiredOption('--users <n>', "partner users (load-00001, ...), created beside the suite's own")
+    .option('--domains <k>', "partner domains, users spread round-robin: the suite's own first, then load2.<primary>, ...", '1')
+    .requiredOption('--rate <rate>', 'IMs per second over all users, each with a scheduled send time: 200/s, 200, 12000/min')
+    .requiredOption('--duration <duration>', 'how long IMs are sent, after the ramp: 30s, 5m')
+    .option('--presence-churn <rate>', 'presence changes per second over all users (away/available)', '0')
+    .option('--ramp <duration>', 'logins spread over this time (the arrival rate is users / ramp)', '30s')
+    .option('--sfb-users <m>', 'the simulation: SfB echo users the load users write to (default min(users, 50))')
+    .option('--no-subscribe', 'no subscription to the SfB contact before the IMs')
+    .option('--grace <duration>', 'after the last scheduled IM, how long echoes are still awaited before the rest count as lost', '5s')
+    .option('--restart <what@time>', 'restart under load: edge@30s or gateway@30s after the IMs start (the simulation), timing the presence storm')
+    .addOption(
+      new Option('--engine <engine>', "the load generator: xfed's own, or Tsung's controller and client nodes").choices(['xfed', 'tsung']).default('xfed'),
+    )
+    .option('--tsung-hosts <hosts>', "with --engine tsung: Tsung's client nodes, comma-separated (default this machine)")
+    .addOption(runtimeOption())
+    .addOption(baseImageOption())
+    .addOption(new Option('--out <dir>', 'where load.json and report.html go (default xfed-results/load-<suite>-<time>/)').env('XFED_OUT'))
+    .addOption(varOption())
+    .addOption(varsOption())
+    .addHelpText('after', VARIABLES_HELP)
+    .action(async (file: string, opts: LoadCommandOptions) => {
+      process.exitCode = await (await import('./load.js')).runLoadCommand(file, opts);
     });
 
   program
