@@ -1,11 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countEveryStamp, jabberPluginCountingEvery, TSUNG_APP } from '../../../src/load/tsung/plugin.js';
+import { describeWithTsung } from '../../helpers/tsung-gate.js';
 
-describe("Tsung's jabber plugin, counting every echo of a chunk", () => {
+describeWithTsung("Tsung's jabber plugin, counting every echo of a chunk", () => {
   it('replaces message_bidi of the installed Tsung 1.7 plugin, and nothing else', () => {
     const source = readFileSync(join(TSUNG_APP, 'src', 'ts_jabber.erl'), 'utf8');
     const patched = countEveryStamp(source)!;
