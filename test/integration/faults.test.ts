@@ -143,7 +143,7 @@ for (const kind of RUNTIMES) {
     it("the test DNS stopped by a step: a new stream cannot be resolved, the verdict is the rehearsal's (federation), start-dns brings it back", async () => {
       await apply({ action: 'stop-dns' });
       await topo.renewS2s();
-      const r = await judge('stop-dns (step)', { id: 'no-dns', timeout: '4s' });
+      const r = await judge('stop-dns (step)', { id: 'no-dns', timeout: '8s' });
       expect(r).toMatchObject({ met: false, failure: 'federation' });
       if (r.outcome.detail?.answer === 'none') expect(r.diagnosis).toMatch(/stop-dns step stopped the DNS server/);
       await apply({ action: 'start-dns' });
@@ -156,7 +156,7 @@ for (const kind of RUNTIMES) {
       await topo.dns.stop();
       try {
         await topo.renewS2s();
-        const r = await judge('test DNS died', { id: 'dns-died', timeout: '4s' });
+        const r = await judge('test DNS died', { id: 'dns-died', timeout: '8s' });
         expect(r).toMatchObject({ met: false, failure: 'harness' });
         expect(r.harnessFault).toBe(`xfed's test DNS at ${host}:${port} does not answer (ECONNREFUSED)`);
       } finally {
