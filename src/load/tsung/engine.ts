@@ -51,7 +51,7 @@ export function tsungEngine(opts: TsungEngineOptions = {}): LoadEngine {
 
 /** What Tsung cannot give, said once in the results. */
 const UNDERCOUNT =
-  "Tsung's jabber plugin could not be rebuilt to count every echo (it needs Tsung's sources and erlc): it counts one echo per chunk of the stream it reads, so under heavy load a loss may be an undercount";
+  "Tsung's jabber plugin could not be rebuilt to count every echo (it needs Tsung's sources and erlc): it counts one echo per chunk of the stream it reads, so under heavy load echoes go uncounted and the loss it shows may be too high";
 const CANNOT = [
   'Tsung cannot tell duplicates or reordering, nor classify stanza errors: those figures are 0',
   "the per-second latency is Tsung's mean of the interval (in p50); p99 and max per second are 0",
