@@ -78,9 +78,7 @@ export async function runLoadCommand(file: string, opts: LoadCommandOptions): Pr
     const write = (s: string) => void process.stdout.write(s);
     const live = process.stdout.isTTY === true && !process.env.CI;
     const progress = new LoadProgress({ live, color: COLOR, write, users: profile.users });
-    write(
-      `xfed load ${file}: ${profile.users} users on ${profile.domains} domain${profile.domains === 1 ? '' : 's'}, engine ${opts.engine}; starting the target\n`,
-    );
+    write(`xfed load ${file}: ${profile.users} users on ${profile.domains} domain${profile.domains === 1 ? '' : 's'}, engine ${opts.engine}\n`);
     const { results } = await runLoad(file, profile, {
       runtime: opts.runtime,
       ...(opts.baseImage !== undefined ? { baseImage: opts.baseImage } : {}),

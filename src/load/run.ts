@@ -18,10 +18,8 @@ import { checkOpenFiles } from './limits.js';
 import { planLoad } from './plan.js';
 import type { LoadPlan, LoadProfile } from './profile.js';
 import { LOAD_FORMAT, type EngineResult, type LoadResults } from './results.js';
-import { Latencies } from './stats.js';
+import { Latencies, RATE_TOLERANCE } from './stats.js';
 
-/** Below this share of the rate asked, the rate counts as not reached. */
-const RATE_TOLERANCE = 0.95;
 /** On Ctrl-C, how long the run may take to collect what the engine measured before the results are written without it. */
 const RESULTS_TIMEOUT_MS = 20_000;
 

@@ -1,6 +1,9 @@
 import { build, type Histogram } from 'hdr-histogram-js';
 import type { LatencyStats } from './results.js';
 
+/** Below this share of the rate asked, the rate counts as not reached (the run's verdict, the generator's notice). */
+export const RATE_TOLERANCE = 0.95;
+
 /**
  * Every IM of a load run carries its sequence number and the time it was due (epoch ms) in its
  * body, so whoever sees it (the echo, the SfB user's MESSAGE on the SIP side) can time it from

@@ -17,6 +17,19 @@ interface Entity {
 }
 
 /**
+ * Drops the bytes that reach an @xmpp connection after it detached its parser (its stream closed,
+ * or a fault): the peer may still be sending, and @xmpp would throw on them from the socket's
+ * event. For connections that keep @xmpp's own parser (`readBounded` has this guard built in).
+ */
+export function dropDataAfterClose(connection: object): void {
+  const c = connection as Pick<Entity, 'parser' | '_onData'>;
+  const onData = c._onData;
+  c._onData = function (this: typeof c, data: Buffer) {
+    if (this.parser) onData.call(this, data);
+  };
+}
+
+/**
  * Makes an @xmpp/client read its streams through the bounded parser. @xmpp/connection builds
  * `new this.Parser()` for every stream (re)start, taking the class from the transport's
  * prototype, and hands it `data.toString('utf8')`, which turns a UTF-8 sequence split across two

@@ -10,6 +10,7 @@ import { withDeadline } from '../infra/deadline.js';
 import { Inbox } from '../infra/inbox.js';
 import type { Endpoint } from '../infra/endpoint.js';
 import { readBounded } from './bounded-transport.js';
+import { STANZAS_NS } from './stanza-errors.js';
 import { trustTestCa } from './trust.js';
 
 export { xml };
@@ -386,8 +387,6 @@ function streamEnd(err: Error | undefined): string {
 export function bareOf(jid: string | undefined): string | undefined {
   return jid?.split('/')[0];
 }
-
-const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 /** The defined condition of a stanza error (`service-unavailable`, ...), or undefined. */
 export function errorCondition(s: Element): string | undefined {

@@ -30,6 +30,9 @@ const STANZA_ERROR_CONDITIONS = [
 ] as const;
 
 /** The suite format's word for a field that names one of them (the validator names it so, with a "did you mean"). */
+/** The namespace of stanza error conditions (RFC 6120 section 8.3.3). */
+export const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
 export const STANZA_ERROR_CONDITION_NOUN = 'a stanza error condition of RFC 6120 section 8.3.3';
 
 /** A field of the suite format that names a stanza error condition. */

@@ -9,9 +9,11 @@ import xml, { type Element } from '@xmpp/xml';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { withDeadline } from '../../infra/deadline.js';
+import { dropDataAfterClose } from '../../xmpp/bounded-transport.js';
+import { STANZAS_NS } from '../../xmpp/stanza-errors.js';
 import type { LoadPlan, LoadUser } from '../profile.js';
 import type { LoadSecond } from '../results.js';
-import { countBy, DeliveryLedger, Latencies, OpenSchedule, scheduledCount, seqOf, stamp } from '../stats.js';
+import { countBy, DeliveryLedger, Latencies, OpenSchedule, RATE_TOLERANCE, scheduledCount, seqOf, stamp } from '../stats.js';
 import type { ChildResult, FromChild, ToChild } from './protocol.js';
 
 /** A login (TCP, STARTTLS, SASL, bind, initial presence) that takes longer has failed with `timeout`. */
@@ -25,10 +27,7 @@ const RESTART_TIMEOUT_MS = 60_000;
 /** The send timer's period, and the most IMs one tick sends: a generator that cannot keep up falls behind instead of freezing. */
 const TICK_MS = 2;
 const MAX_BURST = 400;
-/** Below this share of the rate asked, the run says the machine could not generate it. */
-const RATE_TOLERANCE = 0.95;
 
-const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const ROSTER_NS = 'jabber:iq:roster';
 
 interface Session {
@@ -171,13 +170,8 @@ class Generator {
       timeout: LOGIN_TIMEOUT_MS,
     });
     xmpp.reconnect.stop();
-    // The server may still be sending when this side closes the stream: the connection drops its
-    // parser at the close, and data after it would throw from the socket's event.
-    const connection = xmpp as unknown as { parser: unknown; _onData(d: Buffer): void };
-    const onData = connection._onData;
-    connection._onData = function (this: typeof connection, data: Buffer) {
-      if (this.parser) onData.call(this, data);
-    };
+    // The server may still be sending when this side closes the stream.
+    dropDataAfterClose(xmpp);
     let lastError: Error | undefined;
     xmpp.on('error', (err: Error) => {
       lastError = err;

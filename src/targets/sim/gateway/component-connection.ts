@@ -1,6 +1,7 @@
 import ConnectionTCP from '@xmpp/connection-tcp';
 import xml, { type Element } from '@xmpp/xml';
 import { createHash } from 'node:crypto';
+import { dropDataAfterClose } from '../../../xmpp/bounded-transport.js';
 
 const NS_COMPONENT = 'jabber:component:accept';
 
@@ -13,6 +14,8 @@ const NS_COMPONENT = 'jabber:component:accept';
 export class ComponentConnection extends ConnectionTCP {
   constructor(options: { service: string; domain: string }) {
     super(options);
+    // Under load the Edge is still sending when the gateway closes its stream (a restart).
+    dropDataAfterClose(this);
   }
 
   override socketParameters(service: string): object | undefined {
@@ -24,14 +27,6 @@ export class ComponentConnection extends ConnectionTCP {
   override send(element: Element): Promise<void> {
     if (this.isStanza(element) && !element.attrs.from) element.attrs.from = this.options.domain;
     return super.send(element);
-  }
-
-  /**
-   * Under load the Edge is still sending when the gateway closes its stream (a restart): the
-   * connection drops its parser at the close, and data after it would throw from the socket's event.
-   */
-  _onData(data: Buffer): void {
-    if (this.parser) (ConnectionTCP.prototype as unknown as { _onData(d: Buffer): void })._onData.call(this, data);
   }
 
   /** XEP-0114 example 3: the handshake is SHA-1 of the stream id and the shared secret, in hex. */

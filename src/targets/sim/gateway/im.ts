@@ -7,6 +7,7 @@ import type { Cite } from '../../../sfb/behaviours/log.js';
 import { buildRequest, type SipResponseInit } from '../../../sip/endpoint.js';
 import { newCallId, parseNameAddr, parseSipUri, serializeSipMessage, type SipRequest } from '../../../sip/message.js';
 import { stanzaError } from '../../../xmpp/client.js';
+import { STANZAS_NS } from '../../../xmpp/stanza-errors.js';
 import { bareJid, domainOf, jidToSipUri, SipsTargetError, sipUriToJid, xmppUriToJid } from '../mapping/address.js';
 import { stanzaErrorToSip } from '../mapping/errors.js';
 import { htmlToText } from '../mapping/html-text.js';
@@ -23,7 +24,6 @@ import type { XmppSide } from './xmpp-side.js';
  */
 export const SIP_MESSAGE_LIMIT = 1300;
 
-const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 /** What the gateway turns into an XMPP <body/> (RFC 7572 section 7). */
 const ACCEPT = 'text/plain, text/html';
 
