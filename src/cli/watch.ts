@@ -6,11 +6,10 @@ import { parseDuration } from '../infra/duration.js';
 import type { RuntimeChoice } from '../prosody/types.js';
 import { loadSuite, type VariableSources } from '../scenario/loader.js';
 import { lightBeacon } from '../watch/beacon.js';
-import { readWatchLog } from '../watch/log.js';
 import { Watch } from '../watch/engine.js';
 import { TransitionHooks } from '../watch/hooks.js';
 import { WatchMetrics } from '../watch/metrics.js';
-import { OVERALL, type WatchRecord } from '../watch/records.js';
+import { OVERALL, type RecordOf, type WatchRecord } from '../watch/records.js';
 import { WatchServer } from '../watch/server.js';
 import { formatWatchSummary } from '../watch/summary.js';
 import { WatchTerminal, type Paint } from '../watch/terminal.js';
@@ -80,6 +79,8 @@ export async function runWatch(file: string, opts: WatchCommandOptions): Promise
         })
       : undefined;
     let rehearsed = 0;
+    // The check that began the federation's current outage, from its `*` transition.
+    let outageFirst: string | undefined;
     const sink = (r: WatchRecord) => {
       if (r.type === 'mark' && r.source === 'schedule' && ++rehearsed === late.watch?.rehearsalLength && opts.endAfterRehearsalMs !== undefined) {
         const w = late.watch;
@@ -88,6 +89,7 @@ export async function runWatch(file: string, opts: WatchCommandOptions): Promise
       model.ingest(r);
       metrics.ingest(r);
       late.view?.ingest(r);
+      if (r.type === 'transition' && r.check === OVERALL) outageFirst = r.to === 'met' ? undefined : r.first;
       // A check's first result is no change; its first failure is.
       if (r.type === 'transition' && hooks && !(r.from === 'unknown' && r.to === 'met'))
         hooks.run(r, {
@@ -95,6 +97,8 @@ export async function runWatch(file: string, opts: WatchCommandOptions): Promise
           title: r.check === OVERALL ? 'the federation' : late.watch?.checks.find((c) => c.id === r.check)?.title,
           logFile: late.watch?.logFile,
           pageUrl: server?.url,
+          // A single check's transition is told the federation's state too (the `*` one carries its own).
+          ...(r.check !== OVERALL && late.watch ? federationNow(late.watch, r, outageFirst) : {}),
         });
     };
 
@@ -119,12 +123,10 @@ export async function runWatch(file: string, opts: WatchCommandOptions): Promise
       listen: server.address,
       version: packageVersion(),
       sinks: [(r) => sink(r)],
+      replay: (r) => model.ingest(r),
     });
-    if (opts.resume) {
-      // The page shows the whole log; the metrics, counters of this process, start from the standings.
-      for await (const r of readWatchLog(out)) model.ingest(r);
-      metrics.ingest(watch.standing());
-    }
+    // The metrics, counters of this process, start from the standings (the page has the whole log, replayed).
+    if (opts.resume) metrics.ingest(watch.standing());
     const keys = live && process.stdin.isTTY ? 'keys: m add a mark, q stop (Ctrl-C also stops)' : undefined;
     const view = new WatchTerminal({
       live,
@@ -175,6 +177,16 @@ export async function runWatch(file: string, opts: WatchCommandOptions): Promise
 }
 
 /** In a terminal: `m` asks for a mark's text, `q` stops the watch, Ctrl-C is SIGINT as usual. */
+/** For a single check's hook: the checks unmet now, and the one that began the federation's outage (this one, when it just did). */
+function federationNow(watch: Watch, t: RecordOf<'transition'>, outageFirst: string | undefined): { failing?: string[]; first?: string } {
+  const failing = Object.entries(watch.standing().standings)
+    .filter(([check, s]) => check !== OVERALL && s.state === 'unmet')
+    .map(([check]) => check);
+  if (failing.length === 0) return {};
+  const first = outageFirst ?? (t.to === 'unmet' ? t.check : undefined);
+  return { failing, ...(first ? { first } : {}) };
+}
+
 function listenToKeys(watch: Watch, view: WatchTerminal): () => void {
   const stdin = process.stdin;
   let asking = false;

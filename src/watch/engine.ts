@@ -30,6 +30,8 @@ import {
 import { Standings } from './state.js';
 import { SummaryBuilder, type WatchSummary } from './summary.js';
 
+type Phase = ResolvedSuite['phases'][number];
+
 export interface WatchOptions {
   runtime: RuntimeChoice;
   baseImage?: string;
@@ -56,6 +58,8 @@ export interface WatchOptions {
   version: string;
   /** Told every record, once it is in the log. */
   sinks?: ReadonlyArray<(r: WatchRecord) => void>;
+  /** With `resume`: told every record of the log already written, as it is read back (the page shows the whole log). */
+  replay?: (r: WatchRecord) => void;
   /** Told while setup does something slow (the first build of the Prosody image). */
   progress?: (p: SetupProgress) => void;
 }
@@ -76,6 +80,8 @@ export class Watch {
   private targetStack: TeardownStack | undefined;
   private facts: string | undefined;
   private saidSlow = false;
+  /** The phases a rehearsal has applied so far: a target started again gets their steps too. */
+  private readonly rehearsed: Phase[] = [];
   private readonly start: WatchStart;
   private readonly redactor = new Redactor();
   private readonly log: WatchLog;
@@ -113,7 +119,12 @@ export class Watch {
     const watched = selectChecks(suite, o);
     // A resumed watch's summary covers the whole log, the earlier watches' part included.
     const summary = new SummaryBuilder();
-    const resumed = o.resume ? await readBack(o.out, (r) => summary.ingest(r)) : undefined;
+    const resumed = o.resume
+      ? await readBack(o.out, (r) => {
+          summary.ingest(r);
+          o.replay?.(r);
+        })
+      : undefined;
     return new Watch(suite, o, watched, summary, resumed);
   }
 
@@ -234,7 +245,9 @@ export class Watch {
       this.emit({ type: 'round', at: new Date(began).toISOString(), round: this.round, durationMs: Date.now() - began, results });
       this.log.flush();
       if (this.target && rehearsal.length > 0 && Date.now() >= nextRehearsal) {
-        await this.rehearse(this.target, rehearsal.shift()!);
+        const phase = rehearsal.shift()!;
+        this.rehearsed.push(phase);
+        await this.rehearse(this.target, phase);
         nextRehearsal = Date.now() + this.o.rehearseMs!;
       }
       next += this.o.intervalMs;
@@ -313,7 +326,8 @@ export class Watch {
       });
       stack.defer('the target', () => target.stop());
       const last = Math.max(...this.watched.map((w) => w.phaseIndex));
-      for (const phase of this.suite.phases.slice(0, last + 1)) {
+      // Started again mid-rehearsal, the deployment is where the rehearsal had brought it, not at its start.
+      for (const phase of [...this.suite.phases.slice(0, last + 1), ...this.rehearsed]) {
         for (const [i, step] of (phase.steps ?? []).entries()) {
           const outcome = await applyStep(target, step, i, { assumeDone: true });
           if (!outcome.ok) throw new XfedError(`step ${i + 1} of phase ${phase.name} (${outcome.description}) failed: ${outcome.error}`);
@@ -342,13 +356,13 @@ export class Watch {
   }
 
   /** The phases after the watched checks' one, whose steps a rehearsal applies in turn. */
-  private rehearsalPhases(): ResolvedSuite['phases'][number][] {
+  private rehearsalPhases(): Phase[] {
     if (this.o.rehearseMs === undefined) return [];
     const last = Math.max(...this.watched.map((w) => w.phaseIndex));
     return this.suite.phases.slice(last + 1).filter((p) => (p.steps ?? []).length > 0);
   }
 
-  private async rehearse(target: SuiteTarget, phase: ResolvedSuite['phases'][number]): Promise<void> {
+  private async rehearse(target: SuiteTarget, phase: Phase): Promise<void> {
     const steps = phase.steps ?? [];
     this.mark(`${phase.name}: ${steps.map((s) => stepKindOf(s).describe(s)).join('; ')}`, 'schedule');
     for (const [i, step] of steps.entries()) {

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { withDeadline } from '../../src/infra/deadline.js';
+import { pollUntil, withDeadline } from '../../src/infra/deadline.js';
 import { TestDnsServer } from '../../src/infra/dns.js';
 import { freePort } from '../../src/infra/ports.js';
 import { readWatchLog } from '../../src/watch/log.js';
@@ -89,7 +89,7 @@ describe('xfed watch against the simulation', () => {
   it('records the break and the recovery a rehearsal causes, with marks, hooks, metrics and the page, and closes the log on SIGINT', async () => {
     const out = path.join(dir, 'run');
     const hookLog = path.join(dir, 'hooks.ndjson');
-    const hook = `printf '%s %s %s %s\\n' "$XFED_CHECK" "$XFED_FROM" "$XFED_TO" "\${XFED_OUTAGE_SECONDS:-}" >> ${hookLog}`;
+    const hook = `printf '%s %s %s %s [%s|%s]\\n' "$XFED_CHECK" "$XFED_FROM" "$XFED_TO" "\${XFED_OUTAGE_SECONDS:-}" "\${XFED_FAILING:-}" "\${XFED_FIRST:-}" >> ${hookLog}`;
     const watch = startCli(
       ['watch', suite, '--phase', 'baseline', '--interval', '500ms', '--rehearse', '3s', '--runtime', 'process', '--out', out, '--on-change', hook],
       { env: { XFED_WATCH_DIR: path.join(dir, 'beacons') } },
@@ -147,11 +147,12 @@ describe('xfed watch against the simulation', () => {
     expect(ofType(rs, 'facts')[0]).toMatchObject({ tlsVersion: expect.stringMatching(/^TLSv1/), certificate: { daysLeft: expect.any(Number) } });
     // The hooks ran for the changes, not for the first results, and their runs are in the log.
     const hookLines = (await readFile(hookLog, 'utf8')).trim().split('\n');
+    // A single check's hook is told the federation's state too: the checks unmet, the first of them.
     expect(hookLines).toEqual([
-      'im-erin met unmet ',
-      '* met unmet ',
-      expect.stringMatching(/^im-erin unmet met \d/),
-      expect.stringMatching(/^\* unmet met \d/),
+      'im-erin met unmet  [im-erin|im-erin]',
+      '* met unmet  [im-erin|im-erin]',
+      expect.stringMatching(/^im-erin unmet met \d+ \[\|\]$/),
+      expect.stringMatching(/^\* unmet met \d+ \[\|\]$/),
     ]);
     expect(ofType(rs, 'hook').every((h) => h.exitCode === 0)).toBe(true);
     // The summary was printed, and the timeline written.
@@ -304,6 +305,45 @@ describe('xfed watch against the simulation', () => {
     // The harness's failure is no outage of the federation: error, then met again.
     expect(ofType(rs, 'transition').filter((t) => t.to === 'unmet')).toEqual([]);
     expect(ofType(rs, 'transition').some((t) => t.check === OVERALL && t.from === 'error' && t.to === 'met')).toBe(true);
+  }, 120_000);
+
+  it('starts the target again where the rehearsal had brought it, not at its start', async () => {
+    const out = path.join(dir, 'restart-rehearsed');
+    // One rehearsal phase, which breaks im-erin and is not undone.
+    const oneStep = path.join(dir, 'one-step.yaml');
+    await writeFile(oneStep, REHEARSAL.slice(0, REHEARSAL.indexOf('  - name: erin-back')));
+    const watch = startCli(['watch', oneStep, '--phase', 'baseline', '--interval', '500ms', '--rehearse', '1s', '--runtime', 'process', '--out', out]);
+    try {
+      await watch.waitForOutput(/im-erin met -> unmet/, 60_000);
+      const partner = spawnSync('pgrep', ['-f', `xfed-partner\\.test-${watch.child.pid}\\.`], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')[0]!;
+      expect(partner).toMatch(/^\d+$/);
+      process.kill(Number(partner), 'SIGKILL');
+      await watch.waitForOutput(/target up in[^]*target up in/, 60_000);
+      // The first round on the new target, read from the log (each round is flushed as it ends).
+      await pollUntil(
+        async () => {
+          const rs = await records(out);
+          const again = rs.findIndex((r, i) => r.type === 'ready' && i > rs.findIndex((q) => q.type === 'ready'));
+          return again >= 0 && rs.slice(again).some((r) => r.type === 'round') ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 200, what: 'a round on the target started again' },
+      );
+      watch.child.kill('SIGTERM');
+      expect((await watch.exit(30_000)).code).toBe(143);
+    } finally {
+      watch.child.kill('SIGKILL');
+    }
+    const rs = await records(out);
+    const again = rs.findLastIndex((r) => r.type === 'ready');
+    expect(ofType(rs, 'ready')).toHaveLength(2);
+    // erin is still on the 2019 pool after the restart: im-erin is unmet there, never met.
+    const after = ofType(rs.slice(again), 'round').flatMap((r) => r.results.filter((p) => p.check === 'im-erin'));
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.map((p) => p.state)).toEqual(after.map(() => 'unmet'));
+    // Still no outage of ping-domain, whose checks the harness's failure only interrupted.
+    expect(ofType(rs, 'transition').filter((t) => t.check === 'ping-domain' && t.to === 'unmet')).toEqual([]);
   }, 120_000);
 
   it('says once that rounds run back to back when a round outlasts the interval', async () => {
