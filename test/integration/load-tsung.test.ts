@@ -9,7 +9,7 @@ import { openLoadTarget, type LoadSession } from '../../src/load/run.js';
 import { tsungEngine } from '../../src/load/tsung/engine.js';
 import { ROOT } from '../helpers/cli-process.js';
 import { describeRuntime } from '../helpers/support.js';
-import { describeWithTsung } from '../helpers/tsung-gate.js';
+import { describeWithTool } from '../helpers/tool-gate.js';
 
 const SMOKE = path.join(ROOT, 'scenarios', 'smoke.yaml');
 
@@ -35,7 +35,7 @@ async function processesWithHome(dir: string): Promise<number[]> {
 }
 
 describeRuntime('process', 'xfed load --engine tsung', () =>
-  describeWithTsung('on Tsung', () => {
+  describeWithTool('tsung', 'on Tsung', () => {
     let session: LoadSession;
 
     beforeAll(async () => {

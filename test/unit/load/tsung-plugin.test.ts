@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countEveryStamp, jabberPluginCountingEvery, TSUNG_APP } from '../../../src/load/tsung/plugin.js';
-import { describeWithTsung } from '../../helpers/tsung-gate.js';
+import { describeWithTool } from '../../helpers/tool-gate.js';
 
-describeWithTsung("Tsung's jabber plugin, counting every echo of a chunk", () => {
+describeWithTool('tsung', "Tsung's jabber plugin, counting every echo of a chunk", () => {
   it('replaces message_bidi of the installed Tsung 1.7 plugin, and nothing else', () => {
     const source = readFileSync(join(TSUNG_APP, 'src', 'ts_jabber.erl'), 'utf8');
     const patched = countEveryStamp(source)!;

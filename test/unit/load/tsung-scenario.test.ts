@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tsungStampOf } from '../../../src/load/tsung/engine.js';
 import { renderScenario, renderUsers, schedules } from '../../../src/load/tsung/scenario.js';
 import type { LoadPlan } from '../../../src/load/profile.js';
-import { describeWithTsung } from '../../helpers/tsung-gate.js';
+import { describeWithTool } from '../../helpers/tool-gate.js';
 
 const TSUNG_EBIN = '/usr/lib/x86_64-linux-gnu/tsung/tsung-1.7.0/ebin';
 
@@ -39,7 +39,7 @@ function evalCodes(xml: string): string[] {
   );
 }
 
-describeWithTsung('the Tsung scenario of a load plan', () => {
+describeWithTool('tsung', 'the Tsung scenario of a load plan', () => {
   it("is valid against Tsung's DTD, with one client per host and its nodes", () => {
     const dir = mkdtempSync(join(tmpdir(), 'xfed-tsung-'));
     try {

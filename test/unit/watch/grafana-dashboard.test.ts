@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { parseExposition, type Family } from './prometheus-text.js';
 import { sampleMetrics } from './sample-watch.js';
+import { allPanels, DASHBOARD_FILE, expressions, type Dashboard } from '../../helpers/grafana-dashboard.js';
 
-const FILE = new URL('../../../docs/grafana/xfed-watch.json', import.meta.url);
 const DS_UID = '${DS_PROMETHEUS}';
 const GRID_WIDTH = 24;
 /** Labels Prometheus adds to every scraped series. */
@@ -11,45 +11,6 @@ const TARGET_LABELS = ['job', 'instance'];
 const GRAFANA_VARIABLES = ['__range', '__rate_interval', '__interval', '__range_s', '__interval_ms'];
 const PANEL_TYPES = ['row', 'stat', 'timeseries', 'state-timeline', 'bargauge', 'gauge', 'table', 'text'];
 const PROMQL_FUNCTIONS = ['sum', 'max', 'min', 'avg', 'count', 'rate', 'increase', 'changes', 'histogram_quantile', 'time', 'label_values', 'by', 'without'];
-
-interface Target {
-  expr?: string;
-  refId?: string;
-  datasource?: { type?: string; uid?: string };
-}
-interface Panel {
-  id?: number;
-  type?: string;
-  title?: string;
-  gridPos?: { x: number; y: number; w: number; h: number };
-  datasource?: { type?: string; uid?: string };
-  targets?: Target[];
-  panels?: Panel[];
-}
-interface Dashboard {
-  __inputs?: { name: string; type: string; pluginId: string }[];
-  __requires?: { type: string; id: string }[];
-  schemaVersion?: number;
-  uid?: string;
-  title?: string;
-  panels?: Panel[];
-  annotations?: { list?: { builtIn?: number; expr?: string; datasource?: { uid?: string } }[] };
-  templating?: { list?: { name: string; query?: string | { query?: string }; datasource?: { uid?: string } }[] };
-}
-
-/** Every panel, those inside collapsed rows included. */
-function allPanels(d: Dashboard): Panel[] {
-  return (d.panels ?? []).flatMap((p) => [p, ...(p.panels ?? [])]);
-}
-
-/** Every PromQL expression of the dashboard, with where it is. */
-function expressions(d: Dashboard): [string, string][] {
-  const out: [string, string][] = [];
-  for (const p of allPanels(d)) for (const t of p.targets ?? []) out.push([`panel "${p.title}" ${t.refId}`, t.expr ?? '']);
-  for (const a of d.annotations?.list ?? []) if (!a.builtIn) out.push([`annotation`, a.expr ?? '']);
-  for (const v of d.templating?.list ?? []) out.push([`variable ${v.name}`, typeof v.query === 'string' ? v.query : (v.query?.query ?? '')]);
-  return out;
-}
 
 /** The labels each family of an exposition has, `le` for a histogram's buckets. */
 function labelsByFamily(families: Map<string, Family>): Map<string, Set<string>> {
@@ -155,7 +116,7 @@ describe('the sample Grafana dashboard, docs/grafana/xfed-watch.json', () => {
   let dashboard: Dashboard;
   let families: Map<string, Family>;
   beforeAll(async () => {
-    dashboard = JSON.parse(readFileSync(FILE, 'utf8')) as Dashboard;
+    dashboard = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as Dashboard;
     families = parseExposition(await sampleMetrics().exposition());
   });
 
