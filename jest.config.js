@@ -13,15 +13,34 @@ const common = {
 };
 
 /**
- * Two projects: `unit` (no servers, milliseconds each; `npm run test:unit` runs them in parallel)
- * and `integration` (real Prosody, SIP and ejabberd; `npm run test:integration` runs one file at a
- * time, so the 2-core machines of CI do not starve Prosody).
+ * Integration files that run alone, one after the other, after the rest: they count what xfed left
+ * on the whole machine (teardown), or measure the machine (memory growth per round, rates and
+ * latencies held, a Docker image build that takes every core).
+ */
+const ALONE = ['teardown', 'watch-soak', 'load', 'load-tsung', 'xfed-image'];
+
+/**
+ * Three projects: `unit` (no servers, milliseconds each; run in parallel), `integration` (real
+ * Prosody, SIP and ejabberd; scripts/test-integration.js runs two files at a time on CI's 2 cores:
+ * each test waits on protocol events with its own bounds, and counts only what its own runs left)
+ * and `integration-alone` (the files above, one at a time).
  * @type {import('jest').Config}
  */
 const config = {
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/test/unit'] },
-    { ...common, displayName: 'integration', roots: ['<rootDir>/test/integration'] },
+    {
+      ...common,
+      displayName: 'integration',
+      roots: ['<rootDir>/test/integration'],
+      testPathIgnorePatterns: [`/test/integration/(${ALONE.join('|')})\\.test\\.ts$`],
+    },
+    {
+      ...common,
+      displayName: 'integration-alone',
+      roots: ['<rootDir>/test/integration'],
+      testMatch: ALONE.map((name) => `**/test/integration/${name}.test.ts`),
+    },
   ],
   // Integration tests start real servers; every wait inside them has its own, tighter bound. (A
   // global option: Jest does not take it per project.)

@@ -50,7 +50,12 @@ export interface Leftovers {
   tempDirs: number;
 }
 
-export function countLeftovers(): Leftovers {
+/**
+ * What xfed left, counted from the outside: everything on the machine, or with `ownerPid` only
+ * what that xfed process made (its pid is in the names of its work directories, networks and
+ * Prosody configs, and in its containers' labels), which other tests running beside it leave alone.
+ */
+export function countLeftovers(o: { ownerPid?: number } = {}): Leftovers {
   const sh = (file: string, args: string[]) => {
     try {
       return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
@@ -60,11 +65,15 @@ export function countLeftovers(): Leftovers {
   };
   const lines = (s: string) => s.split('\n').filter(Boolean).length;
   const dockerUp = missing.container === undefined;
+  // An owner id is "<pid>.<start time>"; the names made from it hold "-<owner id>".
+  const owner = o.ownerPid !== undefined ? `-${o.ownerPid}\\.` : '';
   return {
     // Prosody runs as "lua5.4 /usr/bin/prosody -F --config <xfed work dir>/prosody.cfg.lua".
-    prosodyProcesses: lines(sh('pgrep', ['-f', 'prosody -F --config .*/xfed-'])),
-    containers: dockerUp ? lines(sh('docker', ['ps', '-aq', '--filter', 'label=org.xfed'])) : 0,
-    networks: dockerUp ? lines(sh('docker', ['network', 'ls', '-q'])) : 0,
-    tempDirs: readdirSync(os.tmpdir()).filter((d) => d.startsWith('xfed-')).length,
+    prosodyProcesses: lines(sh('pgrep', ['-f', `prosody -F --config .*/xfed-${owner ? `[^ ]*${owner}` : ''}`])),
+    containers: dockerUp
+      ? lines(sh('docker', ['ps', '-aq', '--filter', o.ownerPid !== undefined ? `label=org.xfed.owner-pid=${o.ownerPid}` : 'label=org.xfed']))
+      : 0,
+    networks: dockerUp ? lines(sh('docker', ['network', 'ls', '-q', ...(o.ownerPid !== undefined ? ['--filter', `name=xfed-${o.ownerPid}.`] : [])])) : 0,
+    tempDirs: readdirSync(os.tmpdir()).filter((d) => d.startsWith('xfed-') && (o.ownerPid === undefined || d.includes(`-${o.ownerPid}.`))).length,
   };
 }

@@ -187,14 +187,17 @@ for (const kind of RUNTIMES) {
         expect([ok.code, ok.stderr]).toEqual([0, '']);
         expect(ok.stdout).toMatch(/14 of 14 checks met, 0 unmet in 3 phases/);
 
-        const before = countLeftovers();
         const halfway = startCli(['run', file, '--vars', vars, '--runtime', 'process', '--assume-done', '--reporter', 'plain', '--out', `${out}-2`]);
         await halfway.waitForOutput(/subscribe-watch/, 30_000);
+        // The count sees this run's own: its partner Prosody and work directories.
+        const during = countLeftovers({ ownerPid: halfway.child.pid! });
+        expect([during.prosodyProcesses > 0, during.tempDirs > 0]).toEqual([true, true]);
         halfway.child.kill('SIGTERM');
         expect((await halfway.exit(30_000)).code).toBe(143);
         await expectNoPartnerContacts(lab);
         expect(JSON.parse(await readFile(path.join(`${out}-2`, 'results.json'), 'utf8'))).toMatchObject({ status: 'interrupted', target: 'gateway' });
-        expect(countLeftovers()).toEqual(before);
+        // Only what this run made: the other tests running beside this one start and stop their own.
+        expect(countLeftovers({ ownerPid: halfway.child.pid! })).toEqual({ prosodyProcesses: 0, containers: 0, networks: 0, tempDirs: 0 });
 
         const noPassword = await runCli(
           ['run', path.join('test', 'fixtures', 'suites', 'valid', 'gateway.yaml'), '--runtime', 'process', '--out', `${out}-3`],
