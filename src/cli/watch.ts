@@ -176,7 +176,6 @@ export async function runWatch(file: string, opts: WatchCommandOptions): Promise
   }
 }
 
-/** In a terminal: `m` asks for a mark's text, `q` stops the watch, Ctrl-C is SIGINT as usual. */
 /** For a single check's hook: the checks unmet now, and the one that began the federation's outage (this one, when it just did). */
 function federationNow(watch: Watch, t: RecordOf<'transition'>, outageFirst: string | undefined): { failing?: string[]; first?: string } {
   const failing = Object.entries(watch.standing().standings)
@@ -187,6 +186,7 @@ function federationNow(watch: Watch, t: RecordOf<'transition'>, outageFirst: str
   return { failing, ...(first ? { first } : {}) };
 }
 
+/** In a terminal: `m` asks for a mark's text, `q` stops the watch, Ctrl-C is SIGINT as usual. */
 function listenToKeys(watch: Watch, view: WatchTerminal): () => void {
   const stdin = process.stdin;
   let asking = false;

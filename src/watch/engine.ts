@@ -326,13 +326,14 @@ export class Watch {
       });
       stack.defer('the target', () => target.stop());
       const last = Math.max(...this.watched.map((w) => w.phaseIndex));
-      // Started again mid-rehearsal, the deployment is where the rehearsal had brought it, not at its start.
-      for (const phase of [...this.suite.phases.slice(0, last + 1), ...this.rehearsed]) {
+      for (const phase of this.suite.phases.slice(0, last + 1)) {
         for (const [i, step] of (phase.steps ?? []).entries()) {
           const outcome = await applyStep(target, step, i, { assumeDone: true });
           if (!outcome.ok) throw new XfedError(`step ${i + 1} of phase ${phase.name} (${outcome.description}) failed: ${outcome.error}`);
         }
       }
+      // Started again mid-rehearsal, the deployment is where the rehearsal had brought it, not at its start.
+      for (const phase of this.rehearsed) await this.applyRehearsed(target, phase);
       this.target = target;
       this.targetStack = stack;
       this.emit({ type: 'ready', at: new Date().toISOString(), setupMs: Math.round(performance.now() - started), runtime: target.runtime });
@@ -365,7 +366,12 @@ export class Watch {
   private async rehearse(target: SuiteTarget, phase: Phase): Promise<void> {
     const steps = phase.steps ?? [];
     this.mark(`${phase.name}: ${steps.map((s) => stepKindOf(s).describe(s)).join('; ')}`, 'schedule');
-    for (const [i, step] of steps.entries()) {
+    await this.applyRehearsed(target, phase);
+  }
+
+  /** A rehearsal's step that fails is said, and the rehearsal goes on: what it broke shows in the checks. */
+  private async applyRehearsed(target: SuiteTarget, phase: Phase): Promise<void> {
+    for (const [i, step] of (phase.steps ?? []).entries()) {
       const outcome = await applyStep(target, step, i, { assumeDone: true });
       if (!outcome.ok) this.emit({ type: 'notice', at: new Date().toISOString(), text: `step ${i + 1} of phase ${phase.name} failed: ${outcome.error}` });
     }
