@@ -203,7 +203,8 @@ export function summarize(records: Iterable<WatchRecord>): WatchSummary {
   return b.result();
 }
 
-const pct = (a: number | undefined) => (a === undefined ? '   -   ' : `${(a * 100).toFixed(a === 1 ? 0 : 2).padStart(6)}%`);
+// Rounded down, as the timeline's page does: 99.996 % is no 100.00 %, and both show the same figure.
+const pct = (a: number | undefined) => (a === undefined ? '   -   ' : `${(a === 1 ? '100' : (Math.floor(a * 10000) / 100).toFixed(2)).padStart(6)}%`);
 
 /** The summary as the terminal prints it when a watch stops, and `xfed timeline` after it. */
 export function formatWatchSummary(s: WatchSummary, o: { paint?: (state: CheckState | 'muted', text: string) => string } = {}): string {

@@ -7,6 +7,7 @@ import { LOG_NAME, readWatchLog, WatchLog } from '../../../src/watch/log.js';
 import { OVERALL, WATCH_FORMAT, type ProbeResult, type RecordOf, type WatchRecord, type WatchStart } from '../../../src/watch/records.js';
 import { Standings } from '../../../src/watch/state.js';
 import { formatWatchSummary, summarize } from '../../../src/watch/summary.js';
+import { TimelineModel } from '../../../src/watch/timeline/model.js';
 
 const T0 = Date.parse('2026-11-30T01:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -126,6 +127,22 @@ describe('summarize', () => {
     expect(text).toMatch(/01:00:10 - 01:00:20 {2}10.0 s: forbidden/);
     expect(text).toContain('still down');
     expect(text).toContain('1 operator mark');
+  });
+
+  it("gives the same availability as the timeline's page, rounded down as the page shows it", () => {
+    const records: WatchRecord[] = [
+      { type: 'start', at: at(0), resumed: false, ...START },
+      { type: 'transition', at: at(0), round: 1, check: 'im', from: 'unknown', to: 'met' },
+      { type: 'transition', at: at(89.706), round: 2, check: 'im', from: 'met', to: 'unmet' },
+      { type: 'stop', at: at(100), reason: 'SIGINT', rounds: 2 },
+    ];
+    const summary = summarize(records);
+    const model = new TimelineModel();
+    for (const r of records) model.ingest(r);
+    const lane = model.toJSON().lanes.find((l) => l.check === 'im')!;
+    expect(summary.checks.find((c) => c.id === 'im')!.availability).toBe(lane.availability);
+    // 89.706 %: rounded it would read 89.71 % here and 89.70 % on the page.
+    expect(formatWatchSummary(summary)).toMatch(/^ {2}im +89\.70%/m);
   });
 
   it('keeps the gap of a resume when the log was rotated at the resumed start', () => {
