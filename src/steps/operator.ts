@@ -5,6 +5,7 @@ import { XfedError } from '../errors.js';
 import { withDeadline } from '../infra/deadline.js';
 import { Duration, durationMs } from '../infra/format.js';
 import { OWNER_ENV, recordProcess, thisOwner } from '../infra/reaper/marker.js';
+import { onSignal } from '../infra/signals.js';
 import { defineStep } from './step.js';
 
 const OUTPUT_LIMIT = 4096;
@@ -56,6 +57,16 @@ export const runStep = defineStep({
       env: { ...process.env, [OWNER_ENV]: thisOwner().owner },
     });
     const forget = child.pid !== undefined ? recordProcess(child.pid, `hook: ${step.command}`) : () => undefined;
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // already gone
+      }
+    };
+    // Ctrl-C reaches only the terminal's process group, and this command has its own: xfed ends it
+    // as it tears down (one that ignores SIGTERM is left to the reaper, which has its record).
+    const unlisten = onSignal(() => signalGroup('SIGTERM'));
     let out = '';
     const collect = (d: Buffer) => {
       out = (out + d.toString('utf8')).slice(-OUTPUT_LIMIT);
@@ -70,13 +81,10 @@ export const runStep = defineStep({
     try {
       result = await withDeadline(exited, timeoutMs, `the command "${step.command}"`);
     } catch (err) {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      signalGroup('SIGKILL');
       throw new XfedError(`${(err as Error).message}${out ? `; its last output: ${lastLine(out)}` : ''}`);
     } finally {
+      unlisten();
       forget();
     }
     if (result.code !== 0) throw new XfedError(`the command "${step.command}" exited with ${result.code ?? result.signal}${out ? `: ${lastLine(out)}` : ''}`);

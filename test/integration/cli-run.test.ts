@@ -3,8 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pollUntil } from '../../src/infra/deadline.js';
 import type { RunResults } from '../../src/report/results.js';
-import { ROOT, runCli } from '../helpers/cli-process.js';
+import { ROOT, runCli, startCli } from '../helpers/cli-process.js';
 import { junitSchemaProblems } from '../helpers/junit-schema.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 import { behaviourOf } from '../../src/sfb/behaviours/index.js';
@@ -126,6 +127,38 @@ describe('xfed run: verdicts, filters and bad input', () => {
     expect(assumed.stdout).toContain('manual: Check the Edge in the lab  assumed done (--assume-done), not confirmed by an operator');
     expect(await readFile(path.join(out, 'report.html'), 'utf8')).toContain('<span class="badge assumed"');
     expect(await readFile(path.join(out, 'junit.xml'), 'utf8')).toContain('assumed done (--assume-done): no operator confirmed it');
+  });
+
+  it('Ctrl-C during a run step ends its command with the run (it has a process group of its own)', async () => {
+    const file = path.join(tmp, 'long-step.yaml');
+    const pidFile = path.join(tmp, 'long-step.pid');
+    await writeFile(
+      file,
+      (await smoke()).replace(
+        '  - name: smoke\n    checks:',
+        // A function: in a replacement string, $$ would be one $.
+        () => `  - name: smoke\n    steps:\n      - { action: run, command: "echo $$ > ${pidFile}; exec sleep 300", timeout: 5m }\n    checks:`,
+      ),
+    );
+    const run = startCli(['run', file, '--runtime', 'process', '--out', path.join(tmp, 'long-step'), '--reporter', 'plain']);
+    let pid = 0;
+    try {
+      pid = await pollUntil(async () => Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || undefined, {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+        what: 'the run step to start',
+      });
+      run.child.kill('SIGINT');
+      expect((await run.exit(30_000)).code).toBe(130);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+    // Gone by the time xfed has exited, not left for the reaper (a zombie is gone too).
+    const state = await readFile(`/proc/${pid}/stat`, 'utf8').then(
+      (st) => st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3),
+      () => 'gone',
+    );
+    expect(['gone', 'Z']).toContain(state);
   });
 
   it('--phase and --grep select checks; earlier steps still apply', async () => {
