@@ -10,6 +10,7 @@ import { freePort } from '../../src/infra/ports.js';
 import { startCli, type CliRun } from '../helpers/cli-process.js';
 import { DASHBOARD_FILE, expressions, type Dashboard } from '../helpers/grafana-dashboard.js';
 import { describeWithTool } from '../helpers/tool-gate.js';
+import { REHEARSAL_BREAK_ONLY } from '../helpers/watch-suites.js';
 
 // A real Prometheus scrapes a real watch: the exposition passes promtool's lint, the sample alert
 // rules load and evaluate, and every query of the sample Grafana dashboard runs against what was
@@ -18,26 +19,8 @@ import { describeWithTool } from '../helpers/tool-gate.js';
 const RULES = fileURLToPath(new URL('../../docs/prometheus/xfed-watch-rules.yml', import.meta.url));
 const JOB = 'xfed-watch';
 
-// im-erin breaks when the rehearsal moves erin to the 2019 pool (no gateway there): the watch
-// then has a check and a federation down, so the queries of outages have something to show.
-const SUITE = `
-suite: watch-prometheus
-partner: { domains: [partner.test], users: [alice] }
-target:
-  sim:
-    domain: contoso.test
-    partner: { partnerType: Federated }
-    users:
-      - { name: erin, pool: legacy, behaviour: echo, xmppAccess: true }
-phases:
-  - name: baseline
-    checks:
-      - { id: im-erin, kind: im, from: alice, to: erin, timeout: 2s }
-      - { id: ping-domain, kind: ping, from: alice, timeout: 2s }
-  - name: erin-moved
-    steps:
-      - { action: move-user, user: erin, pool: sfb2019 }
-`;
+// The rehearsal's one step breaks im-erin (erin moved to the 2019 pool, which has no gateway):
+// the watch then has a check and the federation down, so the queries of outages have something to show.
 
 /**
  * Grafana's variables as the dashboard's defaults fill them (every job, instance and check: a
@@ -78,7 +61,7 @@ describeWithTool('prometheus', 'a watch scraped by a real Prometheus', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'xfed-prometheus-'));
-    await writeFile(path.join(dir, 'suite.yaml'), SUITE);
+    await writeFile(path.join(dir, 'suite.yaml'), REHEARSAL_BREAK_ONLY);
     const watchPort = await freePort();
     const apiPort = await freePort();
     api = `http://127.0.0.1:${apiPort}`;

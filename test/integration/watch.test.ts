@@ -12,6 +12,7 @@ import { readWatchLog } from '../../src/watch/log.js';
 import { OVERALL, type RecordOf, type WatchRecord } from '../../src/watch/records.js';
 import { launchChromium } from '../helpers/browser.js';
 import { ROOT, runCli, startCli } from '../helpers/cli-process.js';
+import { REHEARSAL, REHEARSAL_BREAK_ONLY } from '../helpers/watch-suites.js';
 
 /** Every record of the log in `dir`, in order. */
 async function records(dir: string): Promise<WatchRecord[]> {
@@ -20,30 +21,6 @@ async function records(dir: string): Promise<WatchRecord[]> {
   return out;
 }
 const ofType = <T extends WatchRecord['type']>(rs: WatchRecord[], type: T) => rs.filter((r) => r.type === type) as RecordOf<T>[];
-
-// A rehearsal in three phases: the watched check is met, the next phase's step breaks it (erin,
-// who needs XMPP, moved to the 2019 pool, which has no gateway), the last one repairs it.
-const REHEARSAL = `
-suite: watch-rehearsal
-partner: { domains: [partner.test], users: [alice] }
-target:
-  sim:
-    domain: contoso.test
-    partner: { partnerType: Federated }
-    users:
-      - { name: erin, pool: legacy, behaviour: echo, xmppAccess: true }
-phases:
-  - name: baseline
-    checks:
-      - { id: im-erin, kind: im, from: alice, to: erin, timeout: 2s }
-      - { id: ping-domain, kind: ping, from: alice, timeout: 2s }
-  - name: erin-moved
-    steps:
-      - { action: move-user, user: erin, pool: sfb2019 }
-  - name: erin-back
-    steps:
-      - { action: move-user, user: erin, pool: legacy }
-`;
 
 const browserMissing = !fs.existsSync(process.env.XFED_CHROMIUM ?? '/usr/bin/chromium');
 
@@ -311,7 +288,7 @@ describe('xfed watch against the simulation', () => {
     const out = path.join(dir, 'restart-rehearsed');
     // One rehearsal phase, which breaks im-erin and is not undone.
     const oneStep = path.join(dir, 'one-step.yaml');
-    await writeFile(oneStep, REHEARSAL.slice(0, REHEARSAL.indexOf('  - name: erin-back')));
+    await writeFile(oneStep, REHEARSAL_BREAK_ONLY);
     const watch = startCli(['watch', oneStep, '--phase', 'baseline', '--interval', '500ms', '--rehearse', '1s', '--runtime', 'process', '--out', out]);
     try {
       await watch.waitForOutput(/im-erin met -> unmet/, 60_000);
