@@ -20,13 +20,21 @@ const NO_RUNTIME =
 
 const TESTCONTAINERS_HINT = 'the container runtime also needs the testcontainers package (npm i testcontainers@12)';
 
+/** What doctor says inside xfed's own image (XFED_IN_IMAGE=1, from docker/xfed/Dockerfile): it runs Prosody as a process and has no testcontainers by design. */
+const IN_IMAGE = {
+  testcontainers: "not part of xfed's image",
+  docker: "not used inside xfed's image (the container runtime is for a machine with a Docker engine)",
+  reason: "xfed's image runs Prosody as a process",
+};
+
 /** Looks at what this machine offers, without starting anything. */
 export async function probeRuntimes(): Promise<RuntimeProbe> {
   const { testcontainersStatus } = await import('./runtimes/images.js');
-  const testcontainers = await testcontainersStatus();
+  const inImage = process.env.XFED_IN_IMAGE === '1';
+  const testcontainers = inImage ? { available: false, detail: IN_IMAGE.testcontainers } : await testcontainersStatus();
   const docker = testcontainers.available
     ? await (await import('./runtimes/container.js')).dockerEngine()
-    : { available: false, detail: 'not asked: testcontainers is not installed' };
+    : { available: false, detail: inImage ? IN_IMAGE.docker : 'not asked: testcontainers is not installed' };
   const bin = findProsodyBinary();
   const prosody = !bin
     ? { available: false, detail: 'no prosody binary on PATH' }
@@ -35,9 +43,11 @@ export async function probeRuntimes(): Promise<RuntimeProbe> {
       : { available: false, detail: `${bin.path} (Prosody ${bin.version}) without lua-unbound: apt-get install lua-unbound` };
   const found = { testcontainers, docker, prosody };
   if (docker.available) return { ...found, auto: 'container', reason: 'a Docker engine answers' };
-  const noContainers = testcontainers.available
-    ? `no Docker engine (${docker.detail})`
-    : 'testcontainers is not installed (npm i testcontainers@12 for containers)';
+  const noContainers = inImage
+    ? IN_IMAGE.reason
+    : testcontainers.available
+      ? `no Docker engine (${docker.detail})`
+      : 'testcontainers is not installed (npm i testcontainers@12 for containers)';
   if (prosody.available) return { ...found, auto: 'process', reason: `${noContainers}; prosody is on PATH` };
   return { ...found, auto: undefined, reason: testcontainers.available ? NO_RUNTIME : `${NO_RUNTIME}; ${TESTCONTAINERS_HINT}` };
 }

@@ -83,6 +83,12 @@ describeRuntime('container', "xfed's own image", () => {
     expect(labels['org.xfed.content-hash']).toMatch(/^[0-9a-f]{16}$/);
   });
 
+  it('xfed doctor inside it picks the process runtime and advises nothing to install', async () => {
+    const doctor = await docker(['run', '--rm', TAG, 'doctor']);
+    expect(doctor).toContain("--runtime auto picks process: xfed's image runs Prosody as a process; prosody is on PATH");
+    expect(doctor).not.toMatch(/npm i|apt-get/);
+  });
+
   it('runs the smoke suite from a mounted folder with the process runtime, and the results belong to the user who ran it', async () => {
     const suites = path.join(tmp, 'smoke');
     await mkdir(suites);
