@@ -2,6 +2,8 @@ import { Packet, UDPServer, type Question, type Resource } from 'dns2';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { XfedError } from '../errors.js';
+import { holderOfPort } from './port-holder.js';
 
 export interface SrvRecord {
   priority: number;
@@ -188,7 +190,13 @@ export class TestDnsServer extends EventEmitter {
         await this.bind(port, host);
         return;
       } catch (err) {
-        if (port !== 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+        const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        // A port given (start-dns after stop-dns: the same address again) that another program took meanwhile.
+        if (inUse && port !== 0) {
+          const holder = holderOfPort(port);
+          throw new XfedError(`the test DNS cannot listen on ${host}:${port} again: the port is taken${holder ? ` by ${holder}` : ' by another program'}`);
+        }
+        if (!inUse || attempt >= 20) throw err;
       }
     }
   }

@@ -304,7 +304,10 @@ export class SimDeployment implements Deployment {
         await dns.stop();
         return `the DNS server at ${dns.host}:${dns.port} is stopped`;
       case 'start-dns':
-        if (this.faults.delete('dns-stopped')) await dns.start(dns.port, dns.host);
+        if (this.faults.has('dns-stopped')) {
+          await dns.start(dns.port, dns.host);
+          this.faults.delete('dns-stopped');
+        }
         return `the DNS server at ${dns.host}:${dns.port} answers again`;
     }
   }

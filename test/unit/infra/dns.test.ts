@@ -94,6 +94,23 @@ describe('TestDnsServer (real UDP and TCP on loopback)', () => {
     expect(dns.records().a['x.bad.test']).toBeUndefined();
   });
 
+  it('started again on its address after another program took the port, says so in one line naming the holder', async () => {
+    const own = new TestDnsServer();
+    await own.start();
+    const port = own.port;
+    await own.stop();
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', () => resolve()));
+    try {
+      await expect(own.start(port, '127.0.0.1')).rejects.toThrow(
+        new RegExp(`^the test DNS cannot listen on 127\\.0\\.0\\.1:${port} again: the port is taken by node \\(pid ${process.pid}\\)$`),
+      );
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+      await own.stop();
+    }
+  });
+
   it('listens on loopback only', () => {
     expect(dns.host).toBe('127.0.0.1');
   });
