@@ -2,7 +2,7 @@ import xml from '@xmpp/xml';
 import type { Element } from 'ltx';
 import { withDeadline } from '../../../infra/deadline.js';
 import { STANZAS_NS } from '../../../xmpp/stanza-errors.js';
-import { stanzaErrorType } from '../mapping/errors.js';
+import { stanzaErrorType } from '../../../xmpp/stanza-errors.js';
 import { StanzaCaller } from './stanza-caller.js';
 import { StanzaRouter, type StanzaRefusal } from './stanza-router.js';
 import type { XmppLink } from './xmpp-link.js';

@@ -1,46 +1,14 @@
 import type { BehaviourId } from '../../../sfb/behaviours/index.js';
+import { stanzaErrorType, type StanzaErrorType } from '../../../xmpp/stanza-errors.js';
 
 /**
  * Stanza error <-> SIP status, as the simulated gateway applies it: RFC 7247 section 7, both tables
  * complete with their notes, as data (one row per code). Error types are the ones RFC 6120 section
- * 8.3.3 gives each condition.
+ * 8.3.3 gives each condition (xmpp/stanza-errors.ts).
  */
-export type StanzaErrorType = 'cancel' | 'continue' | 'modify' | 'auth' | 'wait';
 export interface StanzaErrorInfo {
   condition: string;
   type: StanzaErrorType;
-}
-
-// RFC 6120 section 8.3.3, plus RFC 3920's payment-required, which pre-RFC 6120 servers still send.
-const TYPE_OF: Record<string, StanzaErrorType> = {
-  'bad-request': 'modify',
-  conflict: 'cancel',
-  'feature-not-implemented': 'cancel',
-  forbidden: 'auth',
-  gone: 'cancel',
-  'internal-server-error': 'cancel',
-  'item-not-found': 'cancel',
-  'jid-malformed': 'modify',
-  'not-acceptable': 'modify',
-  'not-allowed': 'cancel',
-  'not-authorized': 'auth',
-  'payment-required': 'auth',
-  'policy-violation': 'modify',
-  'recipient-unavailable': 'wait',
-  redirect: 'modify',
-  'registration-required': 'auth',
-  'remote-server-not-found': 'cancel',
-  'remote-server-timeout': 'wait',
-  'resource-constraint': 'wait',
-  'service-unavailable': 'cancel',
-  'subscription-required': 'auth',
-  'undefined-condition': 'cancel',
-  'unexpected-request': 'wait',
-};
-
-/** The RFC 6120 section 8.3.3 type of a condition; `cancel` for conditions it does not define. */
-export function stanzaErrorType(condition: string): StanzaErrorType {
-  return TYPE_OF[condition] ?? 'cancel';
 }
 
 /** One row of RFC 7247 section 7.2, Table 3 (SIP -> XMPP), with the RFC's note where it has one. */

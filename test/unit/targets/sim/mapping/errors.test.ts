@@ -5,8 +5,8 @@ import {
   sipStatusToStanzaError,
   stanzaErrorToSip,
   stanzaErrorToSipStatus,
-  stanzaErrorType,
 } from '../../../../../src/targets/sim/mapping/errors.js';
+import { stanzaErrorType } from '../../../../../src/xmpp/stanza-errors.js';
 import { TABLE_2_FULL_JID } from '../../../../helpers/rfc7247.js';
 
 // RFC 6120 section 8.3.3: every defined condition with its type.
@@ -186,7 +186,9 @@ describe('stanzaErrorType', () => {
   it.each(Object.entries(RFC6120_TYPES))('<%s/> has type %s (RFC 6120 section 8.3.3)', (condition, type) => {
     expect(stanzaErrorType(condition)).toBe(type);
   });
-  it('defaults to cancel', () => {
+  it("gives RFC 3920's payment-required auth, and defaults to cancel", () => {
+    expect(stanzaErrorType('payment-required')).toBe('auth');
     expect(stanzaErrorType('no-such-condition')).toBe('cancel');
+    expect(stanzaErrorType('toString')).toBe('cancel');
   });
 });
