@@ -11,6 +11,9 @@ import { isRunning } from './liveness.js';
 import { sweepLeftovers } from './leftovers.js';
 import { readMarker } from './marker.js';
 
+/** How long the engine may take to make what a dying run asked it for. */
+const DOCKER_SETTLE_MS = 10_000;
+
 const markerFile = process.argv[2];
 if (!markerFile) process.exit(2);
 const owner = path.basename(markerFile, '.json');
@@ -34,10 +37,28 @@ if (marker) {
     () => false,
   );
   if (gone) {
-    await sweepLeftovers({ owner, docker: 'if-recorded', by: "the run's watchdog" });
-    // A container or network the run asked for as it died may be created by the engine after the
-    // first listing: one more look.
-    if (marker.docker.length > 0) await sweepLeftovers({ owner, docker: 'always', by: "the run's watchdog" });
+    const by = "the run's watchdog";
+    const seen = new Set<string>();
+    /** Notes the containers and networks a sweep found (and tried to remove); says whether it found none. */
+    const sweep = async (docker: 'if-recorded' | 'always') => {
+      const engine = (await sweepLeftovers({ owner, docker, by })).leftovers.filter((l) => l.kind === 'container' || l.kind === 'network');
+      for (const l of engine) seen.add(l.what.slice(l.kind.length + 1));
+      return engine.length === 0;
+    };
+    await sweep('if-recorded');
+    // A container or network the run asked for as it died may be made by the engine after a
+    // listing, later still on a busy machine: look again until every name the marker recorded was
+    // found, and a look finds nothing left; for a bounded time (a name whose creation never reached
+    // the engine never comes).
+    if (marker.docker.length > 0) {
+      await pollUntil(
+        async () => {
+          const clean = await sweep('always');
+          return clean && marker.docker.every((name) => seen.has(name)) ? true : undefined;
+        },
+        { timeoutMs: DOCKER_SETTLE_MS, intervalMs: 250, what: "the run's containers and networks" },
+      ).catch(() => undefined);
+    }
   }
 }
 process.exit(0);
