@@ -14,10 +14,11 @@ const common = {
 
 /**
  * Integration files that run alone, one after the other, after the rest: they count what xfed left
- * on the whole machine (teardown), or measure the machine (memory growth per round, rates and
- * latencies held, a Docker image build that takes every core).
+ * on the whole machine (teardown), time it against a bound (the reaper's 20 s after a SIGKILL,
+ * which a Docker engine busy with another file's containers once overran), or measure the machine
+ * (memory growth per round, rates and latencies held, a Docker image build that takes every core).
  */
-const ALONE = ['teardown', 'watch-soak', 'load', 'load-tsung', 'xfed-image'];
+const ALONE = ['teardown', 'hard-kill', 'watch-soak', 'load', 'load-tsung', 'xfed-image'];
 
 /**
  * Three projects: `unit` (no servers, milliseconds each; run in parallel), `integration` (real
