@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The integration tests in two passes: most files two at a time (each waits on protocol events
 // with its own bounds and counts only what its own runs left), then, one at a time, those that
-// count what is left on the whole machine or measure it (jest.config.js names them). Both passes
-// run even when the first fails, so one run shows every failure; the exit code is the worse.
+// count what is left on the whole machine, hold it to a time bound, or measure it (jest.config.js
+// names them). Both passes run even when the first fails, so one run shows every failure; the
+// exit code is the worse.
 // Arguments go to both passes (a file name narrows them; a pass with no file of it passes).
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
