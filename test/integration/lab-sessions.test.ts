@@ -18,6 +18,10 @@ import { ejabberdGate } from '../helpers/ejabberd-gate.js';
 import { labSuite, PARTNER_DOMAIN, SFB_DOMAIN, startLab, type Lab } from '../helpers/gateway-lab.js';
 import { RUNTIMES, describeRuntime } from '../helpers/support.js';
 
+// ejabberd sends <system-shutdown/> as it stops, then closes. On a busy machine its reset can
+// overtake the stream error (a socket drops unread data on RST): the drop then says ECONNRESET.
+const SHUTDOWN_DROP = '(stream error system-shutdown|ECONNRESET)';
+
 // The sessions of the lab users xfed drives, against a lab built as the issue's was: ejabberd as a
 // TLS-1.2-only Edge, with its own DNS. A session that drops is said and logged in again; roster
 // pushes are acknowledged; the run's partner contacts leave the users' rosters; a failed login
@@ -107,8 +111,8 @@ for (const kind of RUNTIMES.filter((k) => k === 'process')) {
         const mark = target.flow.mark();
         const before = new Set(alice.received().map((r) => r.stanza));
         await lab.edge.restart();
-        await expect(waiting).rejects.toThrow(new RegExp(`^the session of ${ERIN} dropped at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: stream error system-shutdown`));
-        await notices.waitFor((l) => l.startsWith(`the session of ${ERIN} dropped at `) && l.includes('system-shutdown'), {
+        await expect(waiting).rejects.toThrow(new RegExp(`^the session of ${ERIN} dropped at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: ${SHUTDOWN_DROP}`));
+        await notices.waitFor((l) => l.startsWith(`the session of ${ERIN} dropped at `) && new RegExp(SHUTDOWN_DROP).test(l), {
           timeoutMs: 5_000,
           what: 'the drop said',
         });
@@ -146,12 +150,12 @@ for (const kind of RUNTIMES.filter((k) => k === 'process')) {
       expect(im).toMatchObject({
         met: false,
         failure: 'federation',
-        actual: expect.stringMatching(new RegExp(`the session of ${ERIN} dropped at .*Z: stream error system-shutdown`)),
+        actual: expect.stringMatching(new RegExp(`the session of ${ERIN} dropped at .*Z: ${SHUTDOWN_DROP}`)),
       });
       expect(results.phases[0]!.checks.find((c) => c.id === 'ping')!.met).toBe(true);
       const saved = JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8')) as RunResults;
       expect(saved.notices?.map((n) => n.text)).toEqual(
-        expect.arrayContaining([expect.stringMatching(new RegExp(`^the session of ${ERIN} dropped at .*: stream error system-shutdown; logging in again$`))]),
+        expect.arrayContaining([expect.stringMatching(new RegExp(`^the session of ${ERIN} dropped at .*: ${SHUTDOWN_DROP}; logging in again$`))]),
       );
       expect(screen).toMatch(new RegExp(`  ! the session of ${ERIN} dropped at `));
       expect(await readFile(path.join(out, 'report.html'), 'utf8')).toContain(`the session of ${ERIN} dropped at`);
