@@ -41,6 +41,8 @@ async function checkLivePage(url: string): Promise<void> {
     expect(await page.$$eval('g.lane', (els) => els.map((e) => e.getAttribute('data-check')))).toEqual([OVERALL, 'im-erin', 'ping-domain']);
     await page.locator('g.lane[data-check="im-erin"] rect.outage').first().click();
     await page.locator('#outage').waitFor({ state: 'visible', timeout: 5_000 });
+    // The live page fetches the ladder (/evidence) once the panel is open.
+    await page.locator('#outage-ladder .ladder').waitFor({ timeout: 10_000 });
     expect(await page.locator('#outage-ladder .arrow > span').allTextContents()).toContain('message chat');
     await page.locator('#mark-text').fill('from the page');
     await page.locator('#mark-form button').click();
