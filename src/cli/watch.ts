@@ -9,7 +9,7 @@ import { lightBeacon } from '../watch/beacon.js';
 import { Watch } from '../watch/engine.js';
 import { TransitionHooks } from '../watch/hooks.js';
 import { WatchMetrics } from '../watch/metrics.js';
-import { OVERALL, type RecordOf, type WatchRecord } from '../watch/records.js';
+import { OVERALL, type WatchRecord } from '../watch/records.js';
 import { WatchServer } from '../watch/server.js';
 import { formatWatchSummary } from '../watch/summary.js';
 import { WatchTerminal, type Paint } from '../watch/terminal.js';
@@ -79,8 +79,6 @@ export async function runWatch(file: string, opts: WatchCommandOptions): Promise
         })
       : undefined;
     let rehearsed = 0;
-    // The check that began the federation's current outage, from its `*` transition.
-    let outageFirst: string | undefined;
     const sink = (r: WatchRecord) => {
       if (r.type === 'mark' && r.source === 'schedule' && ++rehearsed === late.watch?.rehearsalLength && opts.endAfterRehearsalMs !== undefined) {
         const w = late.watch;
@@ -89,7 +87,6 @@ export async function runWatch(file: string, opts: WatchCommandOptions): Promise
       model.ingest(r);
       metrics.ingest(r);
       late.view?.ingest(r);
-      if (r.type === 'transition' && r.check === OVERALL) outageFirst = r.to === 'met' ? undefined : r.first;
       // A check's first result is no change; its first failure is.
       if (r.type === 'transition' && hooks && !(r.from === 'unknown' && r.to === 'met'))
         hooks.run(r, {
@@ -98,7 +95,7 @@ export async function runWatch(file: string, opts: WatchCommandOptions): Promise
           logFile: late.watch?.logFile,
           pageUrl: server?.url,
           // A single check's transition is told the federation's state too (the `*` one carries its own).
-          ...(r.check !== OVERALL && late.watch ? federationNow(late.watch, r, outageFirst) : {}),
+          ...(r.check !== OVERALL && late.watch ? late.watch.federation() : {}),
         });
     };
 
@@ -174,16 +171,6 @@ export async function runWatch(file: string, opts: WatchCommandOptions): Promise
     await server?.close();
     return reportError(err);
   }
-}
-
-/** For a single check's hook: the checks unmet now, and the one that began the federation's outage (this one, when it just did). */
-function federationNow(watch: Watch, t: RecordOf<'transition'>, outageFirst: string | undefined): { failing?: string[]; first?: string } {
-  const failing = Object.entries(watch.standing().standings)
-    .filter(([check, s]) => check !== OVERALL && s.state === 'unmet')
-    .map(([check]) => check);
-  if (failing.length === 0) return {};
-  const first = outageFirst ?? (t.to === 'unmet' ? t.check : undefined);
-  return { failing, ...(first ? { first } : {}) };
 }
 
 /** In a terminal: `m` asks for a mark's text, `q` stops the watch, Ctrl-C is SIGINT as usual. */

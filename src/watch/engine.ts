@@ -141,6 +141,11 @@ export class Watch {
     return { type: 'part', at: new Date().toISOString(), part: 0, start: this.start, standings: this.standings.snapshot(), round: this.round };
   }
 
+  /** The checks unmet now and the one that began the federation's outage (a single check's hook is told them). */
+  federation(): { failing?: string[]; first?: string } {
+    return this.standings.federation();
+  }
+
   /** How many phases a rehearsal (`rehearseMs`) applies, one per mark of source `schedule`. */
   get rehearsalLength(): number {
     return this.rehearsalPhases().length;

@@ -19,6 +19,8 @@ export interface ResultDetails {
 export class Standings {
   private readonly standings = new Map<string, CheckStanding>();
   private overall: CheckStanding | undefined;
+  /** The check whose result began the federation's current outage (as its `*` transition says). */
+  private first: string | undefined;
 
   /** `initial`: the standings a resumed watch read back from its log (the overall one under `*`). */
   constructor(initial: Record<string, CheckStanding> = {}) {
@@ -46,11 +48,19 @@ export class Standings {
       const t = transition(round, OVERALL, this.overall, state, result.at, {});
       if (failing.length > 0) t.failing = failing;
       // The check whose result made the federation unmet (or in error) is the one to look at first.
-      if (state !== 'met') t.first = result.check;
+      this.first = state !== 'met' ? result.check : undefined;
+      if (this.first) t.first = this.first;
       out.push(t);
       this.overall = { state, since: result.at };
     }
     return out;
+  }
+
+  /** The checks unmet now and the one that began the federation's outage: what a single check's transition is told beside its own. */
+  federation(): { failing?: string[]; first?: string } {
+    const failing = [...this.standings].filter(([, s]) => s.state === 'unmet').map(([check]) => check);
+    if (failing.length === 0) return {};
+    return { failing, ...(this.first ? { first: this.first } : {}) };
   }
 
   /** Drops checks the watch no longer repeats (a resumed watch with other checks): they leave the overall state. */

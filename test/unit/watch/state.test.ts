@@ -53,14 +53,18 @@ describe('Standings', () => {
     ]);
     // A second check failing while the federation is already down changes only its own state.
     expect(s.apply(3, result('presence', 'unmet', 11)).map((t) => t.check)).toEqual(['presence']);
+    // What a single check's hook is told: the checks down now, and the one that began the outage.
+    expect(s.federation()).toEqual({ failing: ['im', 'presence'], first: 'im' });
     // The first recovery leaves the federation down; the second ends its outage.
     const im = s.apply(4, result('im', 'met', 25));
+    expect(s.federation()).toEqual({ failing: ['presence'], first: 'im' });
     expect(im).toEqual([{ type: 'transition', at: at(25), round: 4, check: 'im', from: 'unmet', to: 'met', outageMs: 15_000 }]);
     const back = s.apply(4, result('presence', 'met', 26));
     expect(back.map((t) => [t.check, t.to, t.outageMs])).toEqual([
       ['presence', 'met', 15_000],
       [OVERALL, 'met', 16_000],
     ]);
+    expect(s.federation()).toEqual({});
   });
 
   it('counts a check that could not be judged as neither up nor down for the federation', () => {
